@@ -1,0 +1,1 @@
+"""Storage and the domain's records. No Qt here."""

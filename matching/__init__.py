@@ -1,0 +1,1 @@
+"""Features, eligibility, scoring, explanations and assignment. Takes frames, returns frames."""

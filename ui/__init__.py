@@ -1,0 +1,1 @@
+"""The Qt user interface: calls into db/ and matching/, holds no business rules."""

@@ -1,0 +1,123 @@
+"""Long work off the GUI thread, with progress, cancel and a dialog that appears only after a delay.
+
+Modelled on Anki's ``aqt.operations``: a plain function runs in a worker thread and receives a
+:class:`TaskContext` to report progress and ask whether it was cancelled; success and failure
+callbacks run back on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from db.i18n import UserError, tr
+
+
+class Cancelled(Exception):
+    """Raised inside a task when the user pressed cancel."""
+
+
+class TaskContext:
+    """Handed to the task function: progress reports and the cancel flag."""
+
+    def __init__(self, signals: _Signals) -> None:
+        self._signals = signals
+        self._cancel = threading.Event()
+
+    def progress(self, percent: int, message: str = "") -> None:
+        self._signals.progress.emit(int(percent), message)
+        if self._cancel.is_set():
+            raise Cancelled()
+
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+
+class _Signals(QObject):
+    progress = Signal(int, str)
+    finished = Signal(object)
+    failed = Signal(object)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, fn: Callable[[TaskContext], Any], signals: _Signals, ctx: TaskContext) -> None:
+        super().__init__()
+        self.fn, self.signals, self.ctx = fn, signals, ctx
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        try:
+            result = self.fn(self.ctx)
+        except BaseException as exc:  # noqa: BLE001 - every failure goes back to the GUI thread
+            if not isinstance(exc, (UserError, Cancelled)):
+                exc.__lb_traceback__ = traceback.format_exc()  # type: ignore[attr-defined]
+            self.signals.failed.emit(exc)
+        else:
+            self.signals.finished.emit(result)
+
+
+_running: set[_Signals] = set()
+
+
+def run_task(parent: QWidget | None, fn: Callable[[TaskContext], Any], *,
+             on_done: Callable[[Any], None] | None = None,
+             on_error: Callable[[BaseException], None] | None = None,
+             label: str = "", cancellable: bool = True, delay_ms: int = 400) -> TaskContext:
+    """Run ``fn(ctx)`` in the thread pool; the progress dialog shows only if it takes a while."""
+    signals = _Signals()
+    ctx = TaskContext(signals)
+    _running.add(signals)
+    dialog = QProgressDialog(label or tr("正在处理…", "Working…"),
+                             tr("取消", "Cancel") if cancellable else "", 0, 100, parent)
+    dialog.setWindowTitle("LaborBridge")
+    dialog.setWindowModality(Qt.WindowModality.WindowModal)
+    dialog.setMinimumDuration(delay_ms)
+    dialog.setAutoClose(False)
+    dialog.setAutoReset(False)
+    if not cancellable:
+        dialog.setCancelButton(None)
+    dialog.canceled.connect(ctx.cancel)
+    dialog.setValue(0)
+
+    def progress(percent: int, message: str) -> None:
+        if message:
+            dialog.setLabelText(message)
+        dialog.setValue(max(0, min(99, percent)))
+
+    def finish() -> None:
+        _running.discard(signals)
+        dialog.canceled.disconnect(ctx.cancel)
+        dialog.reset()
+        dialog.hide()
+        dialog.deleteLater()
+
+    def done(result: object) -> None:
+        finish()
+        if on_done:
+            on_done(result)
+
+    def failed(exc: BaseException) -> None:
+        finish()
+        if on_error:
+            on_error(exc)
+        elif not isinstance(exc, Cancelled):
+            from ui.dialogs import show_error
+            show_error(parent, exc)
+
+    signals.progress.connect(progress)
+    signals.finished.connect(done)
+    signals.failed.connect(failed)
+    QThreadPool.globalInstance().start(_Runnable(fn, signals, ctx))
+    return ctx
+
+
+def later(ms: int, fn: Callable[[], None]) -> None:
+    QTimer.singleShot(ms, fn)

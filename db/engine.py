@@ -67,7 +67,6 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=10000")
-    cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
 
@@ -174,6 +173,10 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
     engine = create_db_engine(url)
     try:
         current = _inspect_schema(engine, url)
+        if engine.dialect.name == "sqlite":
+            # WAL is a property of the file: set it only once the file is known to be ours.
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         if migrate and current != head_revision():
             upgrade_schema(engine)
     except BaseException:

@@ -1,0 +1,184 @@
+"""The print-list dialog driven offscreen: presets, roles, preview, printer errors, PDF/xlsx saved."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pypdf
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtPrintSupport import QPrinter, QPrinterInfo, QPrintPreviewWidget
+from PySide6.QtWidgets import QApplication
+from sqlalchemy import select
+
+from db.auth import SYSTEM, Actor
+from db.models import Employer, Placement, Vacancy
+from tests.test_print_lists import BATCH_ID, OFFICER, STAFF, audit_entries, fill_batch, new_batch, pdf_pages_text
+from ui.printing import open_print_dialog
+from ui.printing.dialog import PrintListDialog
+
+
+@pytest.fixture
+def batch_db(demo_db):  # type: ignore[no-untyped-def]
+    fill_batch(demo_db, 120)
+    return demo_db
+
+
+def make_dialog(qtbot, database, actor: Actor = SYSTEM, **preset) -> PrintListDialog:  # type: ignore[no-untyped-def]
+    dialog = open_print_dialog(None, database, actor, **preset)
+    qtbot.addWidget(dialog)
+    return dialog
+
+
+def test_opens_on_the_batch_and_counts(qtbot, batch_db, tmp_path: Path) -> None:
+    dialog = make_dialog(qtbot, batch_db, batch_id=BATCH_ID)
+    assert dialog.kind() == "batch"
+    assert dialog.batch_combo.currentData() == BATCH_ID
+    assert "派遣人员花名册：共 120 人" in dialog.status.text()
+    assert dialog.pdf_button.isEnabled()
+    dialog.resize(760, 580)
+    dialog.grab().save(str(tmp_path / "print_dialog.png"))
+    # unticking columns changes the list; no column at all is refused clearly
+    dialog.set_columns(("seq", "name"))
+    assert dialog.build().columns == ("seq", "name")
+    dialog.set_columns(())
+    dialog.update_status()
+    assert "请至少选择一列" in dialog.status.text() and not dialog.pdf_button.isEnabled()
+
+
+def test_full_numbers_offered_only_to_allowed_roles(qtbot, batch_db) -> None:
+    staff = make_dialog(qtbot, batch_db, STAFF, batch_id=BATCH_ID)
+    assert not staff.full_radio.isVisibleTo(staff)
+    staff.full_radio.setChecked(True)  # even if forced, the selection stays masked
+    assert staff.selection().full_numbers is False
+    officer = make_dialog(qtbot, batch_db, OFFICER, batch_id=BATCH_ID)
+    assert officer.full_radio.isVisibleTo(officer)
+    assert not officer.xlsx_button.isVisibleTo(officer)  # officers print; they do not export workbooks
+    officer.full_radio.setChecked(True)
+    assert officer.selection().full_numbers is True
+
+
+def test_save_pdf_in_the_background(qtbot, batch_db, tmp_path: Path) -> None:
+    dialog = make_dialog(qtbot, batch_db, batch_id=BATCH_ID)
+    results: list[object] = []
+    out = tmp_path / "批次花名册.pdf"
+    dialog.save_pdf(str(out), on_done=results.append)
+    qtbot.waitUntil(lambda: bool(results), timeout=20000)
+    assert results[0] == out.absolute()
+    assert "已保存" in dialog.status.text()
+    pages = pdf_pages_text(out)
+    assert all("身份证号" in p for p in pages) and "经办人" in pages[-1]
+    assert json.loads(audit_entries(batch_db, "export")[-1].detail)["output"] == "pdf"
+
+    xlsx = tmp_path / "批次花名册.xlsx"
+    results.clear()
+    dialog.save_xlsx(str(xlsx), on_done=results.append)
+    qtbot.waitUntil(lambda: bool(results), timeout=20000)
+    assert xlsx.exists() and results[0] == xlsx.absolute()
+
+
+def test_unwritable_pdf_path_shows_message_and_leaves_nothing(qtbot, batch_db, tmp_path: Path) -> None:
+    dialog = make_dialog(qtbot, batch_db, batch_id=BATCH_ID)
+    results: list[object] = []
+    dialog.save_pdf(str(tmp_path / "nope" / "x.pdf"), on_done=results.append)
+    qtbot.waitUntil(lambda: bool(results), timeout=20000)
+    assert "不存在" in dialog.status.text()
+    assert not (tmp_path / "nope").exists()
+    assert dialog.pdf_button.isEnabled()
+
+
+def test_empty_batch_is_explained(qtbot, demo_db) -> None:
+    empty = new_batch(demo_db, "2027年第1批", 9101)
+    dialog = make_dialog(qtbot, demo_db, batch_id=empty)
+    assert "没有可打印的人员" in dialog.status.text()
+    assert not dialog.preview_button.isEnabled() and not dialog.print_button.isEnabled()
+
+
+def test_employer_preset_and_batch_filter(qtbot, batch_db) -> None:
+    with batch_db.session() as s:
+        employer_id = s.scalar(select(Vacancy.employer_id).join(Placement)
+                               .where(Placement.batch_id == BATCH_ID).limit(1))
+        name = s.get(Employer, employer_id).name
+    dialog = make_dialog(qtbot, batch_db, batch_id=BATCH_ID, employer_id=employer_id)
+    assert dialog.kind() == "employer" and dialog.employer_in_batch.isChecked()
+    plist = dialog.build()
+    assert plist.title == "用人单位派遣人员名单"
+    assert "批次：" in plist.info[0] and name in plist.info[0]
+    assert {r[plist.columns.index("employer")] for r in plist.rows} == {name}
+    # typing part of a name that matches nothing is a clear message
+    dialog.employer_combo.setEditText("没有这家单位")
+    dialog.update_status()
+    assert "找不到用人单位" in dialog.status.text()
+
+
+def test_township_needs_a_township_or_period(qtbot, batch_db) -> None:
+    dialog = make_dialog(qtbot, batch_db)
+    dialog.kind_area.setChecked(True)
+    dialog.township_combo.setCurrentIndex(0)  # 全部乡镇
+    dialog.period_check.setChecked(False)
+    dialog.update_status()
+    assert "请选择乡镇" in dialog.status.text()
+    dialog.township_combo.setCurrentIndex(1)
+    dialog.update_status()
+    assert "转移就业人员名单：共" in dialog.status.text()
+
+
+def test_preview_draws_with_the_same_renderer(qtbot, batch_db, tmp_path: Path) -> None:
+    dialog = make_dialog(qtbot, batch_db, OFFICER, batch_id=BATCH_ID)
+    dialog.full_radio.setChecked(True)
+    preview = dialog.preview_dialog()
+    assert preview is not None
+    qtbot.addWidget(preview)
+    preview.resize(1000, 700)
+    preview.show()
+    widget = preview.findChild(QPrintPreviewWidget)
+    qtbot.waitUntil(lambda: widget.pageCount() > 1, timeout=20000)
+    preview.grab().save(str(tmp_path / "preview.png"))
+    # the same list through the PDF path has the same number of pages
+    from ui.printing.renderer import write_pdf
+    out = tmp_path / "same.pdf"
+    assert write_pdf(dialog.build(), out) == widget.pageCount() == len(pypdf.PdfReader(str(out)).pages)
+    # showing full numbers on screen is audited
+    assert json.loads(audit_entries(batch_db, "print_full_id")[-1].detail)["output"] == "preview"
+    preview.close()
+
+
+def test_paper_print_to_a_file_printer_with_full_ids_is_audited(qtbot, batch_db, tmp_path: Path) -> None:
+    dialog = make_dialog(qtbot, batch_db, OFFICER, batch_id=BATCH_ID)
+    dialog.full_radio.setChecked(True)
+    printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+    printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    printer.setOutputFileName(str(tmp_path / "paper.pdf"))
+    assert dialog.print_to(printer)
+    assert "已送往打印机" in dialog.status.text()
+    assert "第 1 页" in pdf_pages_text(tmp_path / "paper.pdf")[0]
+    entry = audit_entries(batch_db, "print_full_id")[-1]
+    assert json.loads(entry.detail)["output"] == "paper" and entry.username == "officer1"
+
+
+def test_no_printer_or_cancelled_print(qtbot, batch_db) -> None:
+    dialog = make_dialog(qtbot, batch_db, batch_id=BATCH_ID)
+    if not QPrinterInfo.availablePrinters():
+        dialog.print_paper()
+        assert "没有找到可用的打印机" in dialog.status.text()
+        assert "保存 PDF" in dialog.status.text()
+    else:  # a machine with printers: the user closes the print dialog
+        QTimer.singleShot(300, lambda: QApplication.activeModalWidget().reject())
+        dialog.print_paper()
+        assert "已取消打印" in dialog.status.text()
+    assert audit_entries(batch_db, "print") == []
+
+
+def test_main_window_file_menu_opens_the_dialog(qtbot, batch_db) -> None:
+    from ui.main_window import MainWindow
+
+    window = MainWindow(batch_db)
+    qtbot.addWidget(window)
+    action = window.findChild(type(window.file_menu.actions()[0]), "action_print_list")
+    assert action is not None and action.text().startswith("打印名册")
+    action.trigger()
+    dialog = window.findChild(PrintListDialog)
+    assert dialog is not None and dialog.isVisible()
+    assert dialog.windowModality() != Qt.WindowModality.NonModal or dialog.isModal()
+    dialog.close()

@@ -1,0 +1,69 @@
+"""Printing placement lists: one QPainter renderer for preview, paper and PDF, and the print dialog."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from db.auth import SYSTEM, Actor
+from db.lists import DEFAULT_BUREAU, DEFAULT_COLUMNS, LIST_COLUMNS
+
+if TYPE_CHECKING:
+    from db.engine import Database
+    from ui.printing.dialog import PrintListDialog
+
+
+def _stored_settings():  # type: ignore[no-untyped-def]
+    """The settings store (ui.settings), or None when this build has none or it cannot be read."""
+    try:
+        from ui.settings import Settings
+
+        return Settings()
+    except Exception:  # noqa: BLE001 - printing must work without stored settings
+        return None
+
+
+def default_bureau() -> str:
+    """The bureau name for list headings: the setting ``print/bureau_name`` if set."""
+    settings = _stored_settings()
+    name = getattr(settings, "bureau_name", "") if settings is not None else ""
+    return str(name).strip() or DEFAULT_BUREAU
+
+
+def default_columns() -> tuple[str, ...]:
+    """The columns chosen in settings (``print/columns``), else every column."""
+    settings = _stored_settings()
+    try:
+        keys = list(getattr(settings, "list_columns", []) or []) if settings is not None else []
+    except Exception:  # noqa: BLE001
+        keys = []
+    keys = [k for k in keys if k in LIST_COLUMNS]
+    return tuple(k for k in LIST_COLUMNS if k in set(keys)) or DEFAULT_COLUMNS
+
+
+def open_print_dialog(parent, database: Database, actor: Actor, *, batch_id: int | None = None,  # type: ignore[no-untyped-def]
+                      employer_id: int | None = None) -> PrintListDialog:
+    """Open the print-list dialog (window-modal, non-blocking) preset to a batch or an employer."""
+    from ui.printing.dialog import PrintListDialog
+
+    dialog = PrintListDialog(database, actor, parent, batch_id=batch_id, employer_id=employer_id)
+    dialog.open()
+    return dialog
+
+
+def write_batch_pdf(database: Database, batch_name: str, out: str | os.PathLike[str], *, actor: Actor = SYSTEM,
+                    full_numbers: bool = False, bureau: str | None = None) -> Path:
+    """The roster of a batch as PDF (what `main.py print-list --batch NAME --pdf OUT` writes)."""
+    from db.lists import ListSelection, build_list, find_batch
+    from ui.printing.renderer import ensure_gui_app, save_pdf
+
+    ensure_gui_app()
+    with database.session() as session:
+        batch_id = find_batch(session, batch_name).id
+    plist = build_list(database, actor, ListSelection(batch_id=batch_id, full_numbers=full_numbers,
+                                                      columns=default_columns(), bureau=bureau or default_bureau()))
+    return save_pdf(database, actor, plist, out)
+
+
+__all__ = ["default_bureau", "default_columns", "open_print_dialog", "write_batch_pdf"]

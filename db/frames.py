@@ -1,0 +1,90 @@
+"""SQL → pandas frames for the matcher. The only place where matching data is read from the database;
+matching/ itself never sees a session.
+
+Dates come back as ``datetime64`` columns (NaT when empty) so the matcher can turn them into day
+numbers with numpy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+from sqlalchemy import Connection, select
+
+from db.auth import SYSTEM, Actor, scope_trainees
+from db.models import Employer, Placement, Trainee, Vacancy
+
+# A trainee holding one of these is "already on a job" and not eligible for another vacancy.
+BUSY_STATUSES = ("confirmed", "departed", "on_job")
+# Placements that actually started: the history the matcher learns from.
+HISTORY_STATUSES = ("departed", "on_job", "ended")
+
+_TRAINEE_DATES = ("birth_date", "available_from", "health_cert_expiry", "graduation_date")
+_VACANCY_DATES = ("start_date",)
+_HISTORY_DATES = ("start_date", "end_date", "skilled_since")
+
+
+def _dates(frame: pd.DataFrame, columns: Iterable[str]) -> pd.DataFrame:
+    for col in columns:
+        frame[col] = pd.to_datetime(frame[col], errors="coerce")
+    return frame
+
+
+def _read(conn: Connection, stmt) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    result = conn.execute(stmt)
+    return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+
+def trainees_frame(conn: Connection, actor: Actor = SYSTEM, ids: list[int] | None = None) -> pd.DataFrame:
+    """Active (not deleted) trainees the actor may see, with a ``busy`` flag (already on a job)."""
+    t = Trainee.__table__
+    stmt = select(t.c.id.label("trainee_id"), t.c.id_number, t.c.name, t.c.gender, t.c.birth_date, t.c.ethnicity,
+                  t.c.household_type, t.c.mandarin, t.c.skills, t.c.skill_level, t.c.training_hours,
+                  t.c.graduation_date, t.c.preferred_regions, t.c.expected_wage, t.c.available_from,
+                  t.c.health_cert_expiry, t.c.school_id, t.c.township).where(t.c.deleted_at.is_(None))
+    stmt = scope_trainees(actor, stmt, t)
+    if ids is not None:
+        stmt = stmt.where(t.c.id.in_(ids))
+    frame = _dates(_read(conn, stmt.order_by(t.c.id)), _TRAINEE_DATES)
+    p = Placement.__table__
+    busy = {row[0] for row in conn.execute(select(p.c.trainee_id).where(p.c.status.in_(BUSY_STATUSES)).distinct())}
+    frame["busy"] = frame["trainee_id"].isin(busy)
+    for col in ("skills", "preferred_regions"):
+        frame[col] = frame[col].fillna("")
+    return frame
+
+
+def vacancies_frame(conn: Connection, *, ids: list[int] | None = None, codes: list[str] | None = None,
+                    open_only: bool = False) -> pd.DataFrame:
+    """Vacancies with their employer's name and place."""
+    v, e = Vacancy.__table__, Employer.__table__
+    stmt = (select(v.c.id.label("vacancy_id"), v.c.code, v.c.title, v.c.employer_id, e.c.name.label("employer_name"),
+                   e.c.province, e.c.city, v.c.skill, v.c.min_level, v.c.headcount, v.c.wage_min, v.c.wage_max,
+                   v.c.board, v.c.lodging, v.c.age_min, v.c.age_max, v.c.gender_requirement, v.c.contract_type,
+                   v.c.needs_health_cert, v.c.start_date, v.c.status)
+            .join(e, e.c.id == v.c.employer_id))
+    if ids is not None:
+        stmt = stmt.where(v.c.id.in_(ids))
+    if codes is not None:
+        stmt = stmt.where(v.c.code.in_(codes))
+    if open_only:
+        stmt = stmt.where(v.c.status == "open")
+    frame = _dates(_read(conn, stmt.order_by(v.c.id)), _VACANCY_DATES)
+    for col in ("board", "lodging", "needs_health_cert"):
+        frame[col] = frame[col].fillna(False).astype(bool)
+    return frame
+
+
+def history_frame(conn: Connection) -> pd.DataFrame:
+    """Placements that started (departed / on the job / ended), with the employer of the vacancy.
+
+    Outcomes and censoring are derived in matching.history from start/end dates and the status.
+    """
+    p, v = Placement.__table__, Vacancy.__table__
+    stmt = (select(p.c.id.label("placement_id"), p.c.trainee_id, p.c.vacancy_id, v.c.employer_id, p.c.status,
+                   p.c.start_date, p.c.end_date, p.c.skilled_since, p.c.employment_form)
+            .join(v, v.c.id == p.c.vacancy_id)
+            .where(p.c.status.in_(HISTORY_STATUSES), p.c.start_date.is_not(None))
+            .order_by(p.c.id))
+    return _dates(_read(conn, stmt), _HISTORY_DATES)

@@ -1,0 +1,359 @@
+"""The matcher's services: training and activating models, ranking both ways, the planner's candidate
+table, the fairness report and shortlisting pairs into a departure batch.
+
+SQL stays in db/frames.py; the matching/ package only sees frames.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select, update
+
+from db import audit, frames
+from db.auth import SYSTEM, Actor, require
+from db.engine import Database
+from db.i18n import UserError, tr
+from db.models import Batch, ModelVersion, Placement, Trainee, Vacancy
+from matching import rank as ranking
+from matching.data import MatchData
+from matching.model import HEURISTIC, MatchModel, ThinHistory, compare
+from matching.model import train as fit_model
+from matching.policy import priority_weights as merged_weights
+
+Progress = Callable[[int, str], None]
+TARGET = "retained_180"
+
+
+def clean_json(value: object) -> object:
+    """NaN/inf → None and numpy scalars → Python, so the result is strict JSON."""
+    if isinstance(value, dict):
+        return {str(k): clean_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [clean_json(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        f = float(value)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    return value
+
+
+# --- models ---------------------------------------------------------------------------------------
+
+@dataclass
+class ModelStatus:
+    model: MatchModel
+    warning: str | None = None
+
+    @property
+    def learned(self) -> bool:
+        return self.model.learned
+
+    def describe(self) -> str:
+        """One line for the UI and the CLI: which model scores the pairs."""
+        m = self.model
+        if m.learned:
+            when = m.created_at.strftime("%Y-%m-%d %H:%M") if m.created_at else ""
+            return tr(f"学习模型 第{m.version_id}版（{when}训练）", f"Learned model v{m.version_id} (trained {when})")
+        text = tr("规则评分（尚无学习模型）", "Rule-based score (no learned model yet)")
+        return f"{text} — {self.warning}" if self.warning else text
+
+    def as_dict(self) -> dict:
+        m = self.model
+        return {"kind": m.kind, "version": m.version_id, "created_at": str(m.created_at) if m.created_at else None,
+                "algorithm": m.algorithm, "warning": self.warning, "description": self.describe()}
+
+
+def active_model(database: Database) -> ModelStatus:
+    """The active learned model, or the heuristic with a message when there is none or it is unusable."""
+    with database.session() as session:
+        row = session.execute(select(ModelVersion).where(ModelVersion.active.is_(True), ModelVersion.target == TARGET)
+                              .order_by(ModelVersion.id.desc()).limit(1)).scalar_one_or_none()
+        if row is None:
+            return ModelStatus(HEURISTIC)
+        version_id, created, blob, metrics = row.id, row.created_at, row.blob, row.metrics
+    try:
+        model = MatchModel.from_blob(blob)
+    except UserError as exc:
+        return ModelStatus(HEURISTIC, tr(f"第{version_id}版模型无法使用（{exc}），已改用规则评分",
+                                         f"model v{version_id} cannot be used ({exc}); using the rule-based score"))
+    model.version_id, model.created_at = version_id, created
+    try:
+        model.metrics = json.loads(metrics or "{}")
+    except ValueError:
+        model.metrics = {}
+    return ModelStatus(model)
+
+
+def model_versions(database: Database) -> pd.DataFrame:
+    """All stored versions, newest first, with their held-out figures."""
+    with database.session() as session:
+        rows = session.execute(select(ModelVersion.id, ModelVersion.created_at, ModelVersion.target,
+                                      ModelVersion.algorithm, ModelVersion.training_rows, ModelVersion.active,
+                                      ModelVersion.metrics).order_by(ModelVersion.id.desc())).all()
+    out = []
+    for r in rows:
+        try:
+            m = json.loads(r.metrics or "{}")
+        except ValueError:
+            m = {}
+        learned, heur = m.get("learned") or {}, m.get("heuristic") or {}
+        out.append({"version": r.id, "created_at": r.created_at, "algorithm": r.algorithm, "rows": r.training_rows,
+                    "active": bool(r.active), "auc": learned.get("auc"), "brier": learned.get("brier"),
+                    "ndcg10": learned.get("ndcg10"), "heuristic_auc": heur.get("auc"),
+                    "heuristic_ndcg10": heur.get("ndcg10"), "metrics": m})
+    return pd.DataFrame(out, columns=["version", "created_at", "algorithm", "rows", "active", "auc", "brier", "ndcg10",
+                                      "heuristic_auc", "heuristic_ndcg10", "metrics"])
+
+
+def _load(database: Database, actor: Actor, *, vacancy_ids: list[int] | None = None,
+          vacancy_codes: list[str] | None = None, open_only: bool = False, today: dt.date | None = None) -> MatchData:
+    with database.engine.connect() as conn:
+        trainees = frames.trainees_frame(conn, actor)
+        vacancies = frames.vacancies_frame(conn, ids=vacancy_ids, codes=vacancy_codes, open_only=open_only)
+        history = frames.history_frame(conn)
+    return MatchData.build(trainees, vacancies, history, today)
+
+
+_STEPS = {"prepare": ("准备训练数据", "Preparing the training data"), "select": ("选择模型", "Choosing the model"),
+          "validate": ("按时间验证", "Time-based validation"), "skilled": ("职业工模型", "Skilled-work model"),
+          "final": ("用全部历史重新训练", "Refitting on the whole history"), "done": ("完成", "Done")}
+
+
+def train(database: Database, actor: Actor = SYSTEM, progress: Progress | None = None,
+          today: dt.date | None = None) -> dict:
+    """Fit on the history, store the version, activate it only if it beats the active one.
+
+    Returns {version, activated, metrics, comparison, message}. Raises UserError (code 1) when the
+    history is too thin; nothing is stored then and the active model stays as it was.
+    """
+    require(actor, "model.train")
+    report = progress or (lambda _p, _m: None)
+    report(2, tr("读取历史记录", "Reading the history"))
+    data = _load(database, SYSTEM, today=today)  # the model learns from the whole bureau's history
+
+    def step(percent: int, key: str) -> None:
+        zh, en = _STEPS.get(key, (key, key))
+        report(5 + int(percent * 0.85), tr(zh, en))
+    try:
+        result = fit_model(data, step)
+    except ThinHistory as exc:
+        raise UserError(exc.zh, exc.en, code=1) from None
+    status = active_model(database)
+    comparison = compare(result, status.model if status.learned else None)
+    activated = bool(comparison["better"])
+    metrics = clean_json({**result.metrics, "comparison": comparison, "activated": activated})
+    report(95, tr("保存模型", "Saving the model"))
+    with database.session() as session:
+        if activated:
+            session.execute(update(ModelVersion).where(ModelVersion.target == TARGET).values(active=False))
+        mv = ModelVersion(target=TARGET, algorithm=result.model.algorithm, training_rows=int(result.metrics["rows"]),
+                          metrics=json.dumps(metrics, ensure_ascii=False), blob=result.model.to_blob(), active=activated)
+        session.add(mv)
+        session.flush()
+        version = mv.id
+        audit.record(session, actor, "model.train", "model_version", version,
+                     detail=json.dumps({"activated": activated, "auc": metrics["learned"]["auc"],  # type: ignore[index]
+                                        "ndcg10": metrics["learned"]["ndcg10"]}, ensure_ascii=False))  # type: ignore[index]
+    if activated:
+        message = tr(f"新模型（第{version}版）优于{_against(comparison)}，已启用。",
+                     f"The new model (v{version}) beats {_against_en(comparison)} and is now active.")
+    else:
+        message = tr(f"新模型（第{version}版）未优于{_against(comparison)}，已保存但未启用。",
+                     f"The new model (v{version}) does not beat {_against_en(comparison)}; stored, not activated.")
+    return {"version": version, "activated": activated, "message": message, "metrics": metrics,
+            "comparison": metrics["comparison"]}  # type: ignore[index]
+
+
+def _against(comparison: dict) -> str:
+    return "规则评分" if comparison["against"] == "heuristic" else "当前模型（" + str(comparison["against"]).replace("version ", "第") + "版）"
+
+
+def _against_en(comparison: dict) -> str:
+    return "the rule-based score" if comparison["against"] == "heuristic" else f"the active model ({comparison['against']})"
+
+
+# --- ranking -------------------------------------------------------------------------------------
+
+@dataclass
+class RankResult:
+    ranked: pd.DataFrame
+    excluded: pd.DataFrame
+    model: ModelStatus
+    subject: dict = field(default_factory=dict)  # the vacancy or trainee ranked for
+    message: str | None = None                   # e.g. "no eligible trainee"
+
+
+def rank_vacancy(database: Database, code: str, top: int | None = 10, actor: Actor = SYSTEM, *,
+                 priority_weights: Mapping[str, float] | None = None, today: dt.date | None = None) -> RankResult:
+    """Best trainees for the vacancy ``code``, plus every excluded trainee with the reason."""
+    require(actor, "matching.run")
+    code = (code or "").strip()
+    data = _load(database, actor, vacancy_codes=[code], today=today)
+    if data.vacancies.empty:
+        raise UserError(f"找不到岗位编号“{code}”", f"No vacancy with the code '{code}'")
+    status = active_model(database)
+    ranked, excluded = ranking.rank_vacancy(data, status.model, 0, top=top, priority_weights=priority_weights)
+    subject = data.vacancies.iloc[0].to_dict()
+    subject["employer_retention"] = float(data.V["emp_rate"][0])
+    subject["employer_history"] = int(data.V["emp_n"][0])
+    message = None
+    if ranked.empty:
+        message = tr(f"岗位 {code} 暂无符合条件的学员（排除 {len(excluded)} 人，原因见“不符合条件”列表）。",
+                     f"No trainee is eligible for {code} ({len(excluded)} excluded; see the excluded list for why).")
+    return RankResult(ranked, excluded, status, subject, message)
+
+
+def rank_trainee(database: Database, id_number: str, top: int | None = 10, actor: Actor = SYSTEM, *,
+                 priority_weights: Mapping[str, float] | None = None, today: dt.date | None = None) -> RankResult:
+    """Best open vacancies for the trainee with ``id_number``, plus the vacancies excluded and why."""
+    require(actor, "matching.run")
+    number = (id_number or "").strip().upper()
+    with database.session() as session:
+        tid = session.scalar(select(Trainee.id).where(Trainee.id_number == number, Trainee.deleted_at.is_(None)))
+    if tid is None:
+        raise UserError(f"找不到身份证号为 {number} 的学员", f"No trainee with the ID number {number}")
+    data = _load(database, actor, open_only=True, today=today)
+    pos = data.trainee_pos([tid])[0]
+    if pos < 0:
+        raise UserError("当前用户无权查看该学员", "The current user may not see this trainee")
+    status = active_model(database)
+    ranked, excluded = ranking.rank_trainee(data, status.model, int(pos), top=top, priority_weights=priority_weights)
+    subject = data.trainees.iloc[pos].to_dict()
+    message = None
+    if not data.T["skill_mask"][pos]:
+        message = tr("该学员未登记任何技能，无法匹配岗位；请先在学员信息中补充技能。",
+                     "This trainee has no registered skill and cannot be matched; add a skill first.")
+    elif data.vacancies.empty:
+        message = tr("目前没有在招岗位。", "There are no open vacancies.")
+    elif ranked.empty:
+        message = tr(f"该学员暂不符合任何在招岗位的条件（{len(excluded)} 个岗位，原因见列表）。",
+                     f"The trainee is not eligible for any open vacancy ({len(excluded)}; see the list for why).")
+    return RankResult(ranked, excluded, status, subject, message)
+
+
+def candidate_scores(database: Database, vacancy_ids: list[int], *, actor: Actor = SYSTEM,
+                     priority_weights: dict[str, float] | None = None,
+                     today: dt.date | None = None) -> pd.DataFrame:
+    """One row per ELIGIBLE (trainee, vacancy) pair of the given vacancies.
+
+    Columns: trainee_id, vacancy_id, id_number, name, household_type, score (calibrated
+    P(retained ≥ 180 days)), skilled_score (P(skilled within 12 months), NaN without a learned model),
+    priority (policy term ≥ 0 from the household type), weight (= score × (1 + priority), the
+    assignment objective), reasons (list of str). Sorted by vacancy, then weight descending.
+    """
+    require(actor, "matching.run")
+    data = _load(database, actor, vacancy_ids=list(vacancy_ids), today=today)
+    status = active_model(database)
+    return ranking.candidates(data, status.model, list(range(len(data.vacancies))), priority_weights)
+
+
+# --- fairness ------------------------------------------------------------------------------------
+
+FAIRNESS_ATTRIBUTES = {"gender": ("性别", "Gender"), "ethnicity": ("民族", "Ethnicity"),
+                       "household_type": ("户类型", "Household type")}
+
+
+def fairness_report(database: Database, actor: Actor = SYSTEM, *, vacancy_ids: list[int] | None = None,
+                    top: int = 10, priority_weights: Mapping[str, float] | None = None,
+                    today: dt.date | None = None) -> pd.DataFrame:
+    """Per gender, ethnicity and household type: share of the eligible pool, of the top-``top``
+    recommendations (over the open vacancies, or the given ones) and of past placements."""
+    require(actor, "matching.run")
+    data = _load(database, actor, vacancy_ids=vacancy_ids, open_only=vacancy_ids is None, today=today)
+    status = active_model(database)
+    cands = ranking.candidates(data, status.model, list(range(len(data.vacancies))), priority_weights, reasons=False)
+    t = data.trainees.set_index("trainee_id")
+    top_rows = cands.groupby("vacancy_id", sort=False).head(top)
+    placed = data.history["trainee_id"]
+    rows = []
+    for attr, (zh, en) in FAIRNESS_ATTRIBUTES.items():
+        pool = t[attr].reindex(cands["trainee_id"]).fillna("").to_numpy()
+        rec = t[attr].reindex(top_rows["trainee_id"]).fillna("").to_numpy()
+        pl = t[attr].reindex(placed).dropna().to_numpy()
+        groups = sorted(set(pool) | set(rec) | set(pl))
+        for g in groups:
+            rows.append({"attribute": tr(zh, en), "attribute_key": attr, "group": _group_label(attr, g),
+                         "group_key": g,
+                         "eligible_share": float((pool == g).mean()) if len(pool) else float("nan"),
+                         "top_share": float((rec == g).mean()) if len(rec) else float("nan"),
+                         "placed_share": float((pl == g).mean()) if len(pl) else float("nan")})
+    out = pd.DataFrame(rows, columns=["attribute", "attribute_key", "group", "group_key", "eligible_share",
+                                      "top_share", "placed_share"])
+    out["ratio"] = out["top_share"] / out["eligible_share"].where(out["eligible_share"] > 0)
+    return out
+
+
+def _group_label(attr: str, key: str) -> str:
+    from db.validation import gender_label, household_label
+    if attr == "gender":
+        return gender_label(key) or tr("未知", "unknown")
+    if attr == "household_type":
+        return household_label(key) or tr("未知", "unknown")
+    return key or tr("未填", "not given")
+
+
+# --- shortlist into a batch --------------------------------------------------------------------------
+
+def batches(database: Database) -> pd.DataFrame:
+    with database.session() as session:
+        rows = session.execute(select(Batch.id, Batch.name, Batch.departure_date, Batch.status)
+                               .order_by(Batch.departure_date.desc().nulls_last(), Batch.id.desc())).all()
+    return pd.DataFrame([r._asdict() for r in rows], columns=["id", "name", "departure_date", "status"])
+
+
+def open_vacancies(database: Database) -> pd.DataFrame:
+    with database.engine.connect() as conn:
+        return frames.vacancies_frame(conn, open_only=True)
+
+
+def shortlist(database: Database, batch_id: int, pairs: list[dict], actor: Actor = SYSTEM) -> int:
+    """Add (trainee, vacancy) pairs to a batch as 'proposed' placements; returns how many were new.
+
+    Each pair: trainee_id, vacancy_id and optionally score, priority, reasons (kept as the model's
+    advice at decision time). Pairs already in the batch are skipped; all or nothing.
+    """
+    require(actor, "batch.write")
+    if not pairs:
+        raise UserError("请先选择要加入批次的人选", "Select the pairs to add first")
+    with database.session() as session:
+        batch = session.get(Batch, batch_id)
+        if batch is None:
+            raise UserError("找不到该派遣批次", "The departure batch does not exist")
+        existing = set(tuple(r) for r in session.execute(select(Placement.trainee_id, Placement.vacancy_id)
+                                       .where(Placement.batch_id == batch_id,
+                                              Placement.status != "declined")).all())
+        added = 0
+        for pair in pairs:
+            key = (int(pair["trainee_id"]), int(pair["vacancy_id"]))
+            if key in existing:
+                continue
+            if session.get(Trainee, key[0]) is None or session.get(Vacancy, key[1]) is None:
+                raise UserError("所选学员或岗位已不存在，未作任何改动", "A selected trainee or vacancy no longer exists; nothing was changed")
+            score = pair.get("score")
+            priority = pair.get("priority")
+            placement = Placement(trainee_id=key[0], vacancy_id=key[1], batch_id=batch_id, status="proposed",
+                                  model_score=None if score is None else float(score),
+                                  priority=None if priority is None else float(priority),
+                                  model_reasons=json.dumps(list(pair.get("reasons") or []), ensure_ascii=False),
+                                  decided_by=actor.user_id)
+            session.add(placement)
+            session.flush()
+            audit.record(session, actor, "placement.propose", "placement", placement.id,
+                         after={"trainee_id": key[0], "vacancy_id": key[1], "batch_id": batch_id})
+            existing.add(key)
+            added += 1
+    return added
+
+
+def weights_for_display(weights: Mapping[str, float] | None = None) -> dict[str, float]:
+    return merged_weights(weights)

@@ -1,0 +1,133 @@
+"""Frames → numpy arrays, prepared once, so ranking one vacancy is pure vectorised arithmetic."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from matching.history import EmployerHistory, day_numbers, day_of, outcomes, trainee_prior_now
+
+SKILL_KEYS = ("domestic_service", "elderly_care", "medical_care", "infant_care")
+NO_LEVEL = 6.0  # "no graded certificate" sits just below level 5 (junior)
+MANDARIN_NUM = {"fluent": 1.0, "basic": 0.0, "poor": -1.0}
+
+
+def _region_token(text: str) -> str:
+    text = text.strip()
+    for suffix in ("省", "市"):
+        if len(text) > 2 and text.endswith(suffix):
+            text = text[: -len(suffix)]
+    return text
+
+
+@dataclass
+class MatchData:
+    """Trainees, vacancies and history of one database, ready for the matcher."""
+
+    trainees: pd.DataFrame
+    vacancies: pd.DataFrame
+    history: pd.DataFrame          # with outcomes (matching.history.outcomes)
+    today: dt.date
+    T: dict[str, np.ndarray] = field(default_factory=dict)
+    V: dict[str, np.ndarray] = field(default_factory=dict)
+    regions: dict[str, int] = field(default_factory=dict)
+    employers: EmployerHistory | None = None
+
+    @classmethod
+    def build(cls, trainees: pd.DataFrame, vacancies: pd.DataFrame, history: pd.DataFrame | None,
+              today: dt.date | None = None) -> MatchData:
+        today = today or dt.date.today()
+        if history is None:
+            history = pd.DataFrame(columns=["placement_id", "trainee_id", "vacancy_id", "employer_id", "status",
+                                            "start_date", "end_date", "skilled_since", "employment_form"])
+        data = cls(trainees.reset_index(drop=True), vacancies.reset_index(drop=True), outcomes(history, today), today)
+        data.employers = EmployerHistory(data.history)
+        data._prepare_trainees()
+        data._prepare_vacancies()
+        return data
+
+    # --- helpers ------------------------------------------------------------------------------
+    def _code(self, token: str) -> int:
+        if token not in self.regions:
+            self.regions[token] = len(self.regions)
+        return self.regions[token]
+
+    def _prepare_trainees(self) -> None:
+        t = self.trainees
+        n = len(t)
+        T: dict[str, np.ndarray] = {}
+        T["trainee_id"] = t["trainee_id"].to_numpy(dtype=np.int64)
+        skills = t["skills"].fillna("").astype(str)
+        mask = np.zeros(n, dtype=np.int64)
+        for bit, key in enumerate(SKILL_KEYS):
+            mask |= np.where(skills.str.contains(key, regex=False).to_numpy(dtype=bool), 1 << bit, 0)
+        T["skill_mask"] = mask
+        level = pd.to_numeric(t["skill_level"], errors="coerce").to_numpy(dtype=float)
+        T["has_level"] = ~np.isnan(level)
+        T["level"] = np.where(np.isnan(level), NO_LEVEL, level)
+        T["expected"] = pd.to_numeric(t["expected_wage"], errors="coerce").to_numpy(dtype=float)
+        T["mandarin"] = t["mandarin"].map(MANDARIN_NUM).fillna(0.0).to_numpy(dtype=float)
+        T["hours"] = pd.to_numeric(t["training_hours"], errors="coerce").to_numpy(dtype=float)
+        T["birth_d"] = day_numbers(t["birth_date"])
+        T["available_d"] = day_numbers(t["available_from"])
+        T["health_d"] = day_numbers(t["health_cert_expiry"])
+        T["busy"] = t["busy"].to_numpy(dtype=bool) if "busy" in t else np.zeros(n, dtype=bool)
+        T["gender"] = t["gender"].astype(object).to_numpy()
+        # Display columns as plain object arrays: ranking indexes them without touching pandas.
+        for col in ("household_type", "id_number", "name"):
+            T[col] = t[col].astype(object).to_numpy()
+        # Preferred regions as a small matrix of region codes (-1 = empty slot).
+        lists = [[_region_token(x) for x in str(p).replace("，", ",").replace("、", ",").split(",") if x.strip()]
+                 for p in t["preferred_regions"].fillna("")]
+        width = max([len(x) for x in lists] + [1])
+        pref = np.full((n, width), -1, dtype=np.int32)
+        for i, items in enumerate(lists):
+            for k, token in enumerate(items):
+                pref[i, k] = self._code(token)
+        T["pref"] = pref
+        T["has_pref"] = (pref >= 0).any(axis=1)
+        T.update(trainee_prior_now(self.history, T["trainee_id"]))
+        self.T = T
+        self._pref_lists = lists
+
+    def _prepare_vacancies(self) -> None:
+        v = self.vacancies
+        V: dict[str, np.ndarray] = {}
+        V["vacancy_id"] = v["vacancy_id"].to_numpy(dtype=np.int64)
+        V["employer_id"] = v["employer_id"].to_numpy(dtype=np.int64)
+        V["skill_code"] = np.array([SKILL_KEYS.index(s) if s in SKILL_KEYS else -1 for s in v["skill"]],
+                                   dtype=np.int64)
+        V["skill_bit"] = np.where(V["skill_code"] >= 0, 1 << np.maximum(V["skill_code"], 0), 0)
+        vmin = pd.to_numeric(v["min_level"], errors="coerce").to_numpy(dtype=float)
+        V["has_min"] = ~np.isnan(vmin)
+        V["min_level"] = np.where(np.isnan(vmin), NO_LEVEL, vmin)
+        V["wage_min"] = pd.to_numeric(v["wage_min"], errors="coerce").to_numpy(dtype=float)
+        V["wage_max"] = pd.to_numeric(v["wage_max"], errors="coerce").to_numpy(dtype=float)
+        V["board"] = v["board"].to_numpy(dtype=bool)
+        V["lodging"] = v["lodging"].to_numpy(dtype=bool)
+        V["age_min"] = pd.to_numeric(v["age_min"], errors="coerce").to_numpy(dtype=float)
+        V["age_max"] = pd.to_numeric(v["age_max"], errors="coerce").to_numpy(dtype=float)
+        V["gender_req"] = v["gender_requirement"].fillna("any").astype(object).to_numpy()
+        V["long_term"] = (v["contract_type"].to_numpy() == "long_term")
+        V["needs_health"] = v["needs_health_cert"].to_numpy(dtype=bool)
+        V["start_d"] = day_numbers(v["start_date"])
+        # Eligibility and "now" features look at the later of the start date and today.
+        V["eff_start_d"] = np.fmax(np.where(np.isnan(V["start_d"]), -np.inf, V["start_d"]), day_of(self.today))
+        V["prov_code"] = np.array([self._code(_region_token(str(x))) for x in v["province"].fillna("")], dtype=np.int32)
+        V["city_code"] = np.array([self._code(_region_token(str(x))) for x in v["city"].fillna("")], dtype=np.int32)
+        assert self.employers is not None
+        V["emp_rate"], V["emp_n"] = self.employers.at(V["employer_id"], day_of(self.today) + 1)
+        self.V = V
+
+    # --- lookups ------------------------------------------------------------------------------
+    def trainee_pos(self, trainee_ids: np.ndarray | list[int]) -> np.ndarray:
+        return pd.Index(self.T["trainee_id"]).get_indexer(np.asarray(trainee_ids))
+
+    def vacancy_pos(self, vacancy_ids: np.ndarray | list[int]) -> np.ndarray:
+        return pd.Index(self.V["vacancy_id"]).get_indexer(np.asarray(vacancy_ids))
+
+    def preferred_regions(self, pos: int) -> list[str]:
+        return self._pref_lists[pos]

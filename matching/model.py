@@ -1,0 +1,348 @@
+"""Scoring models: the heuristic and the learned pipeline, training, validation, (de)serialisation.
+
+Learning is generic on purpose: two candidate families (regularised logistic regression and a small,
+regularised gradient-boosted tree model), each calibrated, are compared on a time-ordered validation
+slice of the training period, and the better one is kept. Nothing here knows how any particular
+history was generated.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
+
+from db.i18n import UserError
+from matching.data import MatchData
+from matching.features import FEATURES, GROUP_MATRIX, feature_matrix, pair_inputs
+from matching.heuristic import heuristic_score, points_by_group
+from matching.history import RETAIN_DAYS, SKILL_DAYS, day_of, trainee_prior_pointwise
+from matching.metrics import evaluate
+
+Progress = Callable[[int, str], None]
+BLOB_FORMAT = 1
+MIN_LABELLED = 150     # placements with a known 180-day outcome before learning is attempted
+MIN_PER_CLASS = 20
+MIN_TEST = 40
+MIN_ROWS_FOR_TREES = 5000  # boosted trees are only considered with at least this many training rows
+
+
+class ThinHistory(UserError):
+    """Too little (or one-sided) history to learn from."""
+
+
+@dataclass
+class MatchModel:
+    """What scores pairs: the heuristic (kind='heuristic') or a learned pipeline."""
+
+    kind: str = "heuristic"
+    retention: object | None = None
+    skilled: object | None = None
+    explainer: dict[str, np.ndarray] | None = None
+    algorithm: str = "heuristic"
+    version_id: int | None = None
+    created_at: dt.datetime | None = None
+    metrics: dict = field(default_factory=dict)
+
+    @property
+    def learned(self) -> bool:
+        return self.kind == "learned"
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        if len(X) == 0:
+            return np.zeros(0)
+        if self.retention is None:
+            return heuristic_score(X)
+        return self.retention.predict_proba(X)[:, 1]  # type: ignore[attr-defined]
+
+    def predict_skilled(self, X: np.ndarray) -> np.ndarray:
+        if self.skilled is None or len(X) == 0:
+            return np.full(len(X), np.nan)
+        return self.skilled.predict_proba(X)[:, 1]  # type: ignore[attr-defined]
+
+    def contributions(self, X: np.ndarray) -> np.ndarray:
+        """(n × factor groups): how much each factor pushes this pair up or down."""
+        if self.explainer is None:
+            return points_by_group(X)
+        e = self.explainer
+        return ((X - e["mean"]) / e["scale"] * e["coef"]) @ GROUP_MATRIX
+
+    def to_blob(self) -> bytes:
+        buf = io.BytesIO()
+        pickle.dump({"format": BLOB_FORMAT, "features": FEATURES, "retention": self.retention,
+                     "skilled": self.skilled, "explainer": self.explainer, "algorithm": self.algorithm},
+                    buf, protocol=pickle.HIGHEST_PROTOCOL)
+        return buf.getvalue()
+
+    @classmethod
+    def from_blob(cls, blob: bytes) -> MatchModel:
+        """Raises UserError when the stored model cannot be used."""
+        try:
+            payload = pickle.loads(blob)
+        except Exception:  # noqa: BLE001 - any unpickling failure means the same thing to the user
+            raise UserError("已保存的匹配模型已损坏，无法读取", "The stored matching model is corrupt and cannot be read") from None
+        if not isinstance(payload, dict) or payload.get("format") != BLOB_FORMAT or payload.get("features") != FEATURES:
+            raise UserError("已保存的匹配模型与本程序版本不兼容，请重新训练",
+                            "The stored matching model does not fit this program version; train again")
+        model = cls("learned", payload["retention"], payload.get("skilled"), payload.get("explainer"),
+                    payload.get("algorithm", "learned"))
+        if not hasattr(model.retention, "predict_proba"):
+            raise UserError("已保存的匹配模型已损坏，无法读取", "The stored matching model is corrupt and cannot be read")
+        try:  # a model that cannot score one row is as good as corrupt
+            model.predict(np.zeros((1, len(FEATURES))))
+        except Exception:  # noqa: BLE001
+            raise UserError("已保存的匹配模型已损坏，无法使用", "The stored matching model is corrupt and cannot be used") from None
+        return model
+
+
+HEURISTIC = MatchModel()
+
+
+# --- training rows ------------------------------------------------------------------------------
+
+@dataclass
+class TrainingSet:
+    h: pd.DataFrame        # labelled history rows (with positions)
+    t_pos: np.ndarray
+    v_pos: np.ndarray
+    prior: dict[str, np.ndarray]
+
+    def X(self, data: MatchData, employer_day: np.ndarray) -> np.ndarray:
+        employer = data.employers.at(data.V["employer_id"][self.v_pos], employer_day)  # type: ignore[union-attr]
+        inputs = pair_inputs(data, self.t_pos, self.v_pos, day=self.h["start_d"].to_numpy(),
+                             prior=self.prior, employer=employer)
+        return feature_matrix(inputs)
+
+
+def training_set(data: MatchData) -> TrainingSet:
+    h = data.history
+    t_pos = data.trainee_pos(h["trainee_id"].to_numpy())
+    v_pos = data.vacancy_pos(h["vacancy_id"].to_numpy())
+    prior = trainee_prior_pointwise(h) if len(h) else pd.DataFrame(columns=["prior_n"])
+    keep = (t_pos >= 0) & (v_pos >= 0)
+    h = h[keep]
+    prior = prior[keep]
+    return TrainingSet(h, t_pos[keep], v_pos[keep], {c: prior[c].to_numpy(dtype=float) for c in prior.columns})
+
+
+def _subset(ts: TrainingSet, mask: np.ndarray) -> TrainingSet:
+    return TrainingSet(ts.h[mask], ts.t_pos[mask], ts.v_pos[mask], {k: v[mask] for k, v in ts.prior.items()})
+
+
+# --- estimators ---------------------------------------------------------------------------------
+
+def _logistic() -> object:
+    return make_pipeline(StandardScaler(), LogisticRegression(C=0.3, max_iter=2000))
+
+
+def _boosting(n: int) -> object:
+    return HistGradientBoostingClassifier(learning_rate=0.05, max_iter=200, max_depth=3, max_leaf_nodes=8,
+                                          min_samples_leaf=max(30, n // 100), l2_regularization=1.0,
+                                          early_stopping=n >= 2000, validation_fraction=0.15,
+                                          n_iter_no_change=20, random_state=0)
+
+
+CANDIDATES: dict[str, Callable[[int], object]] = {
+    "logistic": lambda n: _logistic(),
+    "gradient_boosting": _boosting,
+}
+
+
+def _calibrated(name: str, n: int) -> CalibratedClassifierCV:
+    return CalibratedClassifierCV(CANDIDATES[name](n), method="sigmoid", cv=3, ensemble=False)
+
+
+def _fit(name: str, X: np.ndarray, y: np.ndarray) -> CalibratedClassifierCV:
+    model = _calibrated(name, len(y))
+    model.fit(X, y)
+    return model
+
+
+def time_cut(start: np.ndarray) -> float:
+    """The split day: the last 40 % of the history's time span is held out (placements cluster in
+    time, so a split by row count could leave the training period too short for employer history
+    to build up), but at least 15 % of the rows."""
+    by_span = float(np.nanmin(start) + 0.6 * np.ptp(start))
+    by_rows = float(np.quantile(start, 0.85))
+    return min(by_span, by_rows)
+
+
+def _choose(ts: TrainingSet, data: MatchData, y: np.ndarray, start: np.ndarray) -> tuple[str, dict[str, float]]:
+    """Pick the family with the lower log loss on a validation slice built exactly like the test:
+    the latest quarter of the training period, employer history frozen at its start, and fitted
+    only on rows whose outcome was known by then."""
+    cut = time_cut(start)
+    val = start >= cut
+    inner = start < cut
+    losses: dict[str, float] = {}
+    yi, yv = y[inner], y[val]
+    if len(y) < MIN_ROWS_FOR_TREES:  # small histories: trees overfit; the regularised linear model is safer
+        return "logistic", losses
+    if min(yi.sum(), len(yi) - yi.sum()) < MIN_PER_CLASS or len(yv) < 20 or yv.min() == yv.max():
+        return "logistic", losses
+    X = ts.X(data, np.minimum(start, cut))
+    for name in CANDIDATES:
+        p = _fit(name, X[inner], yi).predict_proba(X[val])[:, 1]
+        losses[name] = float(log_loss(yv, np.clip(p, 1e-6, 1 - 1e-6), labels=[0, 1]))
+    return min(losses, key=losses.get), losses  # type: ignore[arg-type]
+
+
+def _explainer(X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
+    """A linear view of the factors for reasons: standardised logistic coefficients."""
+    scaler = StandardScaler().fit(X)
+    lr = LogisticRegression(C=0.3, max_iter=2000).fit(scaler.transform(X), y)
+    scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
+    return {"mean": scaler.mean_.copy(), "scale": scale, "coef": lr.coef_[0].copy()}
+
+
+def _check_thin(y: np.ndarray, what_zh: str, what_en: str) -> None:
+    pos = int(y.sum())
+    neg = int(len(y) - pos)
+    if len(y) < MIN_LABELLED:
+        raise ThinHistory(
+            f"历史记录太少：只有 {len(y)} 条已满180天的就业记录（至少需要 {MIN_LABELLED} 条），暂用规则评分。",
+            f"Too little history: only {len(y)} placements have a known 180-day outcome (at least "
+            f"{MIN_LABELLED} are needed); the rule-based score stays in use.")
+    if pos == 0 or neg == 0:
+        one = "全部稳岗满180天" if neg == 0 else "全部未满180天离岗"
+        one_en = "all lasted 180 days" if neg == 0 else "all ended before 180 days"
+        raise ThinHistory(f"{what_zh}中只有一种结果（{one}），无法学习哪些组合更稳定，暂用规则评分。",
+                          f"The {what_en} has only one outcome ({one_en}); nothing can be learned, the "
+                          "rule-based score stays in use.")
+    if min(pos, neg) < MIN_PER_CLASS:
+        raise ThinHistory(f"{what_zh}中稳岗或离岗的记录太少（稳岗 {pos}，离岗 {neg}，各至少需要 {MIN_PER_CLASS} 条），暂用规则评分。",
+                          f"Too few retained or early-ended placements in the {what_en} (retained {pos}, ended "
+                          f"early {neg}; at least {MIN_PER_CLASS} of each needed); the rule-based score stays in use.")
+
+
+@dataclass
+class TrainResult:
+    model: MatchModel
+    metrics: dict
+    X_test: np.ndarray
+    y_test: np.ndarray
+    groups_test: np.ndarray
+
+
+def train(data: MatchData, progress: Progress | None = None) -> TrainResult:
+    """Fit, validate on a time-based split against the heuristic, then refit on all labelled rows."""
+    report = progress or (lambda _p, _m: None)
+    # One BLAS/OpenMP thread: office PCs and shared machines thrash badly when oversubscribed.
+    with threadpool_limits(limits=1):
+        return _train(data, report)
+
+
+def _train(data: MatchData, report: Progress) -> TrainResult:
+    report(5, "prepare")
+    ts = training_set(data)
+    labelled = ~np.isnan(ts.h["retained_label"].to_numpy())
+    ts = _subset(ts, labelled)
+    y_all = ts.h["retained_label"].to_numpy(dtype=float)
+    _check_thin(y_all, "就业历史", "placement history")
+    start = ts.h["start_d"].to_numpy()
+    cutoff = time_cut(start)
+    test = start >= cutoff
+    # Training rows start before the cutoff. Their features use only what was known at their start,
+    # and the held-out rows see employer history frozen at the cutoff, so no held-out outcome
+    # reaches the model or its features.
+    train_mask = start < cutoff
+    y_test = y_all[test]
+    if y_test.min() == y_test.max() or test.sum() < MIN_TEST:
+        raise ThinHistory("最近一段时间的就业记录太少或结果单一，无法做按时间的验证，暂用规则评分。",
+                          "The most recent placements are too few or all alike for a time-based validation; "
+                          "the rule-based score stays in use.")
+    _check_thin(y_all[train_mask], "训练期历史", "training-period history")
+    # Employer history is counted only up to the cutoff for every evaluation row (no leakage).
+    X_eval = ts.X(data, np.minimum(start, cutoff))
+    report(20, "select")
+    name, losses = _choose(_subset(ts, train_mask), data, y_all[train_mask], start[train_mask])
+    report(45, "validate")
+    model = _fit(name, X_eval[train_mask], y_all[train_mask])
+    groups = ts.h["vacancy_id"].to_numpy()
+    p_test = model.predict_proba(X_eval[test])[:, 1]
+    learned_m = evaluate(y_test, p_test, groups[test])
+    heur_m = evaluate(y_test, heuristic_score(X_eval[test]), groups[test])
+
+    # Second target: skilled within 12 months (optional: needs enough closed 12-month windows).
+    report(65, "skilled")
+    skilled_model, skilled_m = None, None
+    ys = ts.h["skilled_label"].to_numpy(dtype=float)
+    has_s = ~np.isnan(ys)
+    X_final = ts.X(data, start)
+    if has_s.sum() >= MIN_LABELLED and min(ys[has_s].sum(), has_s.sum() - ys[has_s].sum()) >= MIN_PER_CLASS:
+        s_cut = time_cut(start[has_s])
+        s_train, s_test = has_s & (start < s_cut), has_s & (start >= s_cut)
+        if ys[s_test].min() != ys[s_test].max() and ys[s_train].min() != ys[s_train].max():
+            sm = _fit(name, X_eval[s_train], ys[s_train])
+            skilled_m = evaluate(ys[s_test], sm.predict_proba(X_eval[s_test])[:, 1], groups[s_test])
+            skilled_m.pop("calibration", None)
+        skilled_model = _fit(name, X_final[has_s], ys[has_s])
+
+    report(80, "final")
+    final = _fit(name, X_final, y_all)
+    explainer = _explainer(X_final, y_all)
+    today = data.today
+    metrics = {
+        "target": "retained_180", "algorithm": name, "selection_log_loss": losses,
+        "rows": int(len(y_all)), "train_rows": int(train_mask.sum()), "test_rows": int(test.sum()),
+        "positive_rate": float(y_all.mean()),
+        "split_date": str(dt.date(1970, 1, 1) + dt.timedelta(days=int(cutoff))),
+        "data_until": str(today - dt.timedelta(days=RETAIN_DAYS)), "trained_on": str(today),
+        "learned": learned_m, "heuristic": heur_m, "skilled": skilled_m,
+        "skilled_rows": int(has_s.sum()),
+        "beats_heuristic": bool(learned_m["auc"] > heur_m["auc"] and _ndcg_better(learned_m, heur_m)),
+    }
+    report(100, "done")
+    result_model = MatchModel("learned", final, skilled_model, explainer, name, metrics=metrics)
+    return TrainResult(result_model, metrics, X_eval[test], y_test, groups[test])
+
+
+def _ndcg_better(a: dict, b: dict) -> bool:
+    x, y = a.get("ndcg10"), b.get("ndcg10")
+    if x is None or y is None or math.isnan(x) or math.isnan(y):
+        return True  # no vacancy to rank on: decided by AUC alone
+    return x > y
+
+
+def compare(result: TrainResult, active: MatchModel | None) -> dict:
+    """Does the new model beat what is in use? Against the heuristic, and against an active learned
+    model on the same held-out rows when that model never saw them (else on its stored figures)."""
+    new = result.metrics["learned"]
+    out: dict[str, object] = {"new": {k: new[k] for k in ("auc", "brier", "ndcg10")},
+                              "heuristic": {k: result.metrics["heuristic"][k] for k in ("auc", "brier", "ndcg10")}}
+    if active is None or not active.learned:
+        out["against"] = "heuristic"
+        out["active"] = out["heuristic"]
+        out["better"] = bool(result.metrics["beats_heuristic"])
+        return out
+    active_until = str(active.metrics.get("data_until", "9999-12-31"))
+    if active_until < result.metrics["split_date"]:
+        old = evaluate(result.y_test, active.predict(result.X_test), result.groups_test)
+        out["basis"] = "same_test_rows"
+    else:
+        old = active.metrics.get("learned", {})
+        out["basis"] = "stored_metrics"
+    old_view = {k: old.get(k, float("nan")) for k in ("auc", "brier", "ndcg10")}
+    out["against"] = f"version {active.version_id}"
+    out["active"] = old_view
+    old_auc = old_view["auc"] if old_view["auc"] == old_view["auc"] else -1.0
+    out["better"] = bool(result.metrics["beats_heuristic"] and new["auc"] > old_auc
+                         and (math.isnan(new["ndcg10"]) or math.isnan(old_view["ndcg10"])
+                              or new["ndcg10"] >= old_view["ndcg10"] - 0.01))
+    return out
+
+
+__all__ = ["HEURISTIC", "MatchModel", "ThinHistory", "TrainResult", "compare", "train", "day_of", "SKILL_DAYS"]

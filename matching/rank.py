@@ -1,0 +1,115 @@
+"""Ranking both ways and the planner's candidate table. Frames in, frames out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from matching.data import MatchData
+from matching.features import ELIGIBLE, RULES, eligibility, feature_matrix, pair_inputs
+from matching.model import MatchModel
+from matching.policy import objective_weight, priority_of
+from matching.reasons import exclusion_reasons, pair_reasons
+
+RANK_COLUMNS = ["trainee_id", "vacancy_id", "id_number", "name", "household_type", "score", "skilled_score",
+                "priority", "weight", "reasons"]
+
+
+def _score(data: MatchData, model: MatchModel, t_idx: np.ndarray | int, v_idx: np.ndarray | int,
+           skilled: bool = True) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    inputs = pair_inputs(data, t_idx, v_idx)
+    X = feature_matrix(inputs)
+    score = model.predict(X)
+    skilled_score = model.predict_skilled(X) if skilled else np.full(len(X), np.nan)
+    return X, inputs, score, skilled_score
+
+
+def rank_vacancy(data: MatchData, model: MatchModel, v_pos: int, *, top: int | None = 10,
+                 priority_weights: Mapping[str, float] | None = None, reasons: bool = True,
+                 excluded: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(ranked eligible trainees, excluded trainees with why) for one vacancy."""
+    n = len(data.T["trainee_id"])
+    codes = eligibility(data, slice(None), v_pos) if n else np.zeros(0, dtype=np.int8)  # type: ignore[arg-type]
+    elig = np.flatnonzero(codes == ELIGIBLE)
+    ranked = _ranked(data, model, elig, v_pos, top, priority_weights, reasons)
+    out_excluded = _excluded(data, np.flatnonzero(codes != ELIGIBLE), v_pos, codes) if excluded else None
+    return ranked, out_excluded  # type: ignore[return-value]
+
+
+def _ranked(data: MatchData, model: MatchModel, t_idx: np.ndarray, v_idx: np.ndarray | int, top: int | None,
+            weights: Mapping[str, float] | None, reasons: bool) -> pd.DataFrame:
+    X, inputs, score, _ = _score(data, model, t_idx, v_idx, skilled=False)
+    household = data.T["household_type"][t_idx]
+    priority = priority_of(household, weights)
+    weight = objective_weight(score, priority)
+    order = np.lexsort((-score, -weight))
+    if top is not None:
+        order = order[:top]
+    skilled = model.predict_skilled(X[order])  # only for the rows returned
+    v_all = np.broadcast_to(np.asarray(v_idx), (len(score),))
+    t_sel = np.asarray(t_idx)[order] if np.ndim(t_idx) else np.full(len(order), t_idx)
+    v_sel = v_all[order]
+    frame = pd.DataFrame({
+        "trainee_id": data.T["trainee_id"][t_sel], "vacancy_id": data.V["vacancy_id"][v_sel],
+        "id_number": data.T["id_number"][t_sel], "name": data.T["name"][t_sel],
+        "household_type": household[order] if np.ndim(household) else np.full(len(order), household),
+        "score": score[order], "skilled_score": skilled, "priority": priority[order] if np.ndim(priority) else priority,
+        "weight": weight[order],
+    })
+    if reasons:
+        sub = {k: v[order] for k, v in inputs.items()}
+        frame["reasons"] = pair_reasons(data, sub, model.contributions(X[order]), v_sel)
+    else:
+        frame["reasons"] = [[] for _ in range(len(frame))]
+    return frame
+
+
+def _excluded(data: MatchData, t_idx: np.ndarray, v_idx: np.ndarray | int, codes: np.ndarray) -> pd.DataFrame:
+    t = data.trainees
+    c = codes[t_idx] if np.ndim(codes) and len(codes) != len(t_idx) else codes
+    return pd.DataFrame({
+        "trainee_id": data.T["trainee_id"][t_idx], "id_number": t["id_number"].to_numpy(dtype=object)[t_idx],
+        "name": t["name"].to_numpy(dtype=object)[t_idx], "rule": [RULES[int(x)] for x in c],
+        "reason": exclusion_reasons(data, t_idx, v_idx, c),
+    })
+
+
+def rank_trainee(data: MatchData, model: MatchModel, t_pos: int, *, top: int | None = 10,
+                 priority_weights: Mapping[str, float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(ranked vacancies for which the trainee is eligible, vacancies excluded with why)."""
+    m = len(data.V["vacancy_id"])
+    codes = eligibility(data, t_pos, slice(None)) if m else np.zeros(0, dtype=np.int8)  # type: ignore[arg-type]
+    codes = np.broadcast_to(codes, (m,))
+    elig = np.flatnonzero(codes == ELIGIBLE)
+    ranked = _ranked(data, model, t_pos, elig, top, priority_weights, True)
+    v = data.vacancies
+    vac_cols = v.set_index("vacancy_id")
+    for col, src in (("vacancy_code", "code"), ("title", "title"), ("employer_name", "employer_name"),
+                     ("province", "province"), ("city", "city"), ("wage_min", "wage_min"), ("wage_max", "wage_max")):
+        ranked[col] = vac_cols[src].reindex(ranked["vacancy_id"]).to_numpy() if len(ranked) else []
+    bad = np.flatnonzero(codes != ELIGIBLE)
+    excl = pd.DataFrame({"vacancy_id": data.V["vacancy_id"][bad], "vacancy_code": v["code"].to_numpy(dtype=object)[bad],
+                         "title": v["title"].to_numpy(dtype=object)[bad],
+                         "employer_name": v["employer_name"].to_numpy(dtype=object)[bad],
+                         "rule": [RULES[int(x)] for x in codes[bad]],
+                         "reason": exclusion_reasons(data, t_pos, bad, codes[bad])})  # type: ignore[arg-type]
+    return ranked, excl
+
+
+def candidates(data: MatchData, model: MatchModel, v_positions: list[int],
+               priority_weights: Mapping[str, float] | None = None, reasons: bool = True) -> pd.DataFrame:
+    """Every eligible (trainee, vacancy) pair of the given vacancies, scored."""
+    t_parts, v_parts = [], []
+    for v in v_positions:  # eligibility per vacancy (vectorised over trainees), then one scoring pass
+        elig = np.flatnonzero(eligibility(data, slice(None), int(v)) == ELIGIBLE)  # type: ignore[arg-type]
+        t_parts.append(elig)
+        v_parts.append(np.full(len(elig), int(v)))
+    t_all = np.concatenate(t_parts) if t_parts else np.zeros(0, dtype=int)
+    if not len(t_all):
+        return pd.DataFrame({c: pd.Series(dtype=float if c in ("score", "skilled_score", "priority", "weight") else object)
+                             for c in RANK_COLUMNS})
+    out = _ranked(data, model, t_all, np.concatenate(v_parts), None, priority_weights, reasons)
+    out = out.sort_values(["vacancy_id", "weight"], ascending=[True, False], kind="stable", ignore_index=True)
+    return out[RANK_COLUMNS]

@@ -1,0 +1,469 @@
+"""匹配 page: rank trainees for a vacancy or vacancies for a trainee, shortlist into a batch, train
+the model and read its report. All rules live in db.matching_service; this page only shows them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
+    QMessageBox, QPushButton, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget,
+)
+
+from db import matching_service as ms
+from db.engine import Database
+from db.i18n import tr
+from db.validation import household_label, level_label, mask_id
+from ui.dialogs import show_error
+from ui.frame_model import FrameTableModel
+from ui.pages.base import Page
+from ui.tasks import TaskContext, run_task
+
+
+def _pct(v: Any) -> str:
+    return "" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{float(v):.0%}"
+
+
+def _prio(v: Any) -> str:
+    return "" if not v else f"+{float(v):.2f}"
+
+
+def _table(model: FrameTableModel, multi: bool = False) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSortingEnabled(True)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection if multi
+                          else QAbstractItemView.SelectionMode.SingleSelection)
+    view.setAlternatingRowColors(True)
+    view.setWordWrap(False)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.verticalHeader().setDefaultSectionSize(26)
+    return view
+
+
+class CalibrationPlot(QWidget):
+    """Predicted vs observed 180-day retention on held-out placements (drawn with QPainter)."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.series: list[tuple[str, QColor, list[dict]]] = []
+        self.setMinimumSize(320, 300)
+
+    def set_series(self, series: list[tuple[str, QColor, list[dict]]]) -> None:
+        self.series = series
+        self.update()
+
+    def paintEvent(self, _event: Any) -> None:  # noqa: N802 - Qt API
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.fillRect(self.rect(), QColor("white"))
+        m = 56
+        side = min(self.width() - 2 * m, self.height() - 2 * m - 20)
+        area = QRectF(m, m / 2, side, side)
+        p.setPen(QPen(QColor("#999999"), 1))
+        p.drawRect(area)
+        for k in range(1, 5):
+            x = area.left() + area.width() * k / 5
+            y = area.bottom() - area.height() * k / 5
+            p.setPen(QPen(QColor("#eeeeee"), 1))
+            p.drawLine(QPointF(x, area.top()), QPointF(x, area.bottom()))
+            p.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
+        p.setPen(QPen(QColor("#333333"), 1))
+        for k in range(0, 6):
+            p.drawText(QPointF(area.left() + area.width() * k / 5 - 8, area.bottom() + 14), f"{k * 20}%")
+            p.drawText(QPointF(area.left() - 36, area.bottom() - area.height() * k / 5 + 4), f"{k * 20}%")
+        p.drawText(QPointF(area.left() + area.width() / 2 - 40, area.bottom() + 30), tr("预测稳岗概率", "Predicted"))
+        p.save()
+        p.translate(14, area.top() + area.height() / 2 + 30)
+        p.rotate(-90)
+        p.drawText(QPointF(0, 0), tr("实际稳岗比例", "Observed"))
+        p.restore()
+        p.setPen(QPen(QColor("#bbbbbb"), 1, Qt.PenStyle.DashLine))
+        p.drawLine(area.bottomLeft(), area.topRight())
+
+        def pt(px: float, py: float) -> QPointF:
+            return QPointF(area.left() + px * area.width(), area.bottom() - py * area.height())
+        for i, (label, color, bins) in enumerate(self.series):
+            p.setPen(QPen(color, 2))
+            pts = [pt(b["predicted"], b["observed"]) for b in bins if b.get("count")]
+            for a, b in zip(pts, pts[1:]):
+                p.drawLine(a, b)
+            p.setBrush(color)
+            for q in pts:
+                p.drawEllipse(q, 3.5, 3.5)
+            p.drawText(QPointF(area.left() + 8, area.top() + 16 + 16 * i), "● " + label)
+        p.end()
+
+
+class ModelReportDialog(QDialog):
+    """Metrics of heuristic vs learned model, calibration plot, fairness report."""
+
+    def __init__(self, database: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.database = database
+        self.setWindowTitle(tr("匹配模型报告", "Matching model report"))
+        self.resize(980, 640)
+        layout = QVBoxLayout(self)
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+        layout.addWidget(self.status_label)
+        tabs = QTabWidget()
+        layout.addWidget(tabs, 1)
+        page = QWidget()
+        row = QHBoxLayout(page)
+        self.metrics_model = FrameTableModel([("what", tr("指标（时间外验证）", "Metric (held-out)")),
+                                              ("heuristic", tr("规则评分", "Rule-based")),
+                                              ("learned", tr("学习模型", "Learned"))])
+        self.metrics_view = _table(self.metrics_model)
+        self.metrics_view.setSortingEnabled(False)
+        left = QVBoxLayout()
+        left.addWidget(self.metrics_view, 1)
+        self.versions_model = FrameTableModel([("version", tr("版本", "Version")), ("created", tr("训练时间", "Trained")),
+                                               ("algorithm", tr("算法", "Algorithm")), ("auc", "AUC"),
+                                               ("ndcg10", "NDCG@10"), ("active", tr("启用", "Active"))])
+        left.addWidget(QLabel(tr("历史版本", "Versions")))
+        self.versions_view = _table(self.versions_model)
+        left.addWidget(self.versions_view, 1)
+        row.addLayout(left, 3)
+        self.plot = CalibrationPlot()
+        row.addWidget(self.plot, 2)
+        tabs.addTab(page, tr("模型指标与校准", "Metrics and calibration"))
+        fair = QWidget()
+        fl = QVBoxLayout(fair)
+        fl.addWidget(QLabel(tr("在招岗位的符合条件人群、前10名推荐和以往安置中各群体所占比例（性别、民族、户类型不是模型特征）。",
+                               "Share of each group in the eligible pool, the top-10 recommendations of the open "
+                               "vacancies and past placements (gender, ethnicity and household type are not model features).")))
+        self.fair_model = FrameTableModel([("attribute", tr("维度", "Attribute")), ("group", tr("群体", "Group")),
+                                           ("eligible_share", tr("符合条件占比", "Eligible pool")),
+                                           ("top_share", tr("前10推荐占比", "Top-10 share")),
+                                           ("placed_share", tr("以往安置占比", "Past placements"))],
+                                          formatters={c: _pct for c in ("eligible_share", "top_share", "placed_share")})
+        self.fair_view = _table(self.fair_model)
+        fl.addWidget(self.fair_view, 1)
+        self.fair_button = QPushButton(tr("生成公平性报告", "Build the fairness report"))
+        self.fair_button.clicked.connect(self.build_fairness)
+        fl.addWidget(self.fair_button, 0, Qt.AlignmentFlag.AlignLeft)
+        tabs.addTab(fair, tr("公平性报告", "Fairness report"))
+        self.tabs = tabs
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.reload()
+
+    def reload(self) -> None:
+        status = ms.active_model(self.database)
+        versions = ms.model_versions(self.database)
+        self.status_label.setText(tr("当前评分方式：", "In use: ") + status.describe())
+        metrics = status.model.metrics if status.learned else (versions["metrics"].iloc[0] if len(versions) else {})
+        learned, heur = (metrics or {}).get("learned") or {}, (metrics or {}).get("heuristic") or {}
+
+        def fmt(d: dict, k: str) -> str:
+            v = d.get(k)
+            return "—" if v is None else f"{v:.3f}"
+        rows = [(tr("AUC（越高越好）", "AUC (higher is better)"), "auc"),
+                (tr("Brier 分数（越低越好）", "Brier score (lower is better)"), "brier"),
+                (tr("每岗位 NDCG@10（越高越好）", "NDCG@10 per vacancy (higher is better)"), "ndcg10")]
+        frame = pd.DataFrame([{"what": w, "heuristic": fmt(heur, k), "learned": fmt(learned, k)} for w, k in rows])
+        if metrics:
+            frame = pd.concat([frame, pd.DataFrame([
+                {"what": tr("验证记录数", "Held-out placements"), "heuristic": str(heur.get("rows", "")),
+                 "learned": str(learned.get("rows", ""))},
+                {"what": tr("验证起始日期", "Held-out from"), "heuristic": str(metrics.get("split_date", "")),
+                 "learned": str(metrics.get("split_date", ""))}])], ignore_index=True)
+        self.metrics_model.set_frame(frame)
+        self.metrics_view.resizeColumnsToContents()
+        v = versions.copy()
+        v["created"] = v["created_at"].astype(str).str.slice(0, 16)
+        v["active"] = v["active"].map({True: tr("是", "yes"), False: ""})
+        self.versions_model.set_frame(v)
+        self.versions_view.resizeColumnsToContents()
+        series = []
+        if heur.get("calibration"):
+            series.append((tr("规则评分", "Rule-based"), QColor("#d9822b"), heur["calibration"]))
+        if learned.get("calibration"):
+            series.append((tr("学习模型", "Learned"), QColor("#2b6cb0"), learned["calibration"]))
+        self.plot.set_series(series)
+
+    def build_fairness(self) -> None:
+        def work(ctx: TaskContext) -> pd.DataFrame:
+            ctx.progress(10, tr("正在为在招岗位排序…", "Ranking the open vacancies…"))
+            return ms.fairness_report(self.database)
+        self.fair_task = run_task(self, work, on_done=self.fair_model.set_frame,
+                                  on_error=lambda e: show_error(self, e),
+                                  label=tr("正在生成公平性报告…", "Building the fairness report…"))
+
+
+class MatchingPage(Page):
+    RANK_COLUMNS = [("name", tr("姓名", "Name")), ("id_masked", tr("身份证号", "ID number")),
+                    ("score", tr("稳岗概率", "P(180 days)")), ("skilled_score", tr("转职业工概率", "P(skilled)")),
+                    ("priority", tr("政策优先", "Priority")), ("household", tr("户类型", "Household")),
+                    ("reasons", tr("主要原因", "Main reasons"))]
+    VAC_COLUMNS = [("vacancy_code", tr("岗位编号", "Code")), ("title", tr("岗位", "Job")),
+                   ("employer_name", tr("用人单位", "Employer")), ("city", tr("城市", "City")),
+                   ("score", tr("稳岗概率", "P(180 days)")), ("skilled_score", tr("转职业工概率", "P(skilled)")),
+                   ("priority", tr("政策优先", "Priority")), ("reasons", tr("主要原因", "Main reasons"))]
+
+    def __init__(self, database: Database, parent: QWidget | None = None) -> None:
+        super().__init__(database, parent)
+        fm = {"score": _pct, "skilled_score": _pct, "priority": _prio}
+        layout = QVBoxLayout(self)
+        top = QHBoxLayout()
+        self.model_label = QLabel()
+        self.model_label.setObjectName("model_indicator")
+        self.model_label.setStyleSheet("QLabel#model_indicator { padding: 4px 8px; border-radius: 4px; }")
+        top.addWidget(self.model_label, 1)
+        self.train_button = QPushButton(tr("训练模型", "Train model"))
+        self.train_button.clicked.connect(self.train)
+        self.report_button = QPushButton(tr("模型报告", "Model report"))
+        self.report_button.clicked.connect(self.show_report)
+        top.addWidget(self.train_button)
+        top.addWidget(self.report_button)
+        layout.addLayout(top)
+
+        self.tabs = QTabWidget()
+        layout.addWidget(self.tabs, 1)
+        # --- by vacancy
+        vpage = QWidget()
+        vl = QVBoxLayout(vpage)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(tr("岗位：", "Vacancy:")))
+        self.vacancy_box = QComboBox()
+        self.vacancy_box.setEditable(True)
+        self.vacancy_box.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.vacancy_box.setMinimumWidth(460)
+        row.addWidget(self.vacancy_box, 1)
+        self.rank_vacancy_button = QPushButton(tr("推荐学员", "Rank trainees"))
+        self.rank_vacancy_button.clicked.connect(self.rank_vacancy)
+        row.addWidget(self.rank_vacancy_button)
+        vl.addLayout(row)
+        self.vacancy_info = QLabel()
+        self.vacancy_info.setWordWrap(True)
+        vl.addWidget(self.vacancy_info)
+        split = QSplitter(Qt.Orientation.Vertical)
+        self.ranked_model = FrameTableModel(self.RANK_COLUMNS, formatters=fm)
+        self.ranked_view = _table(self.ranked_model, multi=True)
+        box = QWidget()
+        bl = QVBoxLayout(box)
+        bl.setContentsMargins(0, 0, 0, 0)
+        bl.addWidget(QLabel(tr("推荐人选（按政策优先加权后的稳岗概率排序；可多选）",
+                               "Recommended (ordered by priority-weighted probability; multi-select)")))
+        bl.addWidget(self.ranked_view)
+        split.addWidget(box)
+        self.excluded_model = FrameTableModel([("name", tr("姓名", "Name")), ("id_masked", tr("身份证号", "ID number")),
+                                               ("reason", tr("不符合条件的原因", "Why excluded"))])
+        self.excluded_view = _table(self.excluded_model)
+        box2 = QWidget()
+        bl2 = QVBoxLayout(box2)
+        bl2.setContentsMargins(0, 0, 0, 0)
+        self.excluded_label = QLabel(tr("不符合条件", "Excluded"))
+        bl2.addWidget(self.excluded_label)
+        bl2.addWidget(self.excluded_view)
+        split.addWidget(box2)
+        split.setSizes([420, 200])
+        vl.addWidget(split, 1)
+        srow = QHBoxLayout()
+        srow.addWidget(QLabel(tr("加入派遣批次：", "Add to batch:")))
+        self.batch_box = QComboBox()
+        self.batch_box.setMinimumWidth(260)
+        srow.addWidget(self.batch_box)
+        self.shortlist_button = QPushButton(tr("将所选人选加入批次（待确认）", "Add the selected to the batch (proposed)"))
+        self.shortlist_button.clicked.connect(self.shortlist)
+        srow.addWidget(self.shortlist_button)
+        srow.addStretch(1)
+        vl.addLayout(srow)
+        self.tabs.addTab(vpage, tr("按岗位推荐学员", "Trainees for a vacancy"))
+        # --- by trainee
+        tpage = QWidget()
+        tl = QVBoxLayout(tpage)
+        row = QHBoxLayout()
+        row.addWidget(QLabel(tr("学员身份证号：", "Trainee ID number:")))
+        self.trainee_edit = QLineEdit()
+        self.trainee_edit.setPlaceholderText(tr("输入18位身份证号", "18-character ID number"))
+        self.trainee_edit.returnPressed.connect(self.rank_trainee)
+        row.addWidget(self.trainee_edit, 1)
+        self.rank_trainee_button = QPushButton(tr("推荐岗位", "Rank vacancies"))
+        self.rank_trainee_button.clicked.connect(self.rank_trainee)
+        row.addWidget(self.rank_trainee_button)
+        tl.addLayout(row)
+        self.trainee_info = QLabel()
+        self.trainee_info.setWordWrap(True)
+        tl.addWidget(self.trainee_info)
+        split2 = QSplitter(Qt.Orientation.Vertical)
+        self.vac_model = FrameTableModel(self.VAC_COLUMNS, formatters=fm)
+        self.vac_view = _table(self.vac_model)
+        split2.addWidget(self.vac_view)
+        self.vac_excluded_model = FrameTableModel([("vacancy_code", tr("岗位编号", "Code")), ("title", tr("岗位", "Job")),
+                                                   ("employer_name", tr("用人单位", "Employer")),
+                                                   ("reason", tr("不符合条件的原因", "Why excluded"))])
+        self.vac_excluded_view = _table(self.vac_excluded_model)
+        split2.addWidget(self.vac_excluded_view)
+        split2.setSizes([420, 200])
+        tl.addWidget(split2, 1)
+        self.tabs.addTab(tpage, tr("按学员推荐岗位", "Vacancies for a trainee"))
+        self.last_vacancy: ms.RankResult | None = None
+        self.refresh()
+
+    # --- data ---------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        status = ms.active_model(self.database)
+        self.model_label.setText(tr("评分方式：", "Scoring: ") + status.describe())
+        color = "#e6f4ea" if status.learned else "#fff4e5"
+        self.model_label.setStyleSheet(f"QLabel#model_indicator {{ padding: 4px 8px; border-radius: 4px; background: {color}; }}")
+        current = self.vacancy_box.currentData()
+        self.vacancy_box.clear()
+        vac = ms.open_vacancies(self.database)
+        for r in vac.itertuples():
+            band = f"{r.wage_min}–{r.wage_max}" if r.wage_min == r.wage_min else ""
+            self.vacancy_box.addItem(f"{r.code}  {r.title}  {r.employer_name}（{r.city}）{band}", r.code)
+        if current is not None:
+            idx = self.vacancy_box.findData(current)
+            if idx >= 0:
+                self.vacancy_box.setCurrentIndex(idx)
+        self.batch_box.clear()
+        for b in ms.batches(self.database).itertuples():
+            self.batch_box.addItem(f"{b.name}（{b.departure_date or ''}）", int(b.id))
+
+    @staticmethod
+    def _decorate(frame: pd.DataFrame) -> pd.DataFrame:
+        frame = frame.copy()
+        if "id_number" in frame:
+            frame["id_masked"] = frame["id_number"].map(mask_id)
+        if "household_type" in frame:
+            frame["household"] = frame["household_type"].map(household_label)
+        return frame
+
+    def _code(self) -> str:
+        data = self.vacancy_box.currentData()
+        text = self.vacancy_box.currentText().strip()
+        if data is not None and self.vacancy_box.itemText(self.vacancy_box.currentIndex()) == text:
+            return str(data)
+        return text.split()[0] if text else ""
+
+    def rank_vacancy(self) -> None:
+        code = self._code()
+        if not code:
+            show_error(self, tr("请先选择或输入岗位编号", "Choose or type a vacancy code first"))
+            return
+
+        def work(_ctx: TaskContext) -> ms.RankResult:
+            return ms.rank_vacancy(self.database, code, top=100)
+        self.rank_vacancy_button.setEnabled(False)
+        self.vacancy_task = run_task(self, work, on_done=self._show_vacancy, on_error=self._failed,
+                                     label=tr("正在排序…", "Ranking…"))
+
+    def _failed(self, exc: BaseException) -> None:
+        self.rank_vacancy_button.setEnabled(True)
+        self.rank_trainee_button.setEnabled(True)
+        show_error(self, exc)
+
+    def _show_vacancy(self, result: ms.RankResult) -> None:
+        self.rank_vacancy_button.setEnabled(True)
+        self.last_vacancy = result
+        self.model_label.setText(tr("评分方式：", "Scoring: ") + result.model.describe())
+        v = result.subject
+        band = f"{v.get('wage_min')}–{v.get('wage_max')}"
+        info = tr(f"{v['code']} {v['title']} · {v['employer_name']}（{v['province']}{v['city']}）· 月薪 {band} · "
+                  f"招 {v['headcount']} 人 · 该单位历史稳岗率 {v['employer_retention']:.0%}（{v['employer_history']} 人次）",
+                  f"{v['code']} {v['title']} · {v['employer_name']} ({v['city']}) · wage {band} · "
+                  f"{v['headcount']} wanted · employer retention {v['employer_retention']:.0%} ({v['employer_history']})")
+        if result.message:
+            info += "\n" + result.message
+        self.vacancy_info.setText(info)
+        self.ranked_model.set_frame(self._decorate(result.ranked))
+        self.excluded_model.set_frame(self._decorate(result.excluded))
+        self.excluded_label.setText(tr(f"不符合条件（{len(result.excluded)} 人）", f"Excluded ({len(result.excluded)})"))
+        for view in (self.ranked_view, self.excluded_view):
+            view.resizeColumnsToContents()
+            view.horizontalHeader().setSectionResizeMode(view.model().columnCount() - 1, QHeaderView.ResizeMode.Stretch)
+
+    def rank_trainee(self) -> None:
+        number = self.trainee_edit.text().strip()
+        if not number:
+            show_error(self, tr("请输入学员身份证号", "Type the trainee's ID number"))
+            return
+
+        def work(_ctx: TaskContext) -> ms.RankResult:
+            return ms.rank_trainee(self.database, number, top=50)
+        self.rank_trainee_button.setEnabled(False)
+        self.trainee_task = run_task(self, work, on_done=self._show_trainee, on_error=self._failed,
+                                     label=tr("正在排序…", "Ranking…"))
+
+    def _show_trainee(self, result: ms.RankResult) -> None:
+        self.rank_trainee_button.setEnabled(True)
+        t = result.subject
+        lvl = t.get("skill_level")
+        level = level_label(int(lvl)) if lvl is not None and lvl == lvl else tr("无", "-")
+        info = tr(f"{t['name']} {mask_id(t['id_number'])} · 技能等级 {level} · 期望月薪 "
+                  f"{t.get('expected_wage') or '未填'} · 意向地区 {t.get('preferred_regions') or '未填'}",
+                  f"{t['name']} {mask_id(t['id_number'])} · level {level} · expects "
+                  f"{t.get('expected_wage') or '-'} · prefers {t.get('preferred_regions') or '-'}")
+        if result.message:
+            info += "\n" + result.message
+        self.trainee_info.setText(info)
+        self.vac_model.set_frame(result.ranked)
+        self.vac_excluded_model.set_frame(result.excluded)
+        for view in (self.vac_view, self.vac_excluded_view):
+            view.resizeColumnsToContents()
+
+    # --- actions --------------------------------------------------------------------------------
+    def selected_pairs(self) -> list[dict]:
+        rows = sorted({i.row() for i in self.ranked_view.selectionModel().selectedRows()})
+        out = []
+        for r in rows:
+            rec = self.ranked_model.row(r)
+            out.append({"trainee_id": int(rec["trainee_id"]), "vacancy_id": int(rec["vacancy_id"]),
+                        "score": float(rec["score"]), "priority": float(rec["priority"]), "reasons": list(rec["reasons"])})
+        return out
+
+    def shortlist(self) -> None:
+        pairs = self.selected_pairs()
+        batch_id = self.batch_box.currentData()
+        if batch_id is None:
+            show_error(self, tr("还没有派遣批次，请先在“派遣与跟踪”中建立批次", "There is no departure batch yet; create one first"))
+            return
+        try:
+            added = ms.shortlist(self.database, int(batch_id), pairs)
+        except Exception as exc:  # noqa: BLE001 - shown as one sentence
+            show_error(self, exc)
+            return
+        QMessageBox.information(self, "LaborBridge", tr(
+            f"已将 {added} 人加入批次“{self.batch_box.currentText()}”（待确认，需人工确认后才安置）。",
+            f"{added} added to the batch '{self.batch_box.currentText()}' as proposed (a person confirms)."))
+        self.changed.emit()
+
+    def train(self) -> None:
+        def work(ctx: TaskContext) -> dict:
+            return ms.train(self.database, progress=ctx.progress)
+
+        def done(result: dict) -> None:
+            self.train_button.setEnabled(True)
+            self.last_training = result
+            c = result["comparison"]
+
+            def f(d: dict, k: str) -> str:
+                return "—" if d.get(k) is None else f"{d[k]:.3f}"
+            text = result["message"] + "\n\n" + tr("时间外验证（新模型 / 对比对象）：", "Held-out (new / compared with):") + "\n"
+            text += f"AUC {f(c['new'], 'auc')} / {f(c['active'], 'auc')}\n"
+            text += f"Brier {f(c['new'], 'brier')} / {f(c['active'], 'brier')}\n"
+            text += f"NDCG@10 {f(c['new'], 'ndcg10')} / {f(c['active'], 'ndcg10')}"
+            self.training_box = QMessageBox(QMessageBox.Icon.Information, "LaborBridge", text, parent=self)
+            self.training_box.open()
+            self.refresh()
+            if self.last_vacancy is not None:  # scores on screen must come from the model now in use
+                self.rank_vacancy()
+
+        def failed(exc: BaseException) -> None:
+            self.train_button.setEnabled(True)
+            show_error(self, exc)
+        self.train_button.setEnabled(False)
+        self.train_task = run_task(self, work, on_done=done, on_error=failed,
+                                   label=tr("正在训练匹配模型…", "Training the matcher…"))
+
+    def show_report(self) -> None:
+        self.report = ModelReportDialog(self.database, self)
+        self.report.open()

@@ -1,0 +1,107 @@
+"""Searching the audit log (administrators only). Read-only: the app never rewrites the log.
+
+Every filter value is a bound parameter and LIKE wildcards in the user's text are escaped, so
+``%``, ``_``, quotes or ``'; DROP TABLE`` typed in the search box are just characters to look for.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, or_, select
+
+from db.auth import Actor, require
+from db.engine import Database
+from db.i18n import tr
+from db.models import AuditLog
+
+ACTION_LABELS: dict[str, tuple[str, str]] = {
+    "login": ("登录", "Login"), "login_failed": ("登录失败", "Failed login"), "logout": ("退出登录", "Logout"),
+    "create": ("新建", "Create"), "update": ("修改", "Update"), "delete": ("删除", "Delete"),
+    "import": ("导入", "Import"), "export": ("导出", "Export"), "print": ("打印", "Print"),
+    "print_full_id": ("打印完整身份证号", "Print with full ID numbers"),
+    "backup": ("备份", "Backup"), "restore": ("恢复", "Restore"),
+    "password_change": ("修改密码", "Password change"), "password_reset": ("重置密码", "Password reset"),
+    "unlock": ("解锁账户", "Unlock account"), "demo": ("演示数据", "Demo data"),
+    "export_full_id": ("导出完整身份证号", "Export with full ID numbers"), "enrol": ("编入培训班", "Enrol"),
+    "graduate": ("结业", "Graduate"), "batch.create": ("新建批次", "Create batch"),
+    "batch.update": ("修改批次", "Update batch"), "batch.add_vacancies": ("批次加入岗位", "Add vacancies to batch"),
+    "batch.remove_vacancy": ("批次移出岗位", "Remove vacancy from batch"), "batch.propose": ("保存分配方案", "Save plan"),
+    "placement.propose": ("拟派", "Propose"), "placement.confirm": ("确认派遣", "Confirm placement"),
+    "placement.decline": ("放弃", "Decline"), "placement.edit": ("改派", "Change vacancy"),
+    "placement.replace": ("重新安置", "Re-place"), "placement.followup": ("回访", "Follow-up"),
+    "placement.skilled": ("转为职业工", "Became skilled"), "model.train": ("训练匹配模型", "Train matcher"),
+    "setting.update": ("修改设置", "Change setting"), "stats.export": ("导出统计", "Export statistics"),
+}
+
+
+ENTITY_LABELS: dict[str, tuple[str, str]] = {
+    "user": ("用户", "User"), "database": ("数据库", "Database"), "trainee": ("学员", "Trainee"),
+    "trainees": ("学员名册", "Trainee roster"), "vacancies": ("岗位名册", "Vacancy roster"),
+    "placements": ("就业台账", "Placement roster"), "employer": ("用人单位", "Employer"),
+    "vacancy": ("岗位", "Vacancy"), "placement": ("就业记录", "Placement"), "batch": ("派遣批次", "Batch"),
+    "cohort": ("培训班", "Cohort"), "certificate": ("证书", "Certificate"), "model_version": ("匹配模型", "Model"),
+    "setting": ("设置", "Setting"),
+}
+
+
+def entity_label(entity: str | None) -> str:
+    pair = ENTITY_LABELS.get(entity or "")
+    return tr(*pair) if pair else (entity or "")
+
+
+def action_label(action: str) -> str:
+    pair = ACTION_LABELS.get(action)
+    return tr(*pair) if pair else action
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    text: str = ""                 # in user name, entity, record id, detail, before/after
+    action: str | None = None
+    username: str | None = None
+    since: dt.date | None = None
+    until: dt.date | None = None   # inclusive
+
+
+COLUMNS = (AuditLog.id, AuditLog.at, AuditLog.username, AuditLog.action, AuditLog.entity, AuditLog.entity_id,
+           AuditLog.before, AuditLog.after, AuditLog.detail)
+
+
+def _where(stmt: Select, flt: AuditFilter) -> Select:
+    text = (flt.text or "").strip().lower()
+    if text:
+        stmt = stmt.where(or_(*(func.lower(func.coalesce(col, "")).contains(text, autoescape=True)
+                                for col in (AuditLog.username, AuditLog.entity, AuditLog.entity_id,
+                                            AuditLog.detail, AuditLog.before, AuditLog.after))))
+    if flt.action:
+        stmt = stmt.where(AuditLog.action == flt.action)
+    if flt.username:
+        stmt = stmt.where(func.lower(AuditLog.username) == flt.username.strip().lower())
+    if flt.since:
+        stmt = stmt.where(AuditLog.at >= dt.datetime.combine(flt.since, dt.time()))
+    if flt.until:
+        stmt = stmt.where(AuditLog.at < dt.datetime.combine(flt.until + dt.timedelta(days=1), dt.time()))
+    return stmt
+
+
+def count_entries(database: Database, actor: Actor, flt: AuditFilter) -> int:
+    require(actor, "audit.read")
+    with database.session() as session:
+        return int(session.scalar(_where(select(func.count()).select_from(AuditLog), flt)) or 0)
+
+
+def fetch_entries(database: Database, actor: Actor, flt: AuditFilter, offset: int = 0,
+                  limit: int = 200) -> list[tuple]:
+    """Newest first: (id, at, username, action, entity, entity_id, before, after, detail)."""
+    require(actor, "audit.read")
+    with database.session() as session:
+        stmt = _where(select(*COLUMNS), flt).order_by(AuditLog.at.desc(), AuditLog.id.desc())
+        return [tuple(r) for r in session.execute(stmt.offset(offset).limit(limit))]
+
+
+def known_actions(database: Database, actor: Actor) -> list[str]:
+    require(actor, "audit.read")
+    with database.session() as session:
+        return [a for a in session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action)) if a]

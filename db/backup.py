@@ -1,0 +1,559 @@
+"""Backups and restores, verified.
+
+- SQLite: a consistent online copy through SQLite's backup API (readers and writers may go on); the
+  backup is itself a LaborBridge database file in rollback-journal mode (one self-contained file).
+- PostgreSQL: ``pg_dump`` (custom format) inside a zip with a manifest of row counts taken in the
+  very snapshot pg_dump reads (``pg_export_snapshot``); where pg_dump is missing or refuses, an
+  app-level export (one JSON-lines file per table, same manifest) read in one REPEATABLE READ
+  transaction.
+- Restore checks the file first (a file that is not a backup is refused and nothing changes), keeps a
+  safety copy of the current data, restores, then verifies integrity, schema revision and the row
+  count of every table; a failed verification puts the safety copy back.
+
+Automatic backups (on exit and daily) go to ``LABORBRIDGE_BACKUP_DIR`` (default: the ``backups``
+folder in the user data folder) and the newest ``LABORBRIDGE_BACKUP_KEEP`` (default 10) are kept.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import (
+    Boolean, Connection, Date, DateTime, LargeBinary, Table, create_engine, delete, func, insert, select, text,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
+
+from db import audit
+from db.auth import Actor, require
+from db.engine import Database, data_dir, head_revision, known_revisions, upgrade_schema
+from db.i18n import UserError
+from db.models import Base, utcnow
+
+FORMAT = "laborbridge-backup"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+PGDUMP_MEMBER = "database.pgdump"
+SQLITE_MAGIC = b"SQLite format 3\x00"
+ZIP_MAGIC = b"PK\x03\x04"
+_CHUNK = 5000
+
+
+@dataclass
+class BackupInfo:
+    path: Path
+    kind: str                      # sqlite / pg_dump / export
+    revision: str
+    tables: dict[str, int] = field(default_factory=dict)
+    created: str = ""
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.tables.values())
+
+
+def tables() -> list[Table]:
+    """Every table of the model, parents before children."""
+    return list(Base.metadata.sorted_tables)
+
+
+def backup_dir() -> Path:
+    override = os.environ.get("LABORBRIDGE_BACKUP_DIR")
+    return Path(override) if override else data_dir() / "backups"
+
+
+def keep_count() -> int:
+    try:
+        return max(1, int(os.environ.get("LABORBRIDGE_BACKUP_KEEP", "10")))
+    except ValueError:
+        return 10
+
+
+def _not_a_backup(path: Path, why: str, why_en: str) -> UserError:
+    return UserError(f"“{path.name}”不是可用的 LaborBridge 备份（{why}），数据库未作任何改动。",
+                     f"'{path.name}' is not a usable LaborBridge backup ({why_en}); nothing was changed.", code=2)
+
+
+def _sqlite_path(database: Database) -> Path:
+    name = make_url(database.url).database
+    if not name or name == ":memory:":
+        raise UserError("内存数据库无法备份。", "An in-memory database cannot be backed up.", code=2)
+    return Path(name)
+
+
+def _revision(conn: Connection) -> str | None:
+    return MigrationContext.configure(conn).get_current_revision()
+
+
+def row_counts(conn: Connection) -> dict[str, int]:
+    return {t.name: int(conn.scalar(select(func.count()).select_from(t)) or 0) for t in tables()}
+
+
+def _norm(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray | memoryview):
+        return {"$b64": base64.b64encode(bytes(value)).decode("ascii")}
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def fingerprint(database: Database) -> dict[str, tuple[int, str]]:
+    """(row count, sha256 of all rows in key order) per table: equal fingerprints = same data."""
+    out: dict[str, tuple[int, str]] = {}
+    with database.engine.connect() as conn:
+        for t in tables():
+            digest = hashlib.sha256()
+            n = 0
+            cols = sorted(t.columns, key=lambda c: c.name)
+            for row in conn.execute(select(*cols).order_by(*t.primary_key.columns)):
+                digest.update(json.dumps([_norm(v) for v in row], default=str, ensure_ascii=False).encode())
+                n += 1
+            out[t.name] = (n, digest.hexdigest())
+    return out
+
+
+def reset_sequences(conn: Connection) -> None:
+    """PostgreSQL: move every id sequence past the largest id, after rows were written with explicit
+    ids (restore, demo generator); otherwise the next ordinary insert would collide. No-op elsewhere."""
+    if conn.dialect.name != "postgresql":
+        return
+    for t in tables():
+        pk = list(t.primary_key.columns)
+        if len(pk) == 1 and pk[0].name == "id":
+            conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{t.name}', 'id'), "
+                              f"COALESCE((SELECT MAX(id) FROM {t.name}), 1), "
+                              f"(SELECT MAX(id) FROM {t.name}) IS NOT NULL)"))
+
+
+# --- making backups ---------------------------------------------------------------------------------
+
+def _sqlite_backup(database: Database, dest: Path) -> BackupInfo:
+    src_path = _sqlite_path(database)
+    partial = dest.with_name(dest.name + ".partial")
+    partial.unlink(missing_ok=True)
+    src = sqlite3.connect(str(src_path), timeout=30)
+    dst = sqlite3.connect(str(partial))
+    try:
+        src.backup(dst)  # all pages in one step: one consistent snapshot, writers may go on
+        dst.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
+        dst.commit()
+    finally:
+        dst.close()
+        src.close()
+    info = inspect_backup(partial)  # integrity, revision and counts of what was written
+    os.replace(partial, dest)
+    info.path = dest
+    return info
+
+
+def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
+    u = make_url(url)
+    args = []
+    if u.host:
+        args += ["-h", u.host]
+    if u.port:
+        args += ["-p", str(u.port)]
+    if u.username:
+        args += ["-U", u.username]
+    env = dict(os.environ)
+    if u.password:
+        env["PGPASSWORD"] = str(u.password)
+    return args + ["-d", str(u.database)], env
+
+
+def _manifest(kind: str, revision: str, counts: dict[str, int], backend: str) -> dict[str, Any]:
+    return {"format": FORMAT, "version": FORMAT_VERSION, "kind": kind, "revision": revision, "backend": backend,
+            "created": utcnow().isoformat(timespec="seconds"), "tables": counts}
+
+
+def _pg_backup(database: Database, dest: Path, *, use_pg_dump: bool = True) -> BackupInfo:
+    partial = dest.with_name(dest.name + ".partial")
+    partial.unlink(missing_ok=True)
+    pg_dump = shutil.which("pg_dump") if use_pg_dump else None
+    with database.engine.connect() as base_conn:
+        conn = base_conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            snapshot = conn.scalar(text("SELECT pg_export_snapshot()"))
+            revision = _revision(conn) or ""
+            counts = row_counts(conn)
+            kind = "export"
+            with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
+                if pg_dump:
+                    with tempfile.TemporaryDirectory() as tmp:
+                        dump = Path(tmp) / PGDUMP_MEMBER
+                        args, env = _pg_args(database.url)
+                        proc = subprocess.run([pg_dump, "-Fc", "--no-owner", "--no-privileges",
+                                               f"--snapshot={snapshot}", "-f", str(dump), *args],
+                                              env=env, capture_output=True, text=True, timeout=3600)
+                        if proc.returncode == 0:
+                            zf.write(dump, PGDUMP_MEMBER, compress_type=zipfile.ZIP_STORED)
+                            kind = "pg_dump"
+                if kind == "export":  # no pg_dump, or one that refused (e.g. older than the server)
+                    _write_export(conn, zf)
+                zf.writestr(MANIFEST, json.dumps(_manifest(kind, revision, counts, "postgresql"), ensure_ascii=False))
+    os.replace(partial, dest)
+    return BackupInfo(dest, kind, revision, counts)
+
+
+def _write_export(conn: Connection, zf: zipfile.ZipFile) -> None:
+    for t in tables():
+        with zf.open(f"tables/{t.name}.jsonl", "w") as fh:
+            cols = [c.name for c in t.columns]
+            result = conn.execution_options(stream_results=True).execute(
+                select(t).order_by(*t.primary_key.columns))
+            for row in result:
+                fh.write((json.dumps(dict(zip(cols, (_norm(v) for v in row), strict=True)),
+                                     ensure_ascii=False) + "\n").encode("utf-8"))
+
+
+def _suffix(database: Database) -> str:
+    return ".sqlite3" if database.backend == "sqlite" else ".lbbackup"
+
+
+def _write_backup(database: Database, dest: Path, *, use_pg_dump: bool = True) -> BackupInfo:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if database.backend == "sqlite":
+        return _sqlite_backup(database, dest)
+    if database.backend == "postgresql":
+        return _pg_backup(database, dest, use_pg_dump=use_pg_dump)
+    raise UserError(f"不支持备份 {database.backend} 数据库。", f"Backing up {database.backend} is not supported.",
+                    code=2)
+
+
+def create_backup(database: Database, actor: Actor, dest: Path | str | None = None, *,
+                  use_pg_dump: bool = True) -> BackupInfo:
+    """A backup made on the user's request (administrator); audited."""
+    require(actor, "backup")
+    if dest is None:
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+        dest = backup_dir() / f"{_db_stem(database)}-{stamp}{_suffix(database)}"
+    dest = Path(dest)
+    try:
+        info = _write_backup(database, dest, use_pg_dump=use_pg_dump)
+    except OSError as exc:
+        raise UserError(f"无法写入备份文件 {dest}：{exc.strerror or exc}",
+                        f"Cannot write the backup file {dest}: {exc.strerror or exc}", code=2) from None
+    with database.session() as session:
+        audit.record(session, actor, "backup", "database", None, detail=f"{info.kind}: {dest} ({info.total_rows} rows)")
+    return info
+
+
+def _db_stem(database: Database) -> str:
+    if database.backend == "sqlite":
+        return _sqlite_path(database).stem
+    return str(make_url(database.url).database or "database")
+
+
+def _auto_backups(database: Database) -> list[Path]:
+    folder = backup_dir()
+    if not folder.is_dir():
+        return []
+    return sorted(folder.glob(f"{_db_stem(database)}-auto-*{_suffix(database)}"))
+
+
+def auto_backup(database: Database, reason: str = "exit") -> BackupInfo:
+    """An automatic backup (on exit, daily); keeps the newest ``keep_count()``."""
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    dest = backup_dir() / f"{_db_stem(database)}-auto-{stamp}-{reason}{_suffix(database)}"
+    info = _write_backup(database, dest)
+    for old in _auto_backups(database)[:-keep_count()]:
+        old.unlink(missing_ok=True)
+    return info
+
+
+def backup_due(database: Database, now: dt.datetime | None = None) -> bool:
+    """True when the newest automatic backup is older than a day (or there is none)."""
+    existing = _auto_backups(database)
+    if not existing:
+        return True
+    newest = max(p.stat().st_mtime for p in existing)
+    return ((now or dt.datetime.now()).timestamp() - newest) > 24 * 3600
+
+
+# --- reading and checking backups -------------------------------------------------------------------
+
+def inspect_backup(path: Path | str) -> BackupInfo:
+    """What a backup file holds; a clear refusal for anything that is not a LaborBridge backup."""
+    path = Path(path)
+    if not path.is_file():
+        raise _not_a_backup(path, "文件不存在", "no such file")
+    with path.open("rb") as fh:
+        head = fh.read(16)
+    if head == SQLITE_MAGIC:
+        return _inspect_sqlite(path)
+    if head.startswith(ZIP_MAGIC):
+        return _inspect_zip(path)
+    raise _not_a_backup(path, "文件格式不符", "unknown file format")
+
+
+def _inspect_sqlite(path: Path) -> BackupInfo:
+    engine = create_engine(f"sqlite:///{path}", poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            check = conn.exec_driver_sql("PRAGMA integrity_check").scalar()
+            if check != "ok":
+                raise _not_a_backup(path, f"文件已损坏：{check}", f"the file is damaged: {check}")
+            names = set(conn.exec_driver_sql("SELECT name FROM sqlite_master WHERE type='table'").scalars())
+            if "alembic_version" not in names:
+                raise _not_a_backup(path, "不是 LaborBridge 数据库", "not a LaborBridge database")
+            revision = _revision(conn) or ""
+            _check_revision(path, revision)
+            missing = [t.name for t in tables() if t.name not in names]
+            counts = {t.name: int(conn.scalar(select(func.count()).select_from(t)) or 0)
+                      for t in tables() if t.name in names}
+    except sqlite3.DatabaseError as exc:  # pragma: no cover - covered through SQLAlchemy's wrapper
+        raise _not_a_backup(path, str(exc), str(exc)) from None
+    except UserError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a damaged file shows up as any DB-API error
+        raise _not_a_backup(path, "文件已损坏", f"the file is damaged ({str(exc).splitlines()[0]})") from None
+    finally:
+        engine.dispose()
+    if missing and revision == head_revision():
+        raise _not_a_backup(path, "缺少数据表：" + "、".join(missing), "missing tables: " + ", ".join(missing))
+    return BackupInfo(path, "sqlite", revision, counts, dt.datetime.fromtimestamp(path.stat().st_mtime).isoformat())
+
+
+def _check_revision(path: Path, revision: str) -> None:
+    if revision not in known_revisions():
+        raise _not_a_backup(path, f"数据结构版本 {revision or '（无）'} 不是本程序能识别的版本（备份可能来自更新的版本）",
+                            f"schema revision {revision or '(none)'} is unknown to this program "
+                            "(the backup may come from a newer version)")
+
+
+def _inspect_zip(path: Path) -> BackupInfo:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = set(zf.namelist())
+            if MANIFEST not in names:
+                raise _not_a_backup(path, "压缩包中没有备份清单", "the archive has no backup manifest")
+            manifest = json.loads(zf.read(MANIFEST))
+            if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+                raise _not_a_backup(path, "备份清单格式不符", "the manifest is not a LaborBridge manifest")
+            kind = manifest.get("kind")
+            if kind == "pg_dump" and PGDUMP_MEMBER not in names:
+                raise _not_a_backup(path, "缺少数据库转储", "the database dump is missing")
+            if kind == "export":
+                missing = [t.name for t in tables() if f"tables/{t.name}.jsonl" not in names]
+                if missing:
+                    raise _not_a_backup(path, "缺少数据表：" + "、".join(missing), "missing tables: " + ", ".join(missing))
+            elif kind != "pg_dump":
+                raise _not_a_backup(path, "未知的备份类型", "unknown backup kind")
+            bad = zf.testzip()
+            if bad is not None:
+                raise _not_a_backup(path, f"文件 {bad} 已损坏", f"the member {bad} is damaged")
+    except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError, OSError):
+        raise _not_a_backup(path, "压缩包已损坏", "the archive is damaged") from None
+    revision = str(manifest.get("revision") or "")
+    _check_revision(path, revision)
+    counts = {str(k): int(v) for k, v in dict(manifest.get("tables") or {}).items()}
+    return BackupInfo(path, str(kind), revision, counts, str(manifest.get("created") or ""))
+
+
+# --- restoring --------------------------------------------------------------------------------------
+
+@dataclass
+class RestoreReport:
+    kind: str
+    revision: str
+    tables: dict[str, int]
+    safety_copy: Path | None
+
+    @property
+    def total_rows(self) -> int:
+        return sum(self.tables.values())
+
+
+def _verify(database: Database, info: BackupInfo, *, revision_must_match: bool = True) -> None:
+    """After a restore: integrity, schema revision and every table's row count as in the backup."""
+    with database.engine.connect() as conn:
+        if database.backend == "sqlite":
+            check = conn.exec_driver_sql("PRAGMA integrity_check").scalar()
+            if check != "ok":
+                raise _verify_failed(f"完整性检查未通过：{check}", f"integrity check failed: {check}")
+        revision = _revision(conn) or ""
+        if revision_must_match and revision != info.revision:
+            raise _verify_failed(f"结构版本为 {revision}，备份为 {info.revision}",
+                                 f"schema revision {revision}, the backup has {info.revision}")
+        counts = row_counts(conn)
+    wrong = [f"{name}: {counts.get(name)} ≠ {n}" for name, n in info.tables.items() if counts.get(name) != n]
+    if wrong:
+        raise _verify_failed("行数不符（" + "；".join(wrong) + "）", "row counts differ (" + "; ".join(wrong) + ")")
+
+
+def _verify_failed(zh: str, en: str) -> UserError:
+    return UserError(f"恢复后的校验未通过：{zh}。已还原为恢复前的数据。",
+                     f"The restored data failed verification: {en}. The data from before the restore was put back.",
+                     code=2)
+
+
+def restore_backup(database: Database, actor: Actor, path: Path | str) -> RestoreReport:
+    """Replace the database's data with a backup's, verified; the database object stays usable."""
+    require(actor, "backup")
+    info = inspect_backup(path)  # refuses anything that is not a backup before touching the data
+    if database.backend == "sqlite" and info.kind == "sqlite":
+        report = _restore_sqlite_file(database, info)
+    elif database.backend == "postgresql" and info.kind == "pg_dump":
+        report = _restore_pg_dump(database, info)
+    else:
+        report = _restore_rows(database, info)
+    with database.session() as session:
+        audit.record(session, actor, "restore", "database", None,
+                     detail=f"{info.kind}: {info.path.name} ({info.total_rows} rows)")
+    return report
+
+
+def _safety_copy(database: Database) -> BackupInfo:
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    return _write_backup(database, backup_dir() / f"{_db_stem(database)}-before-restore-{stamp}{_suffix(database)}")
+
+
+def _copy_sqlite(src: Path, dst: Path) -> None:
+    s = sqlite3.connect(str(src), timeout=30)
+    d = sqlite3.connect(str(dst), timeout=30)
+    try:
+        d.execute("PRAGMA journal_mode=WAL")
+        s.backup(d)
+    finally:
+        d.close()
+        s.close()
+
+
+def _restore_sqlite_file(database: Database, info: BackupInfo) -> RestoreReport:
+    safety = _safety_copy(database)
+    live = _sqlite_path(database)
+    database.engine.dispose()  # no pooled connection of ours keeps an old snapshot
+    _copy_sqlite(info.path, live)
+    try:
+        _verify(database, info)
+    except UserError:
+        database.engine.dispose()
+        _copy_sqlite(safety.path, live)
+        raise
+    if info.revision != head_revision():
+        upgrade_schema(database.engine)
+    return RestoreReport(info.kind, info.revision, info.tables, safety.path)
+
+
+def _run_pg_restore(database: Database, info: BackupInfo, pg_restore: str) -> None:
+    database.engine.dispose()
+    with tempfile.TemporaryDirectory() as tmp, zipfile.ZipFile(info.path) as zf:
+        dump = Path(zf.extract(PGDUMP_MEMBER, tmp))
+        args, env = _pg_args(database.url)
+        proc = subprocess.run([pg_restore, "--clean", "--if-exists", "--single-transaction", "--no-owner",
+                               "--no-privileges", "--exit-on-error", *args, str(dump)],
+                              env=env, capture_output=True, text=True, timeout=3600)
+    if proc.returncode != 0:  # one transaction: nothing was changed
+        reason = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        raise UserError(f"恢复失败（{reason}），数据库未作任何改动。",
+                        f"The restore failed ({reason}); nothing was changed.", code=2)
+
+
+def _restore_pg_dump(database: Database, info: BackupInfo) -> RestoreReport:
+    pg_restore = shutil.which("pg_restore")
+    if pg_restore is None:
+        raise UserError("恢复 PostgreSQL 转储需要 pg_restore 程序（PostgreSQL 客户端），本机未找到；数据库未作任何改动。",
+                        "Restoring a PostgreSQL dump needs pg_restore (the PostgreSQL client), which is not "
+                        "installed here. Nothing was changed.", code=2)
+    safety = _safety_copy(database)
+    _run_pg_restore(database, info, pg_restore)
+    try:
+        _verify(database, info)
+    except UserError:
+        if safety.kind == "pg_dump":
+            _run_pg_restore(database, safety, pg_restore)
+        else:
+            _restore_rows(database, safety)
+        raise
+    if info.revision != head_revision():
+        upgrade_schema(database.engine)
+    return RestoreReport(info.kind, info.revision, info.tables, safety.path)
+
+
+def _decode(table: Table, row: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for col in table.columns:
+        value = row.get(col.name)
+        if value is not None:
+            if isinstance(value, dict) and "$b64" in value:
+                value = base64.b64decode(value["$b64"])
+            elif isinstance(col.type, DateTime) and isinstance(value, str):
+                value = dt.datetime.fromisoformat(value)
+            elif isinstance(col.type, Date) and isinstance(value, str):
+                value = dt.date.fromisoformat(value)
+            elif isinstance(col.type, Boolean):
+                value = bool(value)
+            elif isinstance(col.type, LargeBinary) and isinstance(value, str):
+                value = value.encode()
+        out[col.name] = value
+    return out
+
+
+def _source_rows(info: BackupInfo):  # type: ignore[no-untyped-def]
+    """Yields (table, list of row dicts) chunks from an export zip or a SQLite backup file."""
+    if info.kind == "export":
+        with zipfile.ZipFile(info.path) as zf:
+            for t in tables():
+                chunk: list[dict[str, Any]] = []
+                with zf.open(f"tables/{t.name}.jsonl") as fh:
+                    for line in fh:
+                        chunk.append(_decode(t, json.loads(line)))
+                        if len(chunk) >= _CHUNK:
+                            yield t, chunk
+                            chunk = []
+                if chunk:
+                    yield t, chunk
+    elif info.kind == "sqlite":
+        engine = create_engine(f"sqlite:///{info.path}", poolclass=NullPool)
+        try:
+            with engine.connect() as conn:
+                for t in tables():
+                    result = conn.execute(select(t).order_by(*t.primary_key.columns))
+                    while rows := result.mappings().fetchmany(_CHUNK):
+                        yield t, [dict(r) for r in rows]
+        finally:
+            engine.dispose()
+    else:
+        raise UserError("该备份是 PostgreSQL 转储，只能恢复到 PostgreSQL 数据库（且需要 pg_restore）。",
+                        "This backup is a PostgreSQL dump: it restores only into PostgreSQL (with pg_restore).",
+                        code=2)
+
+
+def _restore_rows(database: Database, info: BackupInfo) -> RestoreReport:
+    """Row by row in ONE transaction: delete everything, insert the backup's rows, check the counts.
+
+    Works across backends (a SQLite backup into PostgreSQL, an export into either). The schema must be
+    the same revision as this program's."""
+    with database.engine.connect() as conn:
+        current = _revision(conn) or ""
+    if info.revision != current:
+        raise UserError(f"该备份的数据结构版本（{info.revision}）与当前数据库（{current}）不同，无法逐行恢复；"
+                        "数据库未作任何改动。",
+                        f"The backup's schema revision ({info.revision}) differs from the database's ({current}); "
+                        "it cannot be restored row by row. Nothing was changed.", code=2)
+    with database.engine.begin() as conn:
+        for t in reversed(tables()):
+            conn.execute(delete(t))
+        for t, chunk in _source_rows(info):
+            conn.execute(insert(t), chunk)
+        reset_sequences(conn)
+        counts = row_counts(conn)
+        wrong = [f"{name}: {counts.get(name)} ≠ {n}" for name, n in info.tables.items() if counts.get(name) != n]
+        if wrong:  # raising here rolls the whole restore back
+            raise UserError("恢复后的校验未通过：行数不符（" + "；".join(wrong) + "）。数据库未作任何改动。",
+                            "The restored data failed verification: row counts differ (" + "; ".join(wrong)
+                            + "). Nothing was changed.", code=2)
+    return RestoreReport(info.kind, info.revision, info.tables, None)

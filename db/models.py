@@ -68,7 +68,7 @@ class Trainee(Base):
     gender: Mapped[str] = mapped_column(String(1))
     birth_date: Mapped[dt.date] = mapped_column(Date)
     ethnicity: Mapped[str | None] = mapped_column(String(20))
-    phone: Mapped[str | None] = mapped_column(String(20))
+    phone: Mapped[str | None] = mapped_column(String(20), index=True)  # suffix search scans this index, not the table
     township: Mapped[str | None] = mapped_column(String(40), index=True)
     village: Mapped[str | None] = mapped_column(String(40))
     household_type: Mapped[str] = mapped_column(String(16), default="general", index=True)

@@ -1,0 +1,128 @@
+"""A form whose every field has a red message line under it (inline validation).
+
+Widgets are read as text (dates too: people type 2024.3.5 or 2024年3月5日 and the db/ rules parse
+them), so the messages come from the same rules as the Excel import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget,
+)
+
+ERROR_STYLE = "color: #b00020; font-size: 12px;"
+
+
+class FieldForm(QWidget):
+    """Rows of (label, widget, message). ``values()`` returns text per key; ``show_errors`` marks."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.layout_ = QFormLayout(self)
+        self.layout_.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.widgets: dict[str, QWidget] = {}
+        self.messages: dict[str, QLabel] = {}
+
+    def _add(self, key: str, label: str, widget: QWidget, required: bool = False) -> QWidget:
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(1)
+        lay.addWidget(widget)
+        message = QLabel()
+        message.setObjectName(f"error_{key}")
+        message.setStyleSheet(ERROR_STYLE)
+        message.setWordWrap(True)
+        message.hide()
+        lay.addWidget(message)
+        self.layout_.addRow(label + (" *" if required else ""), box)
+        self.widgets[key] = widget
+        self.messages[key] = message
+        return widget
+
+    def line(self, key: str, label: str, required: bool = False, placeholder: str = "") -> QLineEdit:
+        edit = QLineEdit()
+        edit.setObjectName(f"field_{key}")
+        edit.setPlaceholderText(placeholder)
+        self._add(key, label, edit, required)
+        return edit
+
+    def combo(self, key: str, label: str, items: Sequence[str], editable: bool = False,
+              required: bool = False) -> QComboBox:
+        combo = QComboBox()
+        combo.setObjectName(f"field_{key}")
+        combo.setEditable(editable)
+        combo.addItems(list(items))
+        self._add(key, label, combo, required)
+        return combo
+
+    def text(self, key: str, label: str) -> QPlainTextEdit:
+        edit = QPlainTextEdit()
+        edit.setObjectName(f"field_{key}")
+        edit.setFixedHeight(54)
+        self._add(key, label, edit)
+        return edit
+
+    def checks(self, key: str, label: str, items: Sequence[tuple[str, str]]) -> QWidget:
+        """Check boxes (value, text); the value read is the texts joined with 、."""
+        box = QWidget()
+        box.setObjectName(f"field_{key}")
+        lay = QHBoxLayout(box)
+        lay.setContentsMargins(0, 0, 0, 0)
+        box.boxes = []  # type: ignore[attr-defined]
+        for value, text in items:
+            cb = QCheckBox(text)
+            cb.setProperty("value", value)
+            lay.addWidget(cb)
+            box.boxes.append(cb)  # type: ignore[attr-defined]
+        lay.addStretch(1)
+        self._add(key, label, box)
+        return box
+
+    def value(self, key: str) -> str:
+        w = self.widgets[key]
+        if isinstance(w, QLineEdit):
+            return w.text()
+        if isinstance(w, QComboBox):
+            return w.currentText()
+        if isinstance(w, QPlainTextEdit):
+            return w.toPlainText()
+        if hasattr(w, "boxes"):
+            return "、".join(cb.text() for cb in w.boxes if cb.isChecked())
+        raise KeyError(key)
+
+    def set_value(self, key: str, value: Any) -> None:
+        w = self.widgets[key]
+        text = "" if value is None else str(value)
+        if isinstance(w, QLineEdit):
+            w.setText(text)
+        elif isinstance(w, QComboBox):
+            i = w.findText(text)
+            if i >= 0:
+                w.setCurrentIndex(i)
+            elif w.isEditable():
+                w.setEditText(text)
+        elif isinstance(w, QPlainTextEdit):
+            w.setPlainText(text)
+        elif hasattr(w, "boxes"):
+            chosen = set(value or [])
+            for cb in w.boxes:
+                cb.setChecked(cb.property("value") in chosen)
+
+    def values(self) -> dict[str, str]:
+        return {k: self.value(k) for k in self.widgets}
+
+    def show_errors(self, errors: Mapping[str, str]) -> None:
+        for key, label in self.messages.items():
+            message = errors.get(key)
+            label.setText(message or "")
+            label.setVisible(bool(message))
+            w = self.widgets[key]
+            w.setStyleSheet("border: 1px solid #b00020;" if message and not hasattr(w, "boxes") else "")
+
+    def error_text(self, key: str) -> str:
+        label = self.messages[key]
+        return label.text() if not label.isHidden() else ""

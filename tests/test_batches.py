@@ -1,0 +1,348 @@
+"""Batches end to end on a real demo database: plan, confirm (never overbooked, also concurrently),
+lifecycle, follow-up, conversion, end, re-placement, alerts, and every bad input leaving data as it was."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import func, select
+
+from db import batches
+from db.auth import SYSTEM, Actor
+from db.i18n import UserError
+from db.models import AuditLog, Employer, Placement, PlacementEvent, Trainee, Vacancy
+
+TODAY = dt.date.today()
+
+
+def _counts(database) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    with database.session() as s:
+        return (s.scalar(select(func.count()).select_from(Placement)),
+                s.scalar(select(func.count()).select_from(PlacementEvent)),
+                s.scalar(select(func.count()).select_from(Vacancy).where(Vacancy.status == "filled")))
+
+
+def _new_vacancy(database, code: str, headcount: int, skill: str = "elderly_care") -> int:  # type: ignore[no-untyped-def]
+    with database.session() as s:
+        emp = s.scalar(select(Employer).limit(1))
+        v = Vacancy(code=code, employer_id=emp.id, title="养老护理员", skill=skill, headcount=headcount,
+                    wage_min=5000, wage_max=6000, start_date=TODAY + dt.timedelta(days=20))
+        s.add(v)
+        s.flush()
+        return v.id
+
+
+def _free_trainees(database, n: int, skill: str = "elderly_care") -> list[int]:  # type: ignore[no-untyped-def]
+    with database.session() as s:
+        busy = select(Placement.trainee_id).where(Placement.status.in_(batches.OPEN_STATUSES))
+        return list(s.scalars(select(Trainee.id).where(Trainee.skills.contains(skill), Trainee.id.not_in(busy))
+                              .order_by(Trainee.id).limit(n)))
+
+
+def _candidates(database, vacancy_ids: list[int], trainee_ids: list[int], seed: int = 0) -> pd.DataFrame:  # type: ignore[no-untyped-def]
+    """A scored pair frame shaped like db.matching_service.candidate_scores returns."""
+    rng = np.random.default_rng(seed)
+    with database.session() as s:
+        people = pd.DataFrame(s.execute(select(Trainee.id, Trainee.id_number, Trainee.name, Trainee.household_type)
+                                        .where(Trainee.id.in_(trainee_ids))).all(),
+                              columns=["trainee_id", "id_number", "name", "household_type"])
+    frame = people.merge(pd.DataFrame({"vacancy_id": vacancy_ids}), how="cross")
+    frame["score"] = rng.uniform(0.2, 0.9, len(frame)).round(4)
+    frame["skilled_score"] = rng.uniform(0.1, 0.5, len(frame))
+    frame["priority"] = frame["household_type"].map({"monitored": 1.3, "poverty_exited": 1.15}).fillna(1.0)
+    frame["weight"] = frame["score"] * frame["priority"]
+    frame["reasons"] = [["技能相符"] for _ in range(len(frame))]
+    return frame
+
+
+@pytest.fixture
+def batch(demo_db):  # type: ignore[no-untyped-def]
+    """A batch with two fresh vacancies (3 + 2 seats) and eight free trainees scored against them."""
+    v1, v2 = _new_vacancy(demo_db, "T-A", 3), _new_vacancy(demo_db, "T-B", 2)
+    bid = batches.create_batch(demo_db, SYSTEM, name="测试批次", departure_date=TODAY + dt.timedelta(days=10),
+                               destination="江苏", escort="王老师")
+    assert batches.add_vacancies(demo_db, SYSTEM, bid, ["T-A", "T-B"]) == 2
+    people = _free_trainees(demo_db, 8)
+    return {"db": demo_db, "id": bid, "v": (v1, v2), "people": people,
+            "cand": _candidates(demo_db, [v1, v2], people)}
+
+
+def test_create_batch_rules(demo_db) -> None:  # type: ignore[no-untyped-def]
+    bid = batches.create_batch(demo_db, SYSTEM, name="一批", departure_date="2026年3月5日")
+    with pytest.raises(UserError, match="已存在"):
+        batches.create_batch(demo_db, SYSTEM, name="一批")
+    with pytest.raises(UserError, match="批次名称"):
+        batches.create_batch(demo_db, SYSTEM, name="  ")
+    with pytest.raises(UserError, match="找不到岗位编号：NOPE"):
+        batches.add_vacancies(demo_db, SYSTEM, bid, ["NOPE"])
+    batches.update_batch(demo_db, SYSTEM, bid, escort="马主任")
+    frame = batches.list_batches(demo_db)
+    row = frame[frame["id"] == bid].iloc[0]
+    assert row["departure_date"] == dt.date(2026, 3, 5) and row["escort"] == "马主任" and row["vacancies"] == 0
+    with pytest.raises(UserError, match="权限"):
+        batches.create_batch(demo_db, Actor(5, "school1", "school", 1), name="二批")
+
+
+def test_plan_save_confirm_and_never_overbook(batch) -> None:  # type: ignore[no-untyped-def]
+    db = batch["db"]
+    result = batches.plan(db, batch["id"], candidates=batch["cand"])
+    assert len(result.pairs) == 5 and result.seats == 5
+    assert result.pairs["trainee_id"].is_unique
+    assert result.pairs["vacancy_code"].value_counts().to_dict() == {"T-A": 3, "T-B": 2}
+    assert result.objective >= result.greedy_objective - 1e-9
+    assert result.expected_retained == pytest.approx(result.pairs["score"].sum())
+    assert result.manual_expected_retained is None
+    assert batches.save_proposals(db, SYSTEM, batch["id"], result.pairs) == 5
+    pairs = batches.batch_placements(db, batch["id"])
+    assert set(pairs["status"]) == {"proposed"} and pairs["reasons"].map(len).min() == 1
+    # the staff's own choice is now compared with a fresh plan
+    again = batches.plan(db, batch["id"], candidates=batch["cand"])
+    assert again.manual_expected_retained == pytest.approx(result.expected_retained)
+
+    # an extra hand-picked proposal for a full vacancy cannot be confirmed once seats are gone
+    extra_person = [p for p in batch["people"] if p not in set(result.pairs["trainee_id"])][0]
+    with db.session() as s:
+        extra_id_number = s.get(Trainee, extra_person).id_number
+    extra = batches.add_proposal(db, SYSTEM, batch["id"], extra_id_number, "T-B")
+    for pid in pairs["id"]:
+        batches.confirm(db, SYSTEM, int(pid))
+    before = _counts(db)
+    with pytest.raises(UserError, match="名额已满"):
+        batches.confirm(db, SYSTEM, extra)
+    assert _counts(db) == before
+    with db.session() as s:
+        assert s.get(Placement, extra).status == "proposed"
+        assert s.get(Vacancy, batch["v"][1]).status == "filled"
+    # planning a full batch says so and changes nothing
+    with pytest.raises(UserError, match="名额已满"):
+        batches.plan(db, batch["id"], candidates=batch["cand"])
+    assert _counts(db) == before
+
+
+def test_two_users_confirming_the_last_seat(batch) -> None:  # type: ignore[no-untyped-def]
+    db = batch["db"]
+    a, b = batch["people"][:2]
+    with db.session() as s:
+        ids = [s.get(Trainee, t).id_number for t in (a, b)]
+    v = _new_vacancy(db, "T-ONE", 1)
+    pa = batches.add_proposal(db, SYSTEM, batch["id"], ids[0], "T-ONE")
+    pb = batches.add_proposal(db, SYSTEM, batch["id"], ids[1], "T-ONE")
+    barrier = threading.Barrier(2, timeout=10)
+    outcome: dict[int, object] = {}
+
+    def go(pid: int) -> None:
+        try:
+            batches.confirm(db, Actor(None, f"user{pid}", "staff"), pid)
+            outcome[pid] = "ok"
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            outcome[pid] = exc
+
+    batches._race_hook = lambda: barrier.wait()
+    try:
+        threads = [threading.Thread(target=go, args=(p,)) for p in (pa, pb)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+    finally:
+        batches._race_hook = None
+    wins = [p for p, o in outcome.items() if o == "ok"]
+    losses = [o for o in outcome.values() if o != "ok"]
+    assert len(wins) == 1 and len(losses) == 1
+    assert isinstance(losses[0], UserError) and "名额已满" in str(losses[0])
+    with db.session() as s:
+        seated = s.scalar(select(func.count()).select_from(Placement).where(
+            Placement.vacancy_id == v, Placement.status.in_(batches.ACTIVE)))
+        loser = pb if wins == [pa] else pa
+        assert seated == 1 and s.get(Placement, loser).status == "proposed"
+
+
+def test_bad_pins_and_no_candidates_change_nothing(batch) -> None:  # type: ignore[no-untyped-def]
+    db = batch["db"]
+    cand, (v1, v2) = batch["cand"], batch["v"]
+    t1, t2, t3 = batch["people"][:3]
+    before = _counts(db)
+    with pytest.raises(UserError, match="锁定到多个岗位"):
+        batches.plan(db, batch["id"], candidates=cand, pins=[(t1, v1), (t1, v2)])
+    with pytest.raises(UserError, match="既被锁定又被排除"):
+        batches.plan(db, batch["id"], candidates=cand, pins=[(t1, v1)], forbids=[(t1, v1)])
+    with pytest.raises(UserError, match="只剩 2 个名额"):
+        batches.plan(db, batch["id"], candidates=cand, pins=[(t1, v2), (t2, v2), (t3, v2)])
+    with pytest.raises(UserError, match="没有符合条件的学员"):
+        batches.plan(db, batch["id"], candidates=cand.iloc[0:0])
+    with pytest.raises(UserError, match="找不到岗位编号"):
+        batches.plan(db, codes=["NOPE"], candidates=cand)
+    assert _counts(db) == before
+    # pins and forbids are honoured
+    result = batches.plan(db, batch["id"], candidates=cand, pins=[(t1, v2)], forbids=[(t2, v1), (t2, v2)])
+    chosen = set(zip(result.pairs["trainee_id"], result.pairs["vacancy_id"]))
+    assert (t1, v2) in chosen and t2 not in set(result.pairs["trainee_id"])
+
+
+def _on_job(db, batch) -> int:  # type: ignore[no-untyped-def]
+    """One confirmed, departed, arrived worker; returns the placement id."""
+    with db.session() as s:
+        id_number = s.get(Trainee, batch["people"][0]).id_number
+    pid = batches.add_proposal(db, SYSTEM, batch["id"], id_number, "T-A")
+    batches.confirm(db, SYSTEM, pid, date=TODAY - dt.timedelta(days=200))
+    batches.mark_departed(db, SYSTEM, pid, date=TODAY - dt.timedelta(days=190))
+    batches.mark_on_job(db, SYSTEM, pid, date=TODAY - dt.timedelta(days=188), wage=5200)
+    return pid
+
+
+def test_lifecycle_followup_skilled_end_and_replacement(batch) -> None:  # type: ignore[no-untyped-def]
+    db = batch["db"]
+    staff = Actor(None, "li", "staff")
+    pid = _on_job(db, batch)
+    start = TODAY - dt.timedelta(days=188)
+    batches.record_followup(db, staff, pid, date=start + dt.timedelta(days=30), wage=5400, employment_form="temporary",
+                            note="电话回访，适应良好")
+    batches.convert_to_skilled(db, staff, pid, date=start + dt.timedelta(days=120), note="签订劳动合同")
+    with pytest.raises(UserError, match="已于"):
+        batches.convert_to_skilled(db, staff, pid, date=start + dt.timedelta(days=121))
+    batches.end_placement(db, staff, pid, date=start + dt.timedelta(days=150), reason="家中有事返乡")
+    with db.session() as s:
+        p = s.get(Placement, pid)
+        assert (p.status, p.start_date, p.end_date, p.employment_form, p.monthly_wage) == \
+            ("ended", start, start + dt.timedelta(days=150), "skilled", 5400)
+        assert p.skilled_since == start + dt.timedelta(days=120) and p.leave_reason == "家中有事返乡"
+        kinds = [e.kind for e in p.events]
+        assert kinds.count("status") == 4 and "followup" in kinds and "form" in kinds
+        assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.entity == "placement",
+                                                                        AuditLog.entity_id == str(pid))) >= 6
+    trainee = batch["people"][0]
+    line = batches.timeline(db, trainee)
+    assert line["date"].is_monotonic_increasing
+    assert list(line.loc[line["placement_id"] == pid, "kind"]).count("status") == 4
+    assert "家中有事返乡" in " ".join(line["detail"])
+
+    # re-placement after leaving
+    new = batches.re_place(db, staff, pid, "T-B", batch=batch["id"], date=start + dt.timedelta(days=170))
+    with db.session() as s:
+        assert s.get(Placement, new).status == "confirmed"
+    with pytest.raises(UserError, match="已有在派或在岗"):
+        batches.re_place(db, staff, pid, "T-B", date=start + dt.timedelta(days=171))
+
+
+def test_bad_lifecycle_input_changes_nothing(batch) -> None:  # type: ignore[no-untyped-def]
+    db = batch["db"]
+    pid = _on_job(db, batch)
+    start = TODAY - dt.timedelta(days=188)
+    before = _counts(db)
+    with pytest.raises(UserError, match="早于上岗日期"):
+        batches.record_followup(db, SYSTEM, pid, date=start - dt.timedelta(days=1), wage=5000)
+    with pytest.raises(UserError, match="早于上岗日期"):
+        batches.end_placement(db, SYSTEM, pid, date=start - dt.timedelta(days=5), reason="x")
+    with pytest.raises(UserError, match="早于上岗日期"):
+        batches.convert_to_skilled(db, SYSTEM, pid, date=start - dt.timedelta(days=5))
+    with pytest.raises(UserError, match="离岗原因"):
+        batches.end_placement(db, SYSTEM, pid, date=start + dt.timedelta(days=5), reason=" ")
+    with pytest.raises(UserError, match="不能改为"):
+        batches.mark_departed(db, SYSTEM, pid, date=TODAY)
+    with pytest.raises(UserError, match="日期无法识别"):
+        batches.record_followup(db, SYSTEM, pid, date="2025-13-45")
+    assert _counts(db) == before
+    batches.end_placement(db, SYSTEM, pid, date=start + dt.timedelta(days=60), reason="工作强度大")
+    before = _counts(db)
+    with pytest.raises(UserError, match="不能再登记回访"):
+        batches.record_followup(db, SYSTEM, pid, date=start + dt.timedelta(days=70), wage=5000)
+    assert _counts(db) == before
+    with db.session() as s:
+        assert s.get(Placement, pid).monthly_wage == 5200
+
+
+def test_edit_and_reject_keep_reasons(batch) -> None:  # type: ignore[no-untyped-def]
+    db = batch["db"]
+    result = batches.plan(db, batch["id"], candidates=batch["cand"])
+    batches.save_proposals(db, SYSTEM, batch["id"], result.pairs)
+    pairs = batches.batch_placements(db, batch["id"])
+    a_rows = pairs[pairs["vacancy_code"] == "T-A"]
+    first, second = int(a_rows["id"].iloc[0]), int(a_rows["id"].iloc[1])
+    with pytest.raises(UserError, match="原因"):
+        batches.edit_proposal(db, SYSTEM, first, "T-B", reason="")
+    batches.edit_proposal(db, SYSTEM, first, "T-B", reason="本人希望去上海")
+    batches.decline(db, SYSTEM, second, reason="家属不同意")
+    with db.session() as s:
+        p1, p2 = s.get(Placement, first), s.get(Placement, second)
+        assert p1.vacancy.code == "T-B" and "本人希望去上海" in p1.events[-1].note
+        assert p2.status == "declined" and p2.decline_reason == "家属不同意"
+
+
+def test_alerts_and_followups_due(batch) -> None:  # type: ignore[no-untyped-def]
+    db = batch["db"]
+    pid = _on_job(db, batch)  # on the job 188 days, never visited, wage 5200
+    with db.session() as s:
+        monitored = s.get(Trainee, batch["people"][1])
+        monitored.household_type = "monitored"
+        id_number = monitored.id_number
+    other = batches.add_proposal(db, SYSTEM, batch["id"], id_number, "T-A")
+    batches.confirm(db, SYSTEM, other, date=TODAY - dt.timedelta(days=120))
+    batches.mark_departed(db, SYSTEM, other, date=TODAY - dt.timedelta(days=110))
+    batches.mark_on_job(db, SYSTEM, other, date=TODAY - dt.timedelta(days=108), wage=2500)
+    batches.end_placement(db, SYSTEM, other, date=TODAY - dt.timedelta(days=45), reason="工资待遇不满意")
+    frame = batches.alerts(db, today=TODAY, wage_floor_value=6000)
+    mine = frame[frame["placement_id"].isin([pid, other])]
+    assert set(zip(mine["placement_id"], mine["kind"])) == {(pid, "no_followup"), (pid, "low_wage"),
+                                                            (other, "not_replaced")}
+    # monitored households come first
+    assert frame["household_type"].iloc[0] == "monitored"
+    ranks = frame["household_type"].map(batches.HOUSEHOLD_RANK).to_numpy()
+    assert (np.diff(ranks) >= 0).all()
+    # a visit clears "no follow-up"; the configured floor is used by default
+    batches.record_followup(db, SYSTEM, pid, date=TODAY - dt.timedelta(days=3), wage=5300)
+    batches.set_wage_floor(db, SYSTEM, 5000)
+    assert batches.wage_floor(db) == 5000
+    frame = batches.alerts(db, today=TODAY)
+    assert frame[frame["placement_id"] == pid].empty
+    with pytest.raises(UserError):
+        batches.set_wage_floor(db, SYSTEM, -1)
+    due = batches.followups_due(db, today=TODAY + dt.timedelta(days=80), within_days=14)
+    assert pid in set(due["placement_id"])
+    assert pid not in set(batches.followups_due(db, today=TODAY, within_days=14)["placement_id"])
+
+
+def test_placements_page_filters_and_sorts_in_sql(batch) -> None:  # type: ignore[no-untyped-def]
+    db = batch["db"]
+    _on_job(db, batch)
+    page = batches.placements_page(db, batch_id=batch["id"])
+    assert len(page) == 1 and page["status"].iloc[0] == "on_job"
+    total = batches.count_placements(db, status="ended")
+    first = batches.placements_page(db, status="ended", order_by="monthly_wage", descending=False, limit=50)
+    assert total > 50 and len(first) == 50 and first["monthly_wage"].is_monotonic_increasing
+    town = first["township"].iloc[0]
+    assert set(batches.placements_page(db, township=town, limit=500)["township"]) == {town}
+    options = batches.filter_options(db)
+    assert any(b[0] == batch["id"] for b in options["batches"]) and options["townships"]
+
+
+def test_plan_through_the_matcher_and_cli(demo_db, capsys) -> None:  # type: ignore[no-untyped-def]
+    """The real scorer (db.matching_service.candidate_scores) feeds the planner; the CLI prints JSON."""
+    import json
+
+    import main
+
+    result = batches.plan(demo_db, 1)
+    assert len(result.pairs) > 0 and result.expected_retained > 0
+    assert result.objective >= result.greedy_objective - 1e-9
+    assert result.pairs["trainee_id"].is_unique
+    per_vac = result.pairs["vacancy_id"].value_counts()
+    remaining = result.vacancies.set_index("vacancy_id")["remaining"]
+    assert all(per_vac[v] <= remaining[v] for v in per_vac.index)
+    before = _counts(demo_db)
+    code = main.main(["--db", demo_db.url, "plan", "--batch", batches.list_batches(demo_db)["name"].iloc[0], "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and _counts(demo_db) == before  # planning writes nothing
+    assert {"pairs", "expected_retained", "greedy_expected_retained"} <= set(out)
+    assert {"id_number", "vacancy_code", "score", "priority"} <= set(out["pairs"][0])
+    assert out["expected_retained"] == pytest.approx(result.expected_retained, abs=1e-3)
+    codes = ",".join(result.vacancies["code"].head(2))
+    assert main.main(["--db", demo_db.url, "plan", "--vacancies", codes]) == 0
+    assert "预计 180 天稳岗" in capsys.readouterr().out
+    assert main.main(["--db", demo_db.url, "plan", "--vacancies", "NOPE-1"]) == 1
+    err = capsys.readouterr().err
+    assert "找不到岗位编号：NOPE-1" in err and "Traceback" not in err
+    assert main.main(["--db", demo_db.url, "plan"]) == 2

@@ -1,0 +1,123 @@
+"""Statistics against independent counts on a real demo database, and the xlsx export read back."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import openpyxl
+import pytest
+from sqlalchemy import distinct, func, select
+
+from db import batches, stats
+from db.auth import SYSTEM
+from db.models import AuditLog, Certificate, Employer, Placement, School, Trainee, TrainingRecord, Vacancy
+from tests.conftest import TODAY
+
+
+def _naive_km(durations: np.ndarray, events: np.ndarray, t: float) -> float:
+    s = 1.0
+    for time in sorted(set(durations[events])):
+        if time > t:
+            break
+        at_risk = (durations >= time).sum()
+        s *= 1 - ((durations == time) & events).sum() / at_risk
+    return s
+
+
+def test_figures_match_independent_counts(demo_db) -> None:  # type: ignore[no-untyped-def]
+    result = stats.compute(demo_db, today=TODAY)
+    o = result.overview
+    with demo_db.session() as s:
+        assert o["registered"] == s.scalar(select(func.count()).select_from(Trainee))
+        assert o["trained"] == s.scalar(select(func.count(distinct(TrainingRecord.trainee_id))))
+        assert o["certified"] == s.scalar(select(func.count(distinct(Certificate.trainee_id)))
+                                          .where(Certificate.cert_type.in_(("graded", "special"))))
+        assert o["on_job"] == s.scalar(select(func.count(distinct(Placement.trainee_id)))
+                                       .where(Placement.status == "on_job"))
+        rows = s.execute(select(Placement.start_date, Placement.end_date, Placement.skilled_since,
+                                Placement.monthly_wage, Placement.status)
+                         .where(Placement.status.in_(("departed", "on_job", "ended")))).all()
+    start = np.array([(r[0] - TODAY).days for r in rows], float)
+    end = np.array([np.nan if r[1] is None else (r[1] - TODAY).days for r in rows], float)
+    events = ~np.isnan(end)
+    durations = np.where(events, end, 0) - start
+    for h in stats.HORIZONS:
+        assert o[f"retention_{h}"] == pytest.approx(_naive_km(durations, events, h))
+    assert 0.3 < o["retention_180"] < 0.9  # the demo's outcome model retains roughly half at 180 days
+    assert o["skilled_rate"] == pytest.approx(np.mean([r[2] is not None for r in rows]))
+    assert o["avg_wage"] == pytest.approx(np.mean([r[3] for r in rows if r[4] == "on_job"]))
+    # every breakdown sums back to the whole where people are counted once per group
+    for dim in ("township", "school", "household_type"):
+        table = result.breakdowns[dim]
+        assert table["registered"].sum() == o["registered"]
+        assert table["on_job"].sum() == o["on_job"]
+    assert set(result.breakdowns["skill"]["group"]) == set(stats.SKILLS)
+    assert result.breakdowns["employer"]["placed"].sum() >= o["placed"]
+    assert result.curve["survival"].is_monotonic_decreasing
+    up = result.upward.set_index("destination")
+    assert up.loc["outside_province", "on_job"] == o["on_job"]  # demo employers are all in the east
+    assert 0 < result.upward_totals["share_over_six"] < 1
+
+
+def test_destinations_classify_in_county_and_in_province(demo_db) -> None:  # type: ignore[no-untyped-def]
+    with demo_db.session() as s:
+        school = s.scalar(select(School).where(School.county == "互助县").limit(1))
+        people = s.scalars(select(Trainee).where(Trainee.id_number.like("63%"), Trainee.school_id == school.id,
+                                                 ~Trainee.placements.any()).limit(2)).all()
+        home = Employer(name="互助县养老中心", province="青海", city="海东", district="互助县")
+        xining = Employer(name="西宁颐养院", province="青海", city="西宁", district="城中区")
+        s.add_all([home, xining])
+        s.flush()
+        for emp, person, code in ((home, people[0], "QH-1"), (xining, people[1], "QH-2")):
+            v = Vacancy(code=code, employer_id=emp.id, title="养老护理员", skill="elderly_care", headcount=1)
+            s.add(v)
+            s.flush()
+            s.add(Placement(trainee_id=person.id, vacancy_id=v.id, status="on_job",
+                            start_date=TODAY - dt.timedelta(days=200), monthly_wage=3800))
+    up = stats.compute(demo_db, today=TODAY).upward.set_index("destination")
+    assert up.loc["in_county", "on_job"] == 1 and up.loc["in_province", "on_job"] == 1
+    assert up.loc["in_county", "over_six_months"] == 1
+
+
+def test_new_batch_shows_in_statistics(demo_db) -> None:  # type: ignore[no-untyped-def]
+    before = stats.compute(demo_db, today=TODAY).overview["on_job"]
+    with demo_db.session() as s:
+        person = s.scalar(select(Trainee).where(~Trainee.placements.any()).limit(1))
+        v = s.scalar(select(Vacancy).where(Vacancy.status == "open").limit(1))
+        id_number, code = person.id_number, v.code
+    bid = batches.create_batch(demo_db, SYSTEM, name="统计批次")
+    pid = batches.add_proposal(demo_db, SYSTEM, bid, id_number, code)
+    batches.confirm(demo_db, SYSTEM, pid, date=TODAY - dt.timedelta(days=5))
+    batches.mark_departed(demo_db, SYSTEM, pid, date=TODAY - dt.timedelta(days=4))
+    batches.mark_on_job(demo_db, SYSTEM, pid, date=TODAY - dt.timedelta(days=2), wage=6000)
+    assert stats.compute(demo_db, today=TODAY).overview["on_job"] == before + 1
+
+
+def test_export_xlsx_reads_back(demo_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    result = stats.compute(demo_db, today=TODAY)
+    out = stats.export_xlsx(demo_db, tmp_path / "统计.xlsx", stats=result)
+    book = openpyxl.load_workbook(out, read_only=True)
+    assert {"总览", "上报指标", "留存曲线", "按乡镇", "按培训学校", "按用人单位", "按技能", "按户类型", "口径说明"} <= set(book.sheetnames)
+    overview = {r[0]: r[1] for r in book["总览"].iter_rows(min_row=2, values_only=True)}
+    assert overview["登记"] == result.overview["registered"]
+    assert overview["6个月稳岗率"] == pytest.approx(result.overview["retention_180"])
+    towns = list(book["按乡镇"].iter_rows(values_only=True))
+    assert towns[0][0] == "乡镇" and len(towns) - 1 == len(result.breakdowns["township"])
+    with demo_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "stats.export")) == 1
+
+
+def test_export_refuses_bad_target(demo_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from db.i18n import UserError
+
+    with pytest.raises(UserError, match="xlsx"):
+        stats.export_xlsx(demo_db, tmp_path / "out.csv")
+    with pytest.raises(UserError, match="无法写入"):
+        stats.export_xlsx(demo_db, tmp_path / "missing" / "out.xlsx")
+
+
+def test_format_metric() -> None:
+    assert stats.format_metric("retention_180", 0.5234) == "52.3%"
+    assert stats.format_metric("registered", 12345) == "12,345"
+    assert stats.format_metric("avg_wage", float("nan")) == "—"

@@ -1,0 +1,228 @@
+"""The tracking page driven offscreen on a real demo database: plan a batch in the background, pin,
+keep, confirm, then depart → arrive → follow up → skilled → leave, with timeline, alerts and the
+bad inputs a user can type answered by one clear message."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QDate, QTimer
+from PySide6.QtWidgets import QApplication, QComboBox, QDateEdit, QDialog, QLineEdit, QMessageBox, QSpinBox
+from sqlalchemy import select
+
+from db import batches
+from db.models import Placement
+from ui.pages.tracking import FormDialog, TrackingPage
+
+
+class Dialogs:
+    """Answers modal dialogs while an action runs: fills FormDialogs, records message boxes."""
+
+    def __init__(self, fills: list[dict[str, Any] | None] | None = None) -> None:
+        self.fills = list(fills or [])
+        self.messages: list[str] = []
+        self.active = False
+
+    def _tick(self) -> None:
+        if not self.active:
+            return
+        w = QApplication.activeModalWidget()
+        if isinstance(w, QMessageBox):
+            self.messages.append(w.text())
+            w.accept()
+        elif isinstance(w, FormDialog):
+            values = self.fills.pop(0) if self.fills else None
+            if values is None:
+                w.reject()
+            else:
+                for key, value in values.items():
+                    field = w.fields[key]
+                    if isinstance(field, QDateEdit):
+                        field.setDate(QDate(value.year, value.month, value.day))
+                    elif isinstance(field, QSpinBox):
+                        field.setValue(int(value))
+                    elif isinstance(field, QComboBox):
+                        field.setCurrentIndex(field.findData(value))
+                    elif isinstance(field, QLineEdit):
+                        field.setText(str(value))
+                w.accept()
+        elif isinstance(w, QDialog) and getattr(w, "_auto_accept", False):
+            w.accept()
+        QTimer.singleShot(30, self._tick)
+
+    def run(self, action: Callable[[], Any]) -> list[str]:
+        self.active = True
+        QTimer.singleShot(0, self._tick)
+        try:
+            action()
+        finally:
+            self.active = False
+        return self.messages
+
+
+@pytest.fixture
+def page(qtbot, demo_db):  # type: ignore[no-untyped-def]
+    widget = TrackingPage(demo_db)
+    qtbot.addWidget(widget)
+    widget.resize(1280, 820)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
+def _plan(qtbot, page: TrackingPage) -> None:  # type: ignore[no-untyped-def]
+    page.plan_btn.click()
+    qtbot.waitUntil(lambda: page.plan_model.rowCount() > 0, timeout=60_000)
+
+
+def test_plan_pin_keep_and_confirm(qtbot, qtmodeltester, page: TrackingPage) -> None:  # type: ignore[no-untyped-def]
+    assert page.batch_model.rowCount() == 1 and page.current_batch_id() == 1
+    assert page.vac_model.rowCount() >= 1
+    for model in (page.batch_model, page.vac_model, page.placements_model, page.alert_model, page.due_model):
+        qtmodeltester.check(model)
+    _plan(qtbot, page)
+    qtmodeltester.check(page.plan_model)
+    summary = page.plan_summary.text()
+    assert "预计 180 天稳岗" in summary and "贪心" in summary
+    seats = int(page.vac_model.frame["remaining"].sum())
+    assert page.plan_model.rowCount() == min(seats, page._plan.candidates)
+
+    # pin the last proposed pair's person elsewhere is not needed: pin the row itself, then forbid another
+    page.plan_view.selectRow(page.plan_model.rowCount() - 1)
+    pinned = page.plan_model.row(page.plan_model.rowCount() - 1)
+    page.findChild(type(page.plan_btn), "btn_pin").click()
+    assert "锁定 1 对" in page.plan_summary.text()
+    frame = page.plan_model.frame
+    assert bool(frame.loc[(frame["trainee_id"] == pinned["trainee_id"]), "pinned"].iloc[0])
+    page.plan_view.selectRow(0)
+    forbidden = page.plan_model.row(0)
+    if not forbidden["pinned"]:
+        page.findChild(type(page.plan_btn), "btn_forbid").click()
+        frame = page.plan_model.frame
+        assert not ((frame["trainee_id"] == forbidden["trainee_id"]) & (frame["vacancy_id"] == forbidden["vacancy_id"])).any()
+
+    kept = page.plan_model.rowCount()
+    page.accept_plan_btn.click()
+    assert page.pair_model.rowCount() == kept and "已采纳" in page.plan_summary.text()
+    qtmodeltester.check(page.pair_model)
+    page.pair_view.selectRow(0)
+    page.findChild(type(page.plan_btn), "btn_confirm").click()
+    statuses = list(page.pair_model.frame["status"])
+    assert statuses.count("confirmed") == 1
+    page.grab().save("/tmp/tracking_batches.png")
+
+
+def test_reject_needs_a_reason(qtbot, page: TrackingPage, demo_db) -> None:  # type: ignore[no-untyped-def]
+    _plan(qtbot, page)
+    page.accept_plan_btn.click()
+    page.pair_view.selectRow(0)
+    pid = int(page.pair_model.row(0)["id"])
+    messages = Dialogs([{"reason": ""}]).run(page.reject_selected)
+    assert messages and "原因" in messages[0]
+    with demo_db.session() as s:
+        assert s.get(Placement, pid).status == "proposed"
+    page.pair_view.selectRow(int(page.pair_model.frame.index[page.pair_model.frame["id"] == pid][0]))
+    Dialogs([{"reason": "家属不同意"}]).run(page.reject_selected)
+    with demo_db.session() as s:
+        assert s.get(Placement, pid).status == "declined" and s.get(Placement, pid).decline_reason == "家属不同意"
+
+
+def test_lifecycle_from_the_placements_tab(qtbot, qtmodeltester, page: TrackingPage, demo_db) -> None:  # type: ignore[no-untyped-def]
+    _plan(qtbot, page)
+    page.accept_plan_btn.click()
+    page.pair_view.selectRow(0)
+    pid = int(page.pair_model.row(0)["id"])
+    page.findChild(type(page.plan_btn), "btn_confirm").click()
+
+    page.tabs.setCurrentIndex(1)
+    page.f_batch.setCurrentIndex(page.f_batch.findData(1))
+    page.f_status.setCurrentIndex(page.f_status.findData("confirmed"))
+    assert page.placements_model.rowCount() == 1
+    qtmodeltester.check(page.placements_model)
+    page.f_status.setCurrentIndex(0)  # all statuses of the batch, so the row stays while it moves on
+    page.placements_view.selectRow(page.placements_model.row_of_id(pid))
+    assert page.selected_placement() == pid
+    today = dt.date.today()
+    # departure before the confirmation (today): one clear message, nothing written
+    messages = Dialogs([{"date": today - dt.timedelta(days=3)}]).run(page.act_departed)
+    assert messages and "早于上一次状态变更" in messages[-1]
+    Dialogs([{"date": today}]).run(page.act_departed)
+    Dialogs([{"date": today, "wage": 5600}]).run(page.act_on_job)
+    # a follow-up dated before the start
+    messages = Dialogs([{"date": today - dt.timedelta(days=1), "wage": 5000}]).run(page.act_followup)
+    assert messages and "早于上岗日期" in messages[-1]
+    Dialogs([{"date": today, "wage": 5800, "employment_form": "temporary", "note": "电话回访，稳定"}]).run(page.act_followup)
+    Dialogs([{"date": today, "note": "签订劳动合同"}]).run(page.act_skilled)
+    Dialogs([{"date": today, "reason": "家中有事返乡"}]).run(page.act_end)
+    messages = Dialogs([{"date": today, "wage": 5000}]).run(page.act_followup)
+    assert messages and "不能再登记回访" in messages[-1]
+    with demo_db.session() as s:
+        p = s.get(Placement, pid)
+        assert (p.status, p.monthly_wage, p.employment_form, p.leave_reason) == ("ended", 5800, "skilled", "家中有事返乡")
+        assert len([e for e in p.events if e.kind == "followup"]) == 1
+    page.placements_view.selectRow(page.placements_model.row_of_id(pid))
+    qtmodeltester.check(page.timeline_model)
+    details = " ".join(page.timeline_model.frame["detail"])
+    assert "家中有事返乡" in details and "职业工" in details and "月收入 5800 元" in details
+    page.grab().save("/tmp/tracking_placements.png")
+
+
+def test_alerts_tab_and_wage_floor(qtbot, page: TrackingPage, demo_db) -> None:  # type: ignore[no-untyped-def]
+    page.tabs.setCurrentIndex(3)
+    n = page.alert_model.rowCount()
+    assert n > 0 and "监测户" in page.alert_label.text()
+    assert page.alert_model.frame["household_type"].iloc[0] == "monitored"
+    page.floor_spin.setValue(7000)
+    page.findChild(type(page.plan_btn), "btn_save_floor").click()
+    assert batches.wage_floor(demo_db) == 7000
+    assert page.alert_model.rowCount() > n
+    page.alert_view.selectRow(0)
+    page.findChild(type(page.plan_btn), "btn_alert_show").click()
+    assert page.tabs.currentIndex() == 1 and page.placements_model.rowCount() == 1
+    page.tabs.setCurrentIndex(3)
+    page.grab().save("/tmp/tracking_alerts.png")
+    page.tabs.setCurrentIndex(2)
+    assert page.due_model.rowCount() > 0
+    page.due_view.selectRow(0)
+    pid = int(page.due_model.row(0)["placement_id"])
+    Dialogs([{"date": dt.date.today(), "wage": 6100}]).run(
+        lambda: page.findChild(type(page.plan_btn), "btn_due_followup").click())
+    with demo_db.session() as s:
+        assert s.get(Placement, pid).monthly_wage == 6100
+    assert pid not in set(page.due_model.frame["placement_id"])
+
+
+def test_new_batch_add_vacancies_and_print(qtbot, page: TrackingPage, demo_db) -> None:  # type: ignore[no-untyped-def]
+    Dialogs([{"name": "2027年第1批江苏", "destination": "江苏苏州", "escort": "马主任"}]).run(page.new_batch)
+    frame = page.batch_model.frame
+    assert "2027年第1批江苏" in set(frame["name"])
+    assert page.batch_model.row(page.batch_view.selectionModel().selectedRows()[0].row())["name"] == "2027年第1批江苏"
+    messages = Dialogs([{"name": "2027年第1批江苏"}]).run(page.new_batch)
+    assert messages and "已存在" in messages[-1]
+
+    def pick_two() -> None:
+        def choose() -> None:
+            dlg = getattr(page, "last_vacancy_dialog", None)
+            if dlg is None or not dlg.isVisible():
+                QTimer.singleShot(30, choose)
+                return
+            view = dlg.findChild(type(page.vac_view), "open_vacancy_table")
+            view.selectRow(0)
+            view.selectionModel().select(view.model().index(1, 0), view.selectionModel().SelectionFlag.Select
+                                         | view.selectionModel().SelectionFlag.Rows)
+            dlg.accept()
+        QTimer.singleShot(0, choose)
+        page.add_vacancies()
+
+    pick_two()
+    assert page.vac_model.rowCount() == 2
+    with demo_db.session() as s:
+        assert s.scalar(select(Placement.id).where(Placement.batch_id == page.current_batch_id())) is None
+
+    QTimer.singleShot(300, lambda: QApplication.activeModalWidget() and QApplication.activeModalWidget().reject())
+    page.print_btn.click()
+    qtbot.waitUntil(lambda: getattr(page, "print_dialog", None) is not None, timeout=5000)
+    page.print_dialog.reject()

@@ -1,0 +1,306 @@
+"""Settings (QSettings wrapper + dialog), the about dialog, menu entries and the start-up language."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
+
+from db import i18n
+from db.auth import Actor
+from db.batches import DEFAULT_WAGE_FLOOR, wage_floor
+from db.engine import data_dir
+from db.i18n import UserError
+from db.lists import LIST_COLUMNS
+from matching.policy import DEFAULT_PRIORITY_WEIGHTS
+from ui import settings as st
+from ui.about_dialog import VERSION, AboutDialog
+from ui.settings import Settings, SettingsValues
+from ui.settings_dialog import SettingsDialog
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _restore_backup_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Saving settings points backups at the chosen folder; other tests must not see that."""
+    monkeypatch.delenv("LABORBRIDGE_BACKUP_DIR", raising=False)
+    monkeypatch.setattr(st, "_backup_env_from_settings", False)
+
+
+# --- the typed store ------------------------------------------------------------------------------
+
+def test_defaults_come_from_the_matcher_and_the_list_printer() -> None:
+    s = Settings()
+    assert s.path == data_dir() / "settings.ini"
+    assert s.bureau_name == ""
+    assert s.database_url == ""
+    assert s.backup_folder == data_dir() / "backups"
+    assert s.language == "zh"
+    assert s.priority_weights() == {k: DEFAULT_PRIORITY_WEIGHTS[k] for k in st.HOUSEHOLD_TYPES}
+    assert s.list_columns == list(LIST_COLUMNS)
+    assert [k for k, _zh, _en in st.list_columns()] == list(LIST_COLUMNS)
+    assert dict((k, zh) for k, zh, _en in st.list_columns())["id_number"] == "身份证号"
+
+
+def test_values_survive_a_new_settings_object_and_a_reset(tmp_path: Path) -> None:
+    s = Settings()
+    values = SettingsValues(bureau_name="互助县人力资源和社会保障局", database_url=st.sqlite_url(tmp_path / "x.sqlite3"),
+                            backup_folder=str(tmp_path), priority_weights={"general": 0.0, "poverty_exited": 0.1,
+                                                                           "monitored": 0.3},
+                            list_columns=["seq", "name", "id_number"], language="en")
+    values.save(s)
+    assert (data_dir() / "settings.ini").is_file()
+    again = Settings()
+    assert again.bureau_name == "互助县人力资源和社会保障局"
+    assert again.database_url == f"sqlite:///{(tmp_path / 'x.sqlite3').resolve()}"
+    assert again.backup_folder == tmp_path
+    assert again.priority_weights() == {"general": 0.0, "poverty_exited": 0.1, "monitored": 0.3}
+    assert again.list_columns == ["seq", "name", "id_number"]
+    assert again.language == "en"
+    again.reset()
+    assert Settings().bureau_name == "" and Settings().language == "zh"
+
+
+def test_a_single_column_and_unknown_columns(tmp_path: Path) -> None:
+    s = Settings()
+    s.set(st.LIST_COLUMNS_KEY, ["name"])
+    s.sync()
+    assert Settings().list_columns == ["name"]  # QSettings gives back a bare string for one value
+    s.set(st.LIST_COLUMNS_KEY, ["no_such_column"])
+    s.sync()
+    assert Settings().list_columns == list(LIST_COLUMNS)  # nothing usable left: every column
+
+
+def test_a_damaged_settings_file_falls_back_to_defaults() -> None:
+    path = data_dir() / "settings.ini"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("[policy]\npriority_monitored=lots\npriority_general=nan\n[ui]\nlanguage=klingon\n"
+                    "[print]\ncolumns=\n", encoding="utf-8")
+    s = Settings()
+    assert s.priority_weights()["monitored"] == DEFAULT_PRIORITY_WEIGHTS["monitored"]
+    assert s.priority_weights()["general"] == DEFAULT_PRIORITY_WEIGHTS["general"]
+    assert s.language == "zh"
+    assert s.list_columns == list(LIST_COLUMNS)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"database_url": "not a url"}, "格式无法识别"),
+    ({"database_url": "mysql://u@h/db"}, "不支持的数据库类型"),
+    ({"database_url": "sqlite:////no/such/folder/x.sqlite3"}, "不存在"),
+    ({"backup_folder": "/no/such/folder"}, "备份文件夹"),
+    ({"priority_weights": {"general": 0.0, "poverty_exited": 0.1, "monitored": 1.5}}, "优先权重"),
+    ({"list_columns": []}, "至少要选择一列"),
+    ({"bureau_name": "局" * 61}, "过长"),
+    ({"wage_floor": -1}, "工资预警线"),
+])
+def test_bad_values_are_refused_and_nothing_is_stored(change: dict, message: str) -> None:
+    s = Settings()
+    s.set(st.BUREAU_NAME, "原单位")
+    s.sync()
+    before = (data_dir() / "settings.ini").read_bytes()
+    values = SettingsValues.load(s)
+    for key, value in change.items():
+        setattr(values, key, value)
+    with pytest.raises(UserError, match=message):
+        values.save(s)
+    assert (data_dir() / "settings.ini").read_bytes() == before
+    assert Settings().bureau_name == "原单位"
+
+
+def test_the_error_reads_in_english_too() -> None:
+    i18n.set_language("en")
+    values = SettingsValues.load(Settings())
+    values.list_columns = []
+    with pytest.raises(UserError) as err:
+        values.validate()
+    assert str(err.value) == "Choose at least one column for printed lists."
+
+
+def test_start_up_language_and_database_follow_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    s = Settings()
+    s.set(st.LANGUAGE, "en")
+    s.set(st.DATABASE_URL, st.sqlite_url(tmp_path / "office.sqlite3"))
+    s.sync()
+    monkeypatch.delenv("LABORBRIDGE_LANG", raising=False)
+    assert st.startup_language(None) == "en"
+    assert st.startup_language("zh") == "zh"  # --lang wins
+    monkeypatch.setenv("LABORBRIDGE_LANG", "zh")
+    assert st.startup_language(None) == "zh"  # then the environment
+    assert st.startup_database_url(None) == st.sqlite_url(tmp_path / "office.sqlite3")
+    assert st.startup_database_url("sqlite:///other.sqlite3") == "sqlite:///other.sqlite3"
+    monkeypatch.setenv("LABORBRIDGE_DB", "sqlite:///env.sqlite3")
+    assert st.startup_database_url(None) == "sqlite:///env.sqlite3"
+
+
+def test_backups_go_to_the_chosen_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from db.backup import backup_dir
+
+    assert backup_dir() == data_dir() / "backups"
+    s = Settings()
+    s.set(st.BACKUP_FOLDER, str(tmp_path))
+    s.sync()
+    st.startup_database_url(None)
+    assert backup_dir() == tmp_path
+    s.set(st.BACKUP_FOLDER, "")
+    st.apply_backup_folder(s)
+    assert backup_dir() == data_dir() / "backups"
+    monkeypatch.setenv("LABORBRIDGE_BACKUP_DIR", "/srv/backups")  # the administrator's override wins
+    s.set(st.BACKUP_FOLDER, str(tmp_path))
+    st.apply_backup_folder(s)
+    assert backup_dir() == Path("/srv/backups")
+
+
+def test_cli_subcommands_do_not_import_qt(tmp_path: Path) -> None:
+    """The stored language applies to the GUI only; a CLI subcommand starts without Qt."""
+    import subprocess
+    import sys
+
+    code = ("import sys, main; rc = main.main(['--db', 'sqlite:///" + str(tmp_path / "c.sqlite3").replace("\\", "/")
+            + "', 'demo', '--trainees', '10']); assert rc == 0, rc; "
+            "assert not any(m.startswith('PySide6') for m in sys.modules), 'Qt imported'")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
+                          env={"LABORBRIDGE_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 0, proc.stderr
+
+
+# --- the dialog -----------------------------------------------------------------------------------
+
+def _ok(dialog: SettingsDialog) -> None:
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+
+
+def test_dialog_saves_what_the_user_typed(qtbot, demo_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    dialog = SettingsDialog(database=demo_db)
+    qtbot.addWidget(dialog)
+    assert dialog.wage_spin.isEnabled() and dialog.wage_spin.value() == DEFAULT_WAGE_FLOOR
+    assert dialog.weight_spins["monitored"].value() == pytest.approx(DEFAULT_PRIORITY_WEIGHTS["monitored"])
+    dialog.bureau_edit.setText("互助县就业服务中心")
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("en"))
+    dialog.db_file_edit.setText(str(tmp_path / "county.sqlite3"))
+    dialog.backup_edit.setText(str(tmp_path))
+    dialog.weight_spins["monitored"].setValue(0.25)
+    dialog.wage_spin.setValue(3200)
+    phone = next(i for i in range(dialog.columns_list.count())
+                 if dialog.columns_list.item(i).data(Qt.ItemDataRole.UserRole) == "phone")
+    dialog.columns_list.item(phone).setCheckState(Qt.CheckState.Unchecked)
+    _ok(dialog)
+    assert dialog.result() == SettingsDialog.DialogCode.Accepted
+    s = Settings()
+    assert s.bureau_name == "互助县就业服务中心"
+    assert s.language == "en"
+    assert s.database_url == st.sqlite_url(tmp_path / "county.sqlite3")
+    assert s.backup_folder == tmp_path
+    assert s.priority_weights()["monitored"] == pytest.approx(0.25)
+    assert s.list_columns == [k for k in LIST_COLUMNS if k != "phone"]
+    assert wage_floor(demo_db) == 3200  # bureau-wide: in the database
+
+
+def test_dialog_server_url_and_restore_defaults(qtbot) -> None:  # type: ignore[no-untyped-def]
+    dialog = SettingsDialog()
+    qtbot.addWidget(dialog)
+    assert not dialog.wage_spin.isEnabled()  # no database open: the bureau-wide value is not offered
+    dialog.db_server.setChecked(True)
+    assert dialog.db_url_edit.isEnabled() and not dialog.db_file_edit.isEnabled()
+    dialog.db_url_edit.setText("postgresql+psycopg://staff@10.0.0.5/laborbridge")
+    dialog.bureau_edit.setText("临时名称")
+    _ok(dialog)
+    assert Settings().database_url == "postgresql+psycopg://staff@10.0.0.5/laborbridge"
+    dialog = SettingsDialog()
+    qtbot.addWidget(dialog)
+    assert dialog.db_server.isChecked()
+    dialog.restore_defaults()
+    assert dialog.bureau_edit.text() == "" and dialog.db_local.isChecked()
+    _ok(dialog)
+    assert Settings().database_url == "" and Settings().bureau_name == ""
+
+
+def test_dialog_shows_a_clear_message_and_keeps_the_old_values(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    shown: list[str] = []
+    monkeypatch.setattr("ui.settings_dialog.show_error", lambda _parent, exc: shown.append(str(exc)))
+    s = Settings()
+    s.set(st.BUREAU_NAME, "原单位")
+    s.sync()
+    dialog = SettingsDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.bureau_edit.setText("新单位")
+    dialog.db_server.setChecked(True)
+    dialog.db_url_edit.setText("")
+    _ok(dialog)
+    assert shown == ["请填写数据库服务器地址，或改选本机数据库文件。"]
+    assert dialog.isVisible()  # still open for the user to correct
+    dialog.db_url_edit.setText("oracle://x@y/z")
+    _ok(dialog)
+    assert "不支持的数据库类型" in shown[-1]
+    assert Settings().bureau_name == "原单位"
+    dialog.reject()
+    assert Settings().bureau_name == "原单位"
+
+
+def test_wage_floor_is_refused_for_a_role_without_the_right(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
+    viewer = Actor(None, "viewer", "viewer")
+    dialog = SettingsDialog(database=demo_db, actor=viewer)
+    qtbot.addWidget(dialog)
+    assert not dialog.wage_spin.isEnabled()
+    dialog.bureau_edit.setText("只读用户的单位")
+    _ok(dialog)
+    assert Settings().bureau_name == "只读用户的单位"
+    assert wage_floor(demo_db) == DEFAULT_WAGE_FLOOR
+
+
+def test_dialog_in_english(qtbot) -> None:  # type: ignore[no-untyped-def]
+    i18n.set_language("en")
+    dialog = SettingsDialog()
+    qtbot.addWidget(dialog)
+    assert dialog.windowTitle() == "Settings"
+    assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == [
+        "General", "Data", "Matching && alerts", "Printing"]  # && shows one & (not a mnemonic)
+    assert dialog.columns_list.item(0).text() == "No."
+
+
+# --- about, menus ---------------------------------------------------------------------------------
+
+def test_version_is_the_one_in_pyproject() -> None:
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["version"] == VERSION
+
+
+def test_about_dialog_lists_licences_and_the_font_licence(qtbot) -> None:  # type: ignore[no-untyped-def]
+    dialog = AboutDialog()
+    qtbot.addWidget(dialog)
+    text = dialog.components.toPlainText()
+    assert f"版本 {VERSION}" in dialog.findChild(QLabel, "about_title").text()
+    for expected in ("Qt 6", "LGPL-3.0", "PySide6", "WenQuanYi", "scikit-learn", "BSD-3-Clause", "SQLAlchemy"):
+        assert expected in text
+    assert re.search(r"scikit-learn\s+\d+\.\d+", text)  # real installed versions, not blanks
+    assert "Apache-2.0 or GPL-3+ with Font exception" in dialog.font_licence.toPlainText()
+
+
+def test_menu_opens_settings_and_about(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
+    from ui.main_window import MainWindow
+
+    window = MainWindow(demo_db)
+    qtbot.addWidget(window)
+    titles: list[str] = []
+
+    def close_modal() -> None:
+        modal = QApplication.activeModalWidget()
+        if modal is None:
+            QTimer.singleShot(20, close_modal)
+            return
+        titles.append(modal.windowTitle())
+        modal.reject()
+
+    for name in ("action_settings", "action_about"):
+        action = window.findChild(QAction, name)
+        assert action is not None, name
+        QTimer.singleShot(0, close_modal)
+        action.trigger()
+    assert titles == ["设置", "关于劳务协作桥"]
+    assert any(a.text() == "帮助(&H)" for a in window.menuBar().actions())

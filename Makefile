@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench demo clean
+.PHONY: run test bench demo clean bundle bundle-check
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "LaborBridge needs Python 3.11 or newer"'
@@ -26,6 +26,21 @@ bench: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) main.py demo
+
+# One-folder bundle (dist/LaborBridge) with PyInstaller; bundle-check rebuilds only when sources changed,
+# then starts the BUILT executable headless (--self-test, the console launcher, start-up time).
+BUNDLE_EXE := dist/LaborBridge/LaborBridge
+BUNDLE_SOURCES := main.py requirements.txt requirements-build.txt $(shell find db ui matching resources packaging \
+	-type f -not -path '*/__pycache__/*' 2>/dev/null)
+
+bundle: $(STAMP)
+	bash packaging/build.sh
+
+$(BUNDLE_EXE): $(STAMP) $(BUNDLE_SOURCES)
+	bash packaging/build.sh
+
+bundle-check: $(BUNDLE_EXE)
+	$(PY) packaging/check_bundle.py dist/LaborBridge
 
 clean:
 	rm -rf $(VENV) .pytest_cache build dist

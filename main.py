@@ -40,6 +40,27 @@ def open_db(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return open_database(args.db)
 
 
+def actor_from_args(args: argparse.Namespace, database):  # type: ignore[no-untyped-def]
+    """The Actor a CLI command runs as: ``--user NAME`` with the password from LABORBRIDGE_PASSWORD or
+    a prompt; SYSTEM while the database has no user yet (open until its administrator is created)."""
+    import os
+
+    from db.users import actor_for, has_users
+
+    username = getattr(args, "user", None) or None
+    password = None
+    if username and has_users(database):
+        password = os.environ.get("LABORBRIDGE_PASSWORD")
+        if password is None:
+            if not sys.stdin.isatty():
+                raise UserError("请在 LABORBRIDGE_PASSWORD 中提供密码（没有可输入密码的终端）。",
+                                "Give the password in LABORBRIDGE_PASSWORD (there is no terminal to type it).",
+                                code=1)
+            import getpass
+            password = getpass.getpass(tr(f"用户 {username} 的密码：", f"Password for {username}: "))
+    return actor_for(database, username, password)
+
+
 def print_json(data: object) -> None:
     json.dump(data, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
@@ -51,12 +72,222 @@ def print_json(data: object) -> None:
 def cmd_demo(args: argparse.Namespace) -> int:
     from db import services
 
+    from db.users import create_demo_accounts
+
+    from db import queries
+    from db.auth import SYSTEM
+
     database = open_db(args)
+    with database.session() as session:
+        empty = queries.is_empty(session)
+    # A database with trainees is refused by load_demo with its own message, whoever asks.
+    actor = actor_from_args(args, database) if empty else SYSTEM
+    if actor.user_id is not None:
+        from db.auth import require
+        require(actor, "users.manage")  # demo data comes with accounts: an administrator's job
     counts = services.load_demo(database, trainees=args.trainees, seed=args.seed)
+    accounts = create_demo_accounts(database, actor)
     print(tr(f"演示数据已生成：学员 {counts['trainees']} 人，用人单位 {counts['employers']} 家，"
              f"岗位 {counts['vacancies']} 个（在招 {counts['open_vacancies']} 个），就业记录 {counts['placements']} 条。",
              f"Demo data created: {counts['trainees']} trainees, {counts['employers']} employers, "
              f"{counts['vacancies']} vacancies ({counts['open_vacancies']} open), {counts['placements']} placements."))
+    if accounts:
+        from db.auth import ROLE_LABELS
+        print(tr("演示账户（首次在图形界面登录时须修改密码）：",
+                 "Demo accounts (each must change its password at the first GUI login):"))
+        for username, role, password in accounts:
+            print(f"  {username:<8} {password}  {tr(*ROLE_LABELS[role])}")
+    return 0
+
+
+# --- users, backup, restore ---------------------------------------------------------------------
+
+@command("backup")
+def cmd_backup(args: argparse.Namespace) -> int:
+    from db import backup
+
+    database = open_db(args)
+    info = backup.create_backup(database, actor_from_args(args, database), args.out,
+                                use_pg_dump=not args.no_pg_dump)
+    print(tr(f"备份完成：{info.path}（{info.kind}，{info.total_rows} 行）",
+             f"Backup written: {info.path} ({info.kind}, {info.total_rows} rows)"))
+    return 0
+
+
+@command("restore")
+def cmd_restore(args: argparse.Namespace) -> int:
+    from db import backup
+
+    database = open_db(args)
+    report = backup.restore_backup(database, actor_from_args(args, database), args.file)
+    print(tr(f"恢复完成并已校验：{len(report.tables)} 张表共 {report.total_rows} 行。"
+             + (f"恢复前的数据已另存为 {report.safety_copy}" if report.safety_copy else ""),
+             f"Restored and verified: {report.total_rows} rows in {len(report.tables)} tables."
+             + (f" The data from before was saved as {report.safety_copy}" if report.safety_copy else "")))
+    return 0
+
+
+@command("users")
+def cmd_users(args: argparse.Namespace) -> int:
+    import os
+
+    from db import users
+
+    database = open_db(args)
+    if args.action == "create-admin":
+        password = os.environ.get("LABORBRIDGE_NEW_PASSWORD")
+        if password is None:
+            import getpass
+            password = getpass.getpass(tr("新管理员的密码：", "Password of the new administrator: "))
+        users.create_first_admin(database, args.name or "", password)
+        print(tr(f"管理员 {args.name} 已创建。", f"Administrator {args.name} created."))
+        return 0
+    actor = actor_from_args(args, database)
+    if args.action == "list":
+        rows = users.list_users(database, actor)
+        print_json([{"username": u.username, "role": u.role, "school": u.school_name, "active": u.active,
+                     "locked": u.locked, "must_change_password": u.must_change_password} for u in rows])
+        return 0
+    if args.action == "passwd":
+        import getpass
+        old = os.environ.get("LABORBRIDGE_PASSWORD") or getpass.getpass(tr("当前密码：", "Current password: "))
+        new = os.environ.get("LABORBRIDGE_NEW_PASSWORD") or getpass.getpass(tr("新密码：", "New password: "))
+        users.change_password(database, actor, old, new)
+        print(tr("密码已修改。", "Password changed."))
+        return 0
+    raise UserError(f"未知操作“{args.action}”。", f"Unknown action '{args.action}'.", code=2)
+
+
+# --- import / export (registry) -------------------------------------------------------------------
+
+@command("import")
+def cmd_import(args: argparse.Namespace) -> int:
+    """Exit 0 all rows in, 1 some rows rejected, 2 unusable file."""
+    from db.exchange import import_roster, write_report
+
+    database = open_db(args)
+    result = import_roster(database, args.kind, args.file, actor_from_args(args, database))
+    print(result.summary())
+    for issue in result.issues[:50]:
+        kind = tr("拒绝", "rejected") if issue.severity == "error" else tr("警告", "warning")
+        print(tr(f"  第 {issue.row} 行 [{issue.column}] {kind}：{issue.reason}",
+                 f"  row {issue.row} [{issue.column}] {kind}: {issue.reason}"))
+    if len(result.issues) > 50:
+        print(tr(f"  ……另有 {len(result.issues) - 50} 条，见报告", f"  … {len(result.issues) - 50} more, see the report"))
+    if args.report:
+        try:
+            write_report(result, args.report)
+        except OSError as exc:
+            raise UserError(f"无法写入报告 {args.report}：{exc}", f"Cannot write the report {args.report}: {exc}",
+                            code=1) from None
+        print(tr(f"报告已写入 {args.report}", f"Report written to {args.report}"))
+    return result.exit_code
+
+
+@command("export")
+def cmd_export(args: argparse.Namespace) -> int:
+    from db.exporter import export_roster
+
+    database = open_db(args)
+    n = export_roster(database, args.kind, args.out, actor_from_args(args, database))
+    print(tr(f"已导出 {n} 行到 {args.out}", f"Exported {n} rows to {args.out}"))
+    return 0
+
+
+# --- print-list -----------------------------------------------------------------------------------
+
+@command("print-list")
+def cmd_print_list(args: argparse.Namespace) -> int:
+    from ui.printing.cli import print_list
+
+    database = open_db(args)
+    return print_list(args, database, actor_from_args(args, database))
+
+
+# --- matching -------------------------------------------------------------------------------------
+
+@command("train")
+def cmd_train(args: argparse.Namespace) -> int:
+    from db import matching_service
+
+    database = open_db(args)
+    result = matching_service.train(database, actor_from_args(args, database))
+    print(result["message"], file=sys.stderr)
+    print_json(result["metrics"])
+    return 0
+
+
+@command("rank")
+def cmd_rank(args: argparse.Namespace) -> int:
+    from db import matching_service
+    from db.validation import mask_id
+
+    if args.top is not None and args.top < 1:
+        raise UserError("--top 必须是正整数", "--top must be a positive whole number", code=2)
+    database = open_db(args)
+    actor = actor_from_args(args, database)
+    if args.vacancy:
+        result = matching_service.rank_vacancy(database, args.vacancy, args.top, actor=actor)
+        rows = [{"id_number": r.id_number, "name": r.name, "score": round(float(r.score), 4),
+                 "priority": float(r.priority), "reasons": list(r.reasons)} for r in result.ranked.itertuples()]
+    else:
+        result = matching_service.rank_trainee(database, args.trainee, args.top, actor=actor)
+        rows = [{"vacancy_code": r.vacancy_code, "name": r.title, "employer": r.employer_name,
+                 "score": round(float(r.score), 4), "priority": float(r.priority), "reasons": list(r.reasons)}
+                for r in result.ranked.itertuples()]
+    if result.model.warning:
+        print(result.model.warning, file=sys.stderr)
+    if args.json:
+        print_json(rows)
+        if result.message:
+            print(result.message, file=sys.stderr)
+        return 0
+    print(tr("评分方式：", "Scoring: ") + result.model.describe())
+    if result.message:
+        print(result.message)
+    for i, row in enumerate(rows, 1):
+        who = f"{row['name']} {mask_id(row['id_number'])}" if "id_number" in row else \
+            f"{row['vacancy_code']} {row['name']}（{row['employer']}）"
+        extra = tr(f"  优先 +{row['priority']:.2f}", f"  priority +{row['priority']:.2f}") if row["priority"] else ""
+        print(f"{i:>3}. {who}  {tr('稳岗概率', 'P(180 days)')} {row['score']:.0%}{extra}")
+        for reason in row["reasons"]:
+            print(f"       · {reason}")
+    return 0
+
+
+# --- batches --------------------------------------------------------------------------------------
+
+@command("plan")
+def cmd_plan(args: argparse.Namespace) -> int:
+    """The optimal assignment for a batch (or vacancy codes); prints it, writes nothing."""
+    from db import batches
+    from db.validation import mask_id
+
+    codes = [c for c in (args.vacancies or "").replace("，", ",").split(",") if c.strip()]
+    if not codes and not args.batch:
+        raise UserError("请用 --vacancies 给出岗位编号，或用 --batch 给出批次名称。",
+                        "Give vacancy codes with --vacancies or a batch name with --batch.", code=2)
+    database = open_db(args)
+    result = batches.plan(database, args.batch, codes or None, actor=actor_from_args(args, database))
+    for note in result.notes:
+        print(note, file=sys.stderr)
+    if args.json:
+        print_json(result.to_json())
+        return 0
+    gain = result.expected_retained - result.greedy_expected_retained
+    print(tr(f"名额 {result.seats} 个，符合条件的候选人 {result.candidates} 人，分配 {len(result.pairs)} 人。",
+             f"{result.seats} seats, {result.candidates} eligible candidates, {len(result.pairs)} assigned."))
+    print(tr(f"预计 180 天稳岗 {result.expected_retained:.1f} 人；贪心基线 {result.greedy_expected_retained:.1f} 人（{gain:+.1f}）。",
+             f"Expected retained at 180 days: {result.expected_retained:.1f}; greedy baseline "
+             f"{result.greedy_expected_retained:.1f} ({gain:+.1f})."))
+    if result.manual_expected_retained is not None:
+        print(tr(f"批次现有名单（{result.manual_pairs} 人）预计稳岗 {result.manual_expected_retained:.1f} 人。",
+                 f"The batch's current list ({result.manual_pairs}) expects {result.manual_expected_retained:.1f}."))
+    for code, group in result.pairs.groupby("vacancy_code", sort=True):
+        print(f"\n{code}  {group['employer'].iloc[0]}  {group['title'].iloc[0]}")
+        for r in group.itertuples():
+            extra = tr(f"  优先 +{r.priority:.2f}", f"  priority +{r.priority:.2f}") if r.priority else ""
+            print(f"   {r.name} {mask_id(r.id_number)}  {tr('稳岗概率', 'P(180 days)')} {r.score:.0%}{extra}")
     return 0
 
 
@@ -75,6 +306,15 @@ def build_parser() -> Parser:
     parser.add_argument("--db", metavar="URL", help=tr("数据库地址（默认：用户数据文件夹中的 SQLite 文件）",
                                                        "database URL (default: SQLite file in the user data folder)"))
     parser.add_argument("--lang", choices=["zh", "en"], help=tr("界面语言", "language of messages"))
+    parser.add_argument("--user", metavar="NAME",
+                        help=tr("以该用户身份执行（密码从提示或 LABORBRIDGE_PASSWORD 读取）",
+                                "act as this user (password from a prompt or LABORBRIDGE_PASSWORD)"))
+    parser.add_argument("--self-test", action="store_true",
+                        help=tr("自检：在临时文件夹中建库、生成演示数据、排序推荐、输出 PDF，打印 JSON 摘要",
+                                "self-test: build a demo database in a temp folder, rank, write a PDF, print JSON"))
+    parser.add_argument("--startup-probe", action="store_true",
+                        help=tr("启动测速：主窗口显示后立即退出并打印用时",
+                                "start-up timing: exit once the main window is shown, print the time"))
     sub = parser.add_subparsers(dest="command", parser_class=Parser)
 
     p = sub.add_parser("demo", help=tr("生成演示数据", "fill the database with demo data"))
@@ -105,8 +345,30 @@ def build_parser() -> Parser:
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("print-list", help=tr("打印派遣名册", "print a placement list"))
-    p.add_argument("--batch", metavar="NAME", required=True)
-    p.add_argument("--pdf", metavar="OUT.pdf", required=True)
+    p.add_argument("--batch", metavar="NAME", help=tr("派遣批次名称", "departure batch name"))
+    p.add_argument("--employer", metavar="NAME", help=tr("用人单位名称或统一社会信用代码", "employer name or credit code"))
+    p.add_argument("--township", metavar="NAME", help=tr("乡镇", "township"))
+    p.add_argument("--from", dest="date_from", metavar="DATE", help=tr("出发日期起", "departure from"))
+    p.add_argument("--to", dest="date_to", metavar="DATE", help=tr("出发日期止", "departure until"))
+    p.add_argument("--pdf", metavar="OUT.pdf", help=tr("输出 PDF 文件", "PDF file to write"))
+    p.add_argument("--xlsx", metavar="OUT.xlsx", help=tr("输出 Excel 文件", "Excel file to write"))
+    p.add_argument("--columns", metavar="KEY[,KEY…]", help=tr("名册列（默认全部）", "columns (default: all)"))
+    p.add_argument("--full-ids", action="store_true",
+                   help=tr("打印完整身份证号和电话（需权限，写入审计日志）",
+                           "print full ID and phone numbers (needs permission; audited)"))
+    p.add_argument("--bureau", metavar="NAME", help=tr("抬头单位名称（默认取设置）", "bureau name (default: settings)"))
+
+    p = sub.add_parser("backup", help=tr("备份数据库", "back up the database"))
+    p.add_argument("out", nargs="?", help=tr("备份文件（默认：备份文件夹）", "backup file (default: the backup folder)"))
+    p.add_argument("--no-pg-dump", action="store_true",
+                   help=tr("PostgreSQL：不用 pg_dump，改用程序导出", "PostgreSQL: app-level export instead of pg_dump"))
+
+    p = sub.add_parser("restore", help=tr("从备份恢复（会替换当前数据）", "restore a backup (replaces the data)"))
+    p.add_argument("file")
+
+    p = sub.add_parser("users", help=tr("用户管理", "user accounts"))
+    p.add_argument("action", choices=["list", "create-admin", "passwd"])
+    p.add_argument("name", nargs="?", help=tr("create-admin：新管理员的用户名", "create-admin: the new admin's name"))
 
     for name in ("import", "export", "train", "rank", "plan", "print-list"):
         HANDLERS.setdefault(name, _pending(name))
@@ -119,9 +381,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.lang:
         i18n.set_language(args.lang)
+    if args.self_test:
+        from ui.selftest import run_self_test
+        return run_self_test(args.lang)
     if args.command is None:
+        # Only the GUI path reads the stored settings (Qt): CLI subcommands start without Qt.
+        from ui.settings import startup_database_url, startup_language
+        i18n.set_language(startup_language(args.lang))
+        if args.startup_probe:
+            from ui.selftest import run_startup_probe
+            return run_startup_probe(args.db)
         from ui.app import run_gui
-        return run_gui(args.db)
+        return run_gui(startup_database_url(args.db))
     try:
         return HANDLERS[args.command](args)
     except UserError as exc:
@@ -155,4 +426,7 @@ def _log_traceback() -> str:
 
 
 if __name__ == "__main__":
+    import multiprocessing
+
+    multiprocessing.freeze_support()  # a frozen Windows build must not re-run main() in a worker process
     sys.exit(main())

@@ -63,3 +63,26 @@ def scope_trainees(actor: Actor, stmt: Select, trainee_table) -> Select:  # type
     if actor.role == "school":
         return stmt.where(trainee_table.c.school_id == actor.school_id)
     return stmt
+
+
+def _install_append_only_audit() -> None:
+    """The app never rewrites history: ORM updates/deletes of audit entries are refused."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from db.models import AuditLog
+
+    def refuse(*_args: object) -> None:
+        raise PermissionDenied("审计日志只能追加，不能修改或删除。", "The audit log is append-only.", code=1)
+
+    event.listen(AuditLog, "before_update", refuse)
+    event.listen(AuditLog, "before_delete", refuse)
+
+    @event.listens_for(Session, "do_orm_execute")
+    def _no_bulk_rewrite(state) -> None:  # type: ignore[no-untyped-def]
+        if (state.is_update or state.is_delete) and getattr(state.statement, "table", None) is not None \
+                and getattr(state.statement.table, "name", None) == "audit_log":
+            refuse()
+
+
+_install_append_only_audit()

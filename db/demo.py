@@ -173,7 +173,6 @@ def generate(conn: Connection, *, trainees: int = 3000, seed: int = 2025, today:
     # --- schools ---------------------------------------------------------------------------
     report(2, tr("培训学校", "Schools"))
     conn.execute(insert(School), [{"id": i + 1, "name": s, "county": c} for i, (s, c) in enumerate(SCHOOLS)])
-    school_county = np.array([c for _s, c in SCHOOLS])
 
     # --- trainees --------------------------------------------------------------------------
     report(5, tr("学员", "Trainees"))
@@ -190,18 +189,14 @@ def generate(conn: Connection, *, trainees: int = 3000, seed: int = 2025, today:
     huzhu_old = rng.random(n) < np.clip((1997 - birth_year) / 6 + 0.5, 0.05, 0.95)
     region = np.where(wuqia, "653024", np.where(huzhu_old, "632126", "630223"))
     ids = _id_numbers(rng, region, birth, male)
+    # Two people born the same day in the same county may draw the same sequence number: redraw
+    # theirs until every ID is unique (the sequence space is 500 per day, county and gender).
     seen: set[str] = set()
-    keep = []
-    for i, x in enumerate(ids):
-        if x not in seen:
-            seen.add(x)
-            keep.append(i)
-    if len(keep) < n:  # extremely rare collisions: drop them
-        idx = np.array(keep)
-        n = len(idx)
-        wuqia, eth, male, birth_ord, region = wuqia[idx], eth[idx], male[idx], birth_ord[idx], region[idx]
-        birth = [birth[i] for i in idx]
-        ids = [ids[i] for i in idx]
+    for i in range(n):
+        while ids[i] in seen:
+            first17 = ids[i][:14] + f"{int(rng.integers(0, 100)):02d}{int(rng.integers(0, 5)) * 2 + int(male[i])}"
+            ids[i] = first17 + id_check_char(first17)
+        seen.add(ids[i])
     names = _names(rng, eth, male)
     township = np.where(wuqia, rng.choice(WUQIA_TOWNSHIPS, n), rng.choice(HUZHU_TOWNSHIPS, n))
     village = rng.choice(VILLAGES, n)

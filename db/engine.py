@@ -17,6 +17,7 @@ from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 
 from db.i18n import UserError
 
@@ -157,9 +158,17 @@ class Database:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A session in one transaction: committed on success, rolled back on any error."""
-        with self.sessionmaker() as session, session.begin():
-            yield session
+        """A session in one transaction: committed on success, rolled back on any error.
+
+        A record changed by someone else since it was read (optimistic locking via version_id_col)
+        becomes a clear UserError instead of a silent overwrite."""
+        try:
+            with self.sessionmaker() as session, session.begin():
+                yield session
+        except StaleDataError:
+            raise UserError("该记录在您编辑期间已被其他用户修改，您的更改未保存。请重新打开记录后再改。",
+                            "The record was changed by another user while you edited it; your change was not "
+                            "saved. Reopen the record and try again.", code=3) from None
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -21,7 +21,7 @@ from db.audit import record
 from db.auth import Actor, require, scope_trainees
 from db.engine import Database
 from db.exchange import COLUMNS, KINDS
-from db.i18n import UserError, tr
+from db.i18n import UserError
 from db.models import Employer, Placement, School, Trainee, Vacancy
 from db.validation import HOUSEHOLD_TYPES, LEVEL_NAMES, MANDARIN, SKILLS
 

@@ -62,7 +62,11 @@ DEFAULT_COLUMNS: tuple[str, ...] = tuple(LIST_COLUMNS)
 
 # Placements that appear on a list: people actually sent (or confirmed to go), not proposals.
 LISTED_STATUSES: tuple[str, ...] = ("confirmed", "departed", "on_job", "ended")
-DEFAULT_BUREAU = "人力资源和社会保障局"
+
+
+def default_bureau() -> str:
+    """The heading printed when the settings name no bureau."""
+    return tr("人力资源和社会保障局", "Human Resources and Social Security Bureau")
 
 
 def check_columns(keys: Sequence[str] | None) -> tuple[str, ...]:
@@ -88,7 +92,7 @@ class ListSelection:
     date_to: dt.date | None = None
     columns: tuple[str, ...] = DEFAULT_COLUMNS
     full_numbers: bool = False
-    bureau: str = DEFAULT_BUREAU
+    bureau: str = ""
 
     @property
     def kind(self) -> str:
@@ -218,7 +222,7 @@ def build_list(database: Database, actor: Actor, selection: ListSelection, *,
     if selection.full_numbers:
         require(actor, "print.full_id")
     columns = check_columns(selection.columns)
-    selection = replace(selection, columns=columns, bureau=(selection.bureau or "").strip() or DEFAULT_BUREAU)
+    selection = replace(selection, columns=columns, bureau=(selection.bureau or "").strip() or default_bureau())
     if (selection.batch_id is None and selection.employer_id is None and not selection.township
             and selection.date_from is None and selection.date_to is None):
         raise UserError("请选择要打印的名册：批次、用人单位、乡镇或期间。",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from db import audit, frames
 from db.auth import SYSTEM, Actor, require
@@ -115,12 +115,30 @@ def model_versions(database: Database) -> pd.DataFrame:
                                       "heuristic_auc", "heuristic_ndcg10", "metrics"])
 
 
+_FINGERPRINT = text(
+    "SELECT (SELECT count(*) FROM trainee), (SELECT max(id) FROM trainee), (SELECT max(updated_at) FROM trainee), "
+    "(SELECT sum(version) FROM trainee), (SELECT count(*) FROM placement), (SELECT max(id) FROM placement), "
+    "(SELECT max(updated_at) FROM placement), (SELECT sum(version) FROM placement), "
+    "(SELECT count(*) FROM vacancy), (SELECT sum(version) FROM vacancy)")
+# (url, role, school) -> (fingerprint, trainees frame, history frame). Reading 200,000 trainees and
+# their history takes seconds; the fingerprint (counts, newest change, version sums) takes
+# milliseconds and changes with every insert, update or status change, so a stale frame is never used.
+_frame_cache: dict[tuple[str, str, int | None], tuple[tuple, pd.DataFrame, pd.DataFrame]] = {}
+
+
 def _load(database: Database, actor: Actor, *, vacancy_ids: list[int] | None = None,
           vacancy_codes: list[str] | None = None, open_only: bool = False, today: dt.date | None = None) -> MatchData:
+    key = (database.url, actor.role, actor.school_id)
     with database.engine.connect() as conn:
-        trainees = frames.trainees_frame(conn, actor)
+        fingerprint = tuple(str(v) for v in conn.execute(_FINGERPRINT).one())
+        cached = _frame_cache.get(key)
+        if cached is not None and cached[0] == fingerprint:
+            trainees, history = cached[1], cached[2]
+        else:
+            trainees = frames.trainees_frame(conn, actor)
+            history = frames.history_frame(conn)
+            _frame_cache[key] = (fingerprint, trainees, history)
         vacancies = frames.vacancies_frame(conn, ids=vacancy_ids, codes=vacancy_codes, open_only=open_only)
-        history = frames.history_frame(conn)
     return MatchData.build(trainees, vacancies, history, today)
 
 

@@ -14,6 +14,8 @@ def load_demo(database: Database, *, trainees: int = 3000, seed: int = 2025, tod
     """Fill an empty database with demo data in one transaction (all or nothing)."""
     with database.engine.begin() as conn:
         counts = demo.generate(conn, trainees=trainees, seed=seed, today=today, progress=progress)
+        from db.backup import reset_sequences
+        reset_sequences(conn)  # PostgreSQL: the generator writes explicit ids
     if database.backend == "sqlite":
         with database.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -86,9 +86,10 @@ def trainee_prior_now(h: pd.DataFrame, trainee_ids: np.ndarray) -> dict[str, np.
     out = {k: np.zeros(n) for k in ("prior_n", "prior_ret", "prior_early", "last_outcome")}
     if h.empty:
         return out
-    agg = h.groupby("trainee_id").agg(prior_n=("placement_id", "size"),
-                                      prior_ret=("retained", lambda x: float((x == 1).sum())),
-                                      prior_early=("retained", lambda x: float((x == 0).sum())))
+    # Vectorised sums (a Python lambda per group took ~25 s at 200,000 trainees).
+    agg = (h.assign(_ret=(h["retained"] == 1).astype(float), _early=(h["retained"] == 0).astype(float))
+           .groupby("trainee_id").agg(prior_n=("placement_id", "size"), prior_ret=("_ret", "sum"),
+                                      prior_early=("_early", "sum")))
     last_rows = h.sort_values(["trainee_id", "start_d", "placement_id"]).groupby("trainee_id").tail(1)
     last = pd.Series(np.where(last_rows["retained"] == 1, 1.0, np.where(last_rows["retained"] == 0, -1.0, 0.0)),
                      index=last_rows["trainee_id"].to_numpy())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("LABORBRIDGE_LANG", "zh")
 
 from db import i18n, services  # noqa: E402
-from db.engine import Database, open_database  # noqa: E402
+from db.engine import open_database  # noqa: E402
+from tests.pg import PG_URL, PgServer  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO.parent / "shared" / "samples"
@@ -28,8 +30,50 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
     i18n.set_language("zh")
 
 
+@pytest.fixture(autouse=True)
+def _no_task_outlives_its_test():  # type: ignore[no-untyped-def]
+    """Background tasks a test started must not hold the thread pool for the next test."""
+    yield
+    tasks = sys.modules.get("ui.tasks")
+    if tasks is not None:
+        assert tasks.cancel_all(30000), "a background task did not stop within 30 s of its test"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "sqlite_only: a test about the SQLite file itself (not run on PostgreSQL)")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """With LABORBRIDGE_TEST_PG set (.ci/postgres sets it), every database test runs on SQLite AND on
+    PostgreSQL; without it, only on SQLite."""
+    if PG_URL and "db_backend" in metafunc.fixturenames \
+            and metafunc.definition.get_closest_marker("sqlite_only") is None:
+        metafunc.parametrize("db_backend", ["sqlite", "postgresql"])
+
+
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def db_backend() -> str:
+    return "sqlite"
+
+
+@pytest.fixture(scope="session")
+def pg_server():  # type: ignore[no-untyped-def]
+    """The test PostgreSQL server (templates built lazily, dropped at the end)."""
+    if not PG_URL:
+        pytest.fail("LABORBRIDGE_TEST_PG is not set")  # only reached through the postgresql parameter
+    server = PgServer(PG_URL)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def db_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A fresh, empty database: a SQLite file, or a new PostgreSQL database (schema from a template)."""
+    if db_backend == "postgresql":
+        server: PgServer = request.getfixturevalue("pg_server")
+        url = server.clone(server.empty_template())
+        request.addfinalizer(lambda: server.drop(url))
+        return url
     return f"sqlite:///{tmp_path / 'lb.sqlite3'}"
 
 
@@ -50,8 +94,17 @@ def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def demo_db(_demo_template: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
-    """A fresh copy of a 3,000-trainee demo database (generated once per session)."""
+def demo_db(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """A fresh copy of a 3,000-trainee demo database (generated once per session and backend)."""
+    if db_backend == "postgresql":
+        server: PgServer = request.getfixturevalue("pg_server")
+        url = server.clone(server.demo_template(lambda db: services.load_demo(db, trainees=3000, seed=7, today=TODAY)))
+        database = open_database(url)
+        yield database
+        database.dispose()
+        server.drop(url)
+        return
+    _demo_template: Path = request.getfixturevalue("_demo_template")
     path = tmp_path / "demo.sqlite3"
     shutil.copy(_demo_template, path)
     database = open_database(f"sqlite:///{path}")

@@ -86,7 +86,7 @@ def test_newer_schema_is_refused_without_writing(tmp_path: Path) -> None:
     assert (tmp_path / "future.sqlite3").read_bytes() == before
 
 
-@pytest.mark.parametrize("url", ["not a url at all", "nosuchdb://x/y", f"sqlite:////nonexistent/folder/x.sqlite3"])
+@pytest.mark.parametrize("url", ["not a url at all", "nosuchdb://x/y", "sqlite:////nonexistent/folder/x.sqlite3"])
 def test_urls_that_cannot_be_opened(url: str) -> None:
     with pytest.raises(UserError, match="无法打开数据库") as info:
         open_database(url)

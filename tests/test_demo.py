@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
@@ -13,7 +11,7 @@ from sqlalchemy import func, select
 from db import services
 from db.engine import open_database
 from db.i18n import UserError
-from db.models import Certificate, Employer, Placement, Trainee, TrainingRecord, Vacancy
+from db.models import Certificate, Trainee, TrainingRecord, Vacancy
 from db.validation import check_id_number, check_uscc
 from tests.conftest import TODAY
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 
 import pandas as pd
-import pytest
 from PySide6.QtCore import Qt
 
 from db.i18n import UserError

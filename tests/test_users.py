@@ -240,7 +240,7 @@ def test_gui_main_window_by_role(qtbot, demo_db) -> None:  # type: ignore[no-unt
     admin = users.login(demo_db, "admin", created["admin"]).actor
     window = MainWindow(demo_db, admin)
     qtbot.addWidget(window)
-    assert "audit" in window.pages
+    assert "audit" in window.page_keys()
     page = window.show_page("audit")
     qtbot.keyClicks(page.search, "'; DROP TABLE trainee; --")
     page.apply_filter()

@@ -5,12 +5,13 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from db import i18n
 from db.engine import open_database
 from db.i18n import UserError, tr
-from ui.resources import app_font
+from ui.resources import app_font, resource_dir
 
 _translators: list[QTranslator] = []
 
@@ -39,6 +40,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setOrganizationName("LaborBridge")
     app.setApplicationDisplayName(tr("劳务协作桥", "LaborBridge"))
     app.setFont(app_font(10))
+    app.setWindowIcon(QIcon(str(resource_dir() / "icons" / "laborbridge.png")))
     install_qt_translations(app, i18n.language())
     return app
 
@@ -50,11 +52,59 @@ def run_gui(db_url: str | None) -> int:
     except UserError as exc:
         QMessageBox.critical(None, "LaborBridge", str(exc))
         return exc.code
+    from ui.login_dialog import sign_in
     from ui.main_window import MainWindow
 
-    window = MainWindow(database)
+    actor = sign_in(database)  # first administrator, or login + forced password change
+    if actor is None:
+        database.dispose()
+        return 0
+    window = MainWindow(database, actor)
     window.show()
     window.offer_demo_if_empty()
+    daily = _schedule_daily_backup(window, database)
     code = app.exec()
+    daily.stop()
+    _backup_on_exit(database)
+    from db.users import logout
+    try:
+        logout(database, actor)
+    except Exception:  # noqa: BLE001 - leaving must never fail over an audit entry
+        pass
     database.dispose()
     return code
+
+
+def _schedule_daily_backup(window, database):  # type: ignore[no-untyped-def]
+    """Checks hourly; makes an automatic backup when the newest is older than a day."""
+    from PySide6.QtCore import QTimer
+
+    from db import backup
+    from ui.tasks import run_task
+
+    def check() -> None:
+        try:
+            due = backup.backup_due(database)
+        except Exception:  # noqa: BLE001 - a backup check must not disturb the user's work
+            return
+        if due:
+            run_task(window, lambda _ctx: backup.auto_backup(database, "daily"), on_error=lambda _e: None,
+                     label=tr("正在自动备份…", "Automatic backup…"), cancellable=False, delay_ms=5000)
+
+    timer = QTimer(window)
+    timer.setInterval(3600 * 1000)
+    timer.timeout.connect(check)
+    timer.start()
+    QTimer.singleShot(60 * 1000, check)
+    return timer
+
+
+def _backup_on_exit(database) -> None:  # type: ignore[no-untyped-def]
+    """SQLite: a backup on every exit (cheap, local). A shared server is backed up daily instead."""
+    if database.backend != "sqlite":
+        return
+    from db import backup
+    try:
+        backup.auto_backup(database, "exit")
+    except Exception as exc:  # noqa: BLE001 - tell the user, but let the program close
+        QMessageBox.warning(None, "LaborBridge", tr(f"退出时自动备份失败：{exc}", f"The backup on exit failed: {exc}"))

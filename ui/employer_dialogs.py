@@ -26,6 +26,14 @@ def _buttons(dialog: QDialog) -> QDialogButtonBox:
     return b
 
 
+
+def _GENDER_CHOICES() -> list[tuple[str, str]]:  # noqa: N802 - read like a constant, built per language
+    return [("any", tr("不限", "Any")), ("M", tr("男", "Male")), ("F", tr("女", "Female"))]
+
+
+def _CONTRACT_CHOICES() -> list[tuple[str, str]]:  # noqa: N802
+    return [("long_term", tr("长期", "Long-term")), ("temporary", tr("临时", "Temporary"))]
+
 class EmployerDialog(QDialog):
     def __init__(self, database: Database, actor: Actor, employer_id: int | None = None,
                  parent: QWidget | None = None) -> None:
@@ -83,8 +91,8 @@ class VacancyDialog(QDialog):
         f.line("wage_max", tr("月薪上限（元）", "Wage max"))
         f.line("age_min", tr("年龄下限", "Age min"))
         f.line("age_max", tr("年龄上限", "Age max"))
-        f.combo("gender_requirement", tr("性别要求", "Gender requirement"), ["不限", "男", "女"])
-        f.combo("contract_type", tr("用工类型", "Contract type"), ["长期", "临时"])
+        f.combo("gender_requirement", tr("性别要求", "Gender requirement"), _GENDER_CHOICES())
+        f.combo("contract_type", tr("用工类型", "Contract type"), _CONTRACT_CHOICES())
         f.line("start_date", tr("到岗日期", "Start date"), placeholder="2026-03-01")
         f.combo("status", tr("状态", "Status"), [tr(zh, en) for _k, zh, en in _STATUS])
         f.line("contact", tr("联系人", "Contact"))
@@ -109,8 +117,8 @@ class VacancyDialog(QDialog):
             f.set_value(k, v.get(k))
         f.set_value("skill", SKILLS[v["skill"]][0])
         f.set_value("min_level", LEVEL_NAMES[v["min_level"]][0].split("/")[0] if v.get("min_level") else "")
-        f.set_value("gender_requirement", {"M": "男", "F": "女"}.get(v["gender_requirement"], "不限"))
-        f.set_value("contract_type", "临时" if v["contract_type"] == "temporary" else "长期")
+        f.set_value("gender_requirement", v["gender_requirement"] or "any")
+        f.set_value("contract_type", v["contract_type"] or "long_term")
         f.set_value("start_date", f"{v['start_date']:%Y-%m-%d}" if isinstance(v.get("start_date"), dt.date) else "")
         self.form.widgets["status"].setCurrentIndex([k for k, _z, _e in _STATUS].index(v["status"]))  # type: ignore[attr-defined]
         self.board.setChecked(bool(v["board"]))

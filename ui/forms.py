@@ -50,12 +50,17 @@ class FieldForm(QWidget):
         self._add(key, label, edit, required)
         return edit
 
-    def combo(self, key: str, label: str, items: Sequence[str], editable: bool = False,
+    def combo(self, key: str, label: str, items: Sequence[str | tuple[str, str]], editable: bool = False,
               required: bool = False) -> QComboBox:
+        """Items are texts, or (value, label) pairs whose value is what the form returns."""
         combo = QComboBox()
         combo.setObjectName(f"field_{key}")
         combo.setEditable(editable)
-        combo.addItems(list(items))
+        for item in items:
+            if isinstance(item, tuple):
+                combo.addItem(item[1], item[0])
+            else:
+                combo.addItem(item)
         self._add(key, label, combo, required)
         return combo
 
@@ -87,7 +92,8 @@ class FieldForm(QWidget):
         if isinstance(w, QLineEdit):
             return w.text()
         if isinstance(w, QComboBox):
-            return w.currentText()
+            data = w.currentData()
+            return str(data) if data is not None and not w.isEditable() else w.currentText()
         if isinstance(w, QPlainTextEdit):
             return w.toPlainText()
         if hasattr(w, "boxes"):
@@ -100,7 +106,8 @@ class FieldForm(QWidget):
         if isinstance(w, QLineEdit):
             w.setText(text)
         elif isinstance(w, QComboBox):
-            i = w.findText(text)
+            i = w.findData(text) if text else -1
+            i = i if i >= 0 else w.findText(text)
             if i >= 0:
                 w.setCurrentIndex(i)
             elif w.isEditable():

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
 )
 
 from db import queries, services
+from db.auth import SYSTEM, Actor
 from db.engine import Database, display_url
 from db.i18n import tr
 from ui.dialogs import show_error
@@ -23,26 +24,47 @@ def _placeholder(text_zh: str, text_en: str) -> Callable[[Database], Page]:
     return lambda db: PlaceholderPage(db, tr(text_zh, text_en))
 
 
+def _trainees_page(database: Database) -> Page:
+    from ui.pages.trainees import TraineesPage
+    return TraineesPage(database)
+
+
+def _employers_page(database: Database) -> Page:
+    from ui.pages.employers import EmployersPage
+    return EmployersPage(database)
+
+
+def _matching_page(database: Database) -> Page:
+    from ui.pages.matching import MatchingPage
+    return MatchingPage(database)
+
+
+def _tracking_page(database: Database) -> Page:
+    from ui.pages.tracking import TrackingPage
+    return TrackingPage(database)
+
+
+def _statistics_page(database: Database) -> Page:
+    from ui.pages.statistics import StatisticsPage
+    return StatisticsPage(database)
+
+
 def page_factories() -> list[tuple[str, str, Callable[[Database], Page]]]:
     """(key, title, factory) of every page, in navigation order."""
     return [
-        ("trainees", tr("学员", "Trainees"),
-         _placeholder("学员名册页面将在“登记与Excel交换”中提供。", "The trainee registry arrives with the registry issue.")),
-        ("employers", tr("用人单位与岗位", "Employers & vacancies"),
-         _placeholder("用人单位与岗位页面将在“登记与Excel交换”中提供。", "Employers and vacancies arrive with the registry issue.")),
-        ("matching", tr("匹配", "Matching"),
-         _placeholder("智能匹配将在“匹配模型”中提供。", "Matching arrives with the matcher issue.")),
-        ("tracking", tr("派遣与跟踪", "Batches & follow-up"),
-         _placeholder("派遣批次与跟踪将在“派遣与跟踪”中提供。", "Batches and follow-up arrive with their issue.")),
-        ("statistics", tr("统计", "Statistics"),
-         _placeholder("统计将在“派遣与跟踪”中提供。", "Statistics arrive with the batches issue.")),
+        ("trainees", tr("学员", "Trainees"), _trainees_page),
+        ("employers", tr("用人单位与岗位", "Employers & vacancies"), _employers_page),
+        ("matching", tr("匹配", "Matching"), _matching_page),
+        ("tracking", tr("派遣与跟踪", "Batches & follow-up"), _tracking_page),
+        ("statistics", tr("统计", "Statistics"), _statistics_page),
     ]
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, actor: Actor = SYSTEM) -> None:
         super().__init__()
         self.database = database
+        self.actor = actor  # who signed in (ui/login_dialog.py); SYSTEM while the database has no user
         self.setWindowTitle(tr("劳务协作桥 LaborBridge", "LaborBridge"))
         self.resize(1280, 800)
         self.nav = QListWidget()
@@ -52,17 +74,23 @@ class MainWindow(QMainWindow):
         self.nav.setStyleSheet("QListWidget#navigation { font-size: 15px; } "
                                "QListWidget#navigation::item { padding: 10px 8px; }")
         self.stack = QStackedWidget()
+        # Pages are built when first shown: the matcher page alone imports scikit-learn, and a
+        # bureau PC should show its window in well under the 3 s start-up bar.
         self.pages: dict[str, Page] = {}
-        for key, title, factory in page_factories():
-            page = factory(database)
-            page.setObjectName(f"page_{key}")
-            page.changed.connect(self.refresh_status)
-            self.pages[key] = page
-            self.stack.addWidget(page)
+        self._factories: dict[str, Callable[[], Page]] = {}
+        factories = [(key, title, (lambda f=factory: f(database))) for key, title, factory in page_factories()]
+        if actor.can("audit.read"):
+            def audit_page() -> Page:
+                from ui.pages.audit import AuditPage
+                return AuditPage(database, actor)
+            factories.append(("audit", tr("审计日志", "Audit log"), audit_page))
+        for key, title, build in factories:
+            self._factories[key] = build
+            self.stack.addWidget(QWidget())  # stands in until the page is built
             item = QListWidgetItem(title)
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.nav.addItem(item)
-        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.currentRowChanged.connect(self._switch_to)
         self.nav.setCurrentRow(0)
         central = QWidget()
         layout = QHBoxLayout(central)
@@ -83,17 +111,78 @@ class MainWindow(QMainWindow):
         demo_action = QAction(tr("载入演示数据…", "Load demo data…"), self)
         demo_action.triggered.connect(self.ask_demo)
         file_menu.addAction(demo_action)
+        print_action = QAction(tr("打印名册(&P)…", "&Print a list…"), self)
+        print_action.setObjectName("action_print_list")
+        print_action.setShortcut(QKeySequence.StandardKey.Print)
+        print_action.triggered.connect(self.open_print_list)
+        file_menu.addAction(print_action)
+        settings_action = QAction(tr("设置(&S)…", "&Settings…"), self)
+        settings_action.setObjectName("action_settings")
+        settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        settings_action.triggered.connect(self.open_settings)
+        file_menu.addAction(settings_action)
         file_menu.addSeparator()
         quit_action = QAction(tr("退出(&X)", "E&xit"), self)
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
         self.file_menu = file_menu
+        from ui.admin_menu import build_admin_menu
+        build_admin_menu(self)
+        self.help_menu = self.menuBar().addMenu(tr("帮助(&H)", "&Help"))
+        about_action = QAction(tr("关于(&A)", "&About"), self)
+        about_action.setObjectName("action_about")
+        about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        about_action.triggered.connect(self.open_about)
+        self.help_menu.addAction(about_action)
+
+    def open_settings(self) -> None:
+        from ui.settings_dialog import SettingsDialog
+
+        SettingsDialog(database=self.database, actor=self.actor, parent=self).exec()
+
+    def open_about(self) -> None:
+        from ui.about_dialog import AboutDialog
+
+        AboutDialog(self).exec()
+
+    def open_print_list(self) -> None:
+        from db.auth import SYSTEM
+        from ui.printing import open_print_dialog
+
+        try:
+            open_print_dialog(self, self.database, getattr(self, "actor", SYSTEM))
+        except Exception as exc:  # noqa: BLE001 - a menu action must show a message, not crash
+            show_error(self, exc)
+
+    def page_keys(self) -> list[str]:
+        """Keys of the pages in the navigation (those this user may see)."""
+        return list(self._factories)
+
+    def page(self, key: str) -> Page:
+        """The page ``key``, built on first use."""
+        if key not in self.pages:
+            index = list(self._factories).index(key)
+            page = self._factories[key]()
+            page.setObjectName(f"page_{key}")
+            page.changed.connect(self.refresh_status)
+            stand_in = self.stack.widget(index)
+            self.stack.insertWidget(index, page)
+            self.stack.removeWidget(stand_in)
+            stand_in.deleteLater()
+            self.pages[key] = page
+        return self.pages[key]
+
+    def _switch_to(self, row: int) -> None:
+        if row < 0:
+            return
+        self.page(list(self._factories)[row])
+        self.stack.setCurrentIndex(row)
 
     def show_page(self, key: str) -> Page:
-        keys = list(self.pages)
-        self.nav.setCurrentRow(keys.index(key))
-        return self.pages[key]
+        page = self.page(key)
+        self.nav.setCurrentRow(list(self._factories).index(key))
+        return page
 
     def refresh_status(self) -> None:
         self.db_label.setText(tr("数据库：", "Database: ") + display_url(self.database.url))

@@ -65,6 +65,23 @@ class _Runnable(QRunnable):
 
 
 _running: set[_Signals] = set()
+_contexts: set[TaskContext] = set()
+
+
+def _pool() -> QThreadPool:
+    pool = QThreadPool.globalInstance()
+    # Qt sizes the pool by cores (2 on many office PCs): one long training run would then hold up
+    # a print job the user starts meanwhile.
+    if pool.maxThreadCount() < 4:
+        pool.setMaxThreadCount(4)
+    return pool
+
+
+def cancel_all(wait_ms: int = 10000) -> bool:
+    """Ask every running task to stop and wait for the pool (used on exit and between tests)."""
+    for ctx in list(_contexts):
+        ctx.cancel()
+    return QThreadPool.globalInstance().waitForDone(wait_ms)
 
 
 def run_task(parent: QWidget | None, fn: Callable[[TaskContext], Any], *,
@@ -75,6 +92,7 @@ def run_task(parent: QWidget | None, fn: Callable[[TaskContext], Any], *,
     signals = _Signals()
     ctx = TaskContext(signals)
     _running.add(signals)
+    _contexts.add(ctx)
     dialog = QProgressDialog(label or tr("正在处理…", "Working…"),
                              tr("取消", "Cancel") if cancellable else "", 0, 100, parent)
     dialog.setWindowTitle("LaborBridge")
@@ -94,6 +112,7 @@ def run_task(parent: QWidget | None, fn: Callable[[TaskContext], Any], *,
 
     def finish() -> None:
         _running.discard(signals)
+        _contexts.discard(ctx)
         dialog.canceled.disconnect(ctx.cancel)
         dialog.reset()
         dialog.hide()
@@ -115,7 +134,7 @@ def run_task(parent: QWidget | None, fn: Callable[[TaskContext], Any], *,
     signals.progress.connect(progress)
     signals.finished.connect(done)
     signals.failed.connect(failed)
-    QThreadPool.globalInstance().start(_Runnable(fn, signals, ctx))
+    _pool().start(_Runnable(fn, signals, ctx))
     return ctx
 
 

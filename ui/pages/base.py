@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from db.auth import SYSTEM, Actor
 from db.engine import Database
 
 
@@ -19,6 +20,22 @@ class Page(QWidget):
 
     def refresh(self) -> None:
         """Reload from the database (after an import, demo load, …)."""
+
+    _actor: Actor | None = None
+
+    @property
+    def actor(self) -> Actor:
+        """The signed-in user: given to the page, else kept by the main window (else SYSTEM)."""
+        if self._actor is not None:
+            return self._actor
+        window = self.window()
+        if window is self or isinstance(window, Page):
+            return SYSTEM
+        return getattr(window, "actor", None) or SYSTEM
+
+    @actor.setter
+    def actor(self, value: Actor) -> None:
+        self._actor = value
 
 
 class PlaceholderPage(Page):

@@ -18,7 +18,6 @@ from db.registry_queries import (
 )
 from db.validation import LEVEL_NAMES, SKILLS, skill_label
 from ui.pages.base import Page
-from ui.pages.trainees import actor_of
 from ui.sql_model import ModelColumn, SqlTableModel
 from ui.tasks import run_task
 
@@ -175,9 +174,6 @@ class EmployersPage(Page):
         self.emp_view.doubleClicked.connect(lambda _i: self.edit_employer())
         self.refresh()
 
-    @property
-    def actor(self):  # type: ignore[no-untyped-def]
-        return actor_of(self)
 
     def _fill_provinces(self) -> None:
         current = self.province_box.currentData()

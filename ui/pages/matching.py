@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
 )
 
 from db import matching_service as ms
+from db.auth import SYSTEM, Actor
 from db.engine import Database
 from db.i18n import tr
 from db.validation import household_label, level_label, mask_id
@@ -103,9 +104,12 @@ class CalibrationPlot(QWidget):
 class ModelReportDialog(QDialog):
     """Metrics of heuristic vs learned model, calibration plot, fairness report."""
 
-    def __init__(self, database: Database, parent: QWidget | None = None) -> None:
+    def __init__(self, database: Database, parent: QWidget | None = None, actor: Actor = SYSTEM,
+                 priority_weights: dict[str, float] | None = None) -> None:
         super().__init__(parent)
         self.database = database
+        self.actor = actor
+        self.priority_weights = priority_weights
         self.setWindowTitle(tr("匹配模型报告", "Matching model report"))
         self.resize(980, 640)
         layout = QVBoxLayout(self)
@@ -192,7 +196,7 @@ class ModelReportDialog(QDialog):
     def build_fairness(self) -> None:
         def work(ctx: TaskContext) -> pd.DataFrame:
             ctx.progress(10, tr("正在为在招岗位排序…", "Ranking the open vacancies…"))
-            return ms.fairness_report(self.database)
+            return ms.fairness_report(self.database, self.actor, priority_weights=self.priority_weights)
         self.fair_task = run_task(self, work, on_done=self.fair_model.set_frame,
                                   on_error=lambda e: show_error(self, e),
                                   label=tr("正在生成公平性报告…", "Building the fairness report…"))
@@ -349,9 +353,10 @@ class MatchingPage(Page):
         if not code:
             show_error(self, tr("请先选择或输入岗位编号", "Choose or type a vacancy code first"))
             return
+        actor, weights = self.actor, self.priority_weights()
 
         def work(_ctx: TaskContext) -> ms.RankResult:
-            return ms.rank_vacancy(self.database, code, top=100)
+            return ms.rank_vacancy(self.database, code, top=100, actor=actor, priority_weights=weights)
         self.rank_vacancy_button.setEnabled(False)
         self.vacancy_task = run_task(self, work, on_done=self._show_vacancy, on_error=self._failed,
                                      label=tr("正在排序…", "Ranking…"))
@@ -386,9 +391,10 @@ class MatchingPage(Page):
         if not number:
             show_error(self, tr("请输入学员身份证号", "Type the trainee's ID number"))
             return
+        actor, weights = self.actor, self.priority_weights()
 
         def work(_ctx: TaskContext) -> ms.RankResult:
-            return ms.rank_trainee(self.database, number, top=50)
+            return ms.rank_trainee(self.database, number, top=50, actor=actor, priority_weights=weights)
         self.rank_trainee_button.setEnabled(False)
         self.trainee_task = run_task(self, work, on_done=self._show_trainee, on_error=self._failed,
                                      label=tr("正在排序…", "Ranking…"))
@@ -427,7 +433,7 @@ class MatchingPage(Page):
             show_error(self, tr("还没有派遣批次，请先在“派遣与跟踪”中建立批次", "There is no departure batch yet; create one first"))
             return
         try:
-            added = ms.shortlist(self.database, int(batch_id), pairs)
+            added = ms.shortlist(self.database, int(batch_id), pairs, actor=self.actor)
         except Exception as exc:  # noqa: BLE001 - shown as one sentence
             show_error(self, exc)
             return
@@ -436,9 +442,17 @@ class MatchingPage(Page):
             f"{added} added to the batch '{self.batch_box.currentText()}' as proposed (a person confirms)."))
         self.changed.emit()
 
+    def priority_weights(self) -> dict[str, float]:
+        """The policy priority weights the user set (设置 → 政策优先系数)."""
+        from ui.settings import Settings
+
+        return Settings().priority_weights()
+
     def train(self) -> None:
+        actor = self.actor
+
         def work(ctx: TaskContext) -> dict:
-            return ms.train(self.database, progress=ctx.progress)
+            return ms.train(self.database, actor, progress=ctx.progress)
 
         def done(result: dict) -> None:
             self.train_button.setEnabled(True)
@@ -465,5 +479,5 @@ class MatchingPage(Page):
                                    label=tr("正在训练匹配模型…", "Training the matcher…"))
 
     def show_report(self) -> None:
-        self.report = ModelReportDialog(self.database, self)
+        self.report = ModelReportDialog(self.database, self, self.actor, self.priority_weights())
         self.report.open()

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
 )
 
 from db import stats
-from db.auth import SYSTEM, Actor
 from db.engine import Database
 from db.i18n import tr
 from ui.dialogs import show_error
@@ -267,12 +266,6 @@ class StatisticsPage(Page):
         layout.addLayout(head)
         layout.addLayout(cards)
         layout.addWidget(body, 1)
-
-    @property
-    def actor(self) -> Actor:
-        """The signed-in user, kept by the main window (SYSTEM when the page stands alone)."""
-        win = self.window()
-        return SYSTEM if win is self else getattr(win, "actor", SYSTEM)
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
         super().showEvent(event)

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
 )
 
 from db import batches
-from db.auth import SYSTEM, Actor
 from db.engine import Database
 from db.i18n import UserError, tr
 from db.validation import household_label, mask_id
@@ -65,6 +64,13 @@ def _fit(view: QTableView, cap: int = 260) -> None:
     for col in range(model.columnCount()):
         view.setColumnWidth(col, min(cap, max(60, view.columnWidth(col) + 8)))
 
+
+
+def _priority_weights() -> dict[str, float]:
+    """The policy priority weights the user set (设置 → 政策优先系数)."""
+    from ui.settings import Settings
+
+    return Settings().priority_weights()
 
 class FormDialog(QDialog):
     """A small form: dates, numbers, text and choices; ``values()`` after accept."""
@@ -160,12 +166,6 @@ class TrackingPage(Page):
         self._loaded = False
 
     # --- common -----------------------------------------------------------------------------
-    @property
-    def actor(self) -> Actor:
-        """The signed-in user, kept by the main window (SYSTEM when the page stands alone)."""
-        win = self.window()
-        return SYSTEM if win is self else getattr(win, "actor", SYSTEM)
-
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
         super().showEvent(event)
         if not self._loaded:
@@ -464,11 +464,11 @@ class TrackingPage(Page):
             return
         self._pins.clear()
         self._forbids.clear()
-        database, actor = self.database, self.actor
+        database, actor, weights = self.database, self.actor, _priority_weights()
 
         def work(ctx: TaskContext) -> batches.PlanResult:
             ctx.progress(10, tr("正在为岗位评分…", "Scoring candidates…"))
-            return batches.plan(database, bid, actor=actor)
+            return batches.plan(database, bid, actor=actor, priority_weights=weights)
 
         self.plan_btn.setEnabled(False)
         self.plan_task = run_task(self, work, on_done=self._plan_done, on_error=self._plan_failed,
@@ -533,7 +533,8 @@ class TrackingPage(Page):
             return
         try:
             result = batches.plan(self.database, bid, actor=self.actor, pins=sorted(self._pins),
-                                  forbids=sorted(self._forbids), candidates=self._candidates)
+                                  forbids=sorted(self._forbids), candidates=self._candidates,
+                                  priority_weights=_priority_weights())
         except UserError as exc:
             show_error(self, exc)
             return
@@ -576,7 +577,7 @@ class TrackingPage(Page):
         vac = batches.batch_vacancies(self.database, bid)
         dlg = FormDialog(self, tr("改派", "Move to another vacancy"), f"{r['name']}（{r['vacancy_code']}）")
         dlg.choice("vacancy_code", tr("新岗位", "New vacancy"),
-                   [(c, f"{c}  {e}  {t}（剩余 {n}）") for c, e, t, n in
+                   [(c, f"{c}  {e}  {t}" + tr(f"（剩余 {n}）", f" ({n} left)")) for c, e, t, n in
                     zip(vac["code"], vac["employer"], vac["title"], vac["remaining"]) if c != r["vacancy_code"]])
         dlg.line("reason", tr("原因", "Reason"))
         values = self._ask(dlg)
@@ -779,7 +780,7 @@ class TrackingPage(Page):
     def act_on_job(self) -> None:
         self._placement_action(tr("登记到岗", "Arrived at work"),
                                lambda d: (d.date("date", tr("上岗日期", "Start date")),
-                                          d.number("wage", tr("月收入", "Monthly wage"), suffix=" 元"),
+                                          d.number("wage", tr("月收入", "Monthly wage"), suffix=tr(" 元", " yuan")),
                                           d.line("note", tr("备注", "Note"))),
                                lambda pid, v: batches.mark_on_job(self.database, self.actor, pid, **v))
 
@@ -788,7 +789,7 @@ class TrackingPage(Page):
             self._select_placement(placement_id)
         self._placement_action(tr("登记回访", "Record a follow-up"),
                                lambda d: (d.date("date", tr("回访日期", "Date")),
-                                          d.number("wage", tr("月收入", "Monthly wage"), suffix=" 元"),
+                                          d.number("wage", tr("月收入", "Monthly wage"), suffix=tr(" 元", " yuan")),
                                           d.choice("employment_form", tr("用工形式", "Form"),
                                                    [(None, tr("（不变）", "(unchanged)")),
                                                     ("temporary", batches.form_label("temporary")),
@@ -888,7 +889,7 @@ class TrackingPage(Page):
         self.floor_spin.setObjectName("wage_floor")
         self.floor_spin.setRange(0, 100_000)
         self.floor_spin.setSingleStep(100)
-        self.floor_spin.setSuffix(" 元")
+        self.floor_spin.setSuffix(tr(" 元", " yuan"))
         save_floor = QPushButton(tr("保存工资下限", "Save wage floor"))
         save_floor.setObjectName("btn_save_floor")
         save_floor.clicked.connect(self.save_floor)

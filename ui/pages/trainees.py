@@ -13,9 +13,9 @@ from PySide6.QtWidgets import (
 )
 
 from db import registry
-from db.auth import SYSTEM, Actor
 from db.engine import Database
 from db.exporter import export_roster
+from db.batches import status_label
 from db.i18n import UserError, tr
 from db.registry_queries import TRAINEE_COLUMNS, TraineeFilter, townships, trainee_query
 from db.validation import (
@@ -29,16 +29,6 @@ from ui.tasks import run_task
 
 STATUS_LABELS = {"available": ("待岗", "Available"), "placed": ("已派遣/在岗", "Placed"), "deleted": ("已删除", "Deleted")}
 SHORT_CERT = {"graded": ("等级证书", "Graded"), "special": ("专项能力", "Special"), "training": ("培训合格", "Training")}
-PLACEMENT_LABELS = {"proposed": "拟推荐", "confirmed": "已确认", "departed": "已出发", "on_job": "在岗",
-                    "ended": "已离岗", "declined": "已谢绝"}
-
-
-def actor_of(widget: QWidget) -> Actor:
-    """The logged-in user, held by the main window (SYSTEM until login exists)."""
-    window = widget.window()
-    if window is widget or isinstance(window, Page):  # a page shown on its own (tests, benchmarks)
-        return SYSTEM
-    return getattr(window, "actor", None) or SYSTEM
 
 
 def _skills_text(value: str | None) -> str:
@@ -172,9 +162,6 @@ class TraineesPage(Page):
         self.township_box.blockSignals(False)
 
     # --- querying -------------------------------------------------------------------------
-    @property
-    def actor(self) -> Actor:
-        return actor_of(self)
 
     def reload(self) -> None:
         actor = self.actor
@@ -345,7 +332,7 @@ def detail_html(d: registry.TraineeDetail) -> str:
                    tr("无证书", "No certificates"))
     placements = _table([tr("岗位", "Vacancy"), tr("单位", "Employer"), tr("状态", "Status"), tr("上岗", "Start"),
                          tr("离岗", "End")],
-                        [[p["vacancy"], p["employer"], PLACEMENT_LABELS.get(p["status"], p["status"]), p["start_date"],
+                        [[p["vacancy"], p["employer"], status_label(p["status"]), p["start_date"],
                           p["end_date"]] for p in d.placements], tr("无就业记录", "No placements"))
     return (f"<h3>{html.escape(v['name'])}</h3>{deleted}<table cellpadding='2'>{info}</table>"
             f"<h4>{tr('培训记录', 'Training')}</h4>{training}<h4>{tr('证书', 'Certificates')}</h4>{certs}"

@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from db.auth import SYSTEM, Actor
-from db.lists import DEFAULT_BUREAU, DEFAULT_COLUMNS, LIST_COLUMNS
+from db.lists import DEFAULT_COLUMNS, LIST_COLUMNS
+from db.lists import default_bureau as _fallback_bureau
 
 if TYPE_CHECKING:
     from db.engine import Database
@@ -28,7 +29,7 @@ def default_bureau() -> str:
     """The bureau name for list headings: the setting ``print/bureau_name`` if set."""
     settings = _stored_settings()
     name = getattr(settings, "bureau_name", "") if settings is not None else ""
-    return str(name).strip() or DEFAULT_BUREAU
+    return str(name).strip() or _fallback_bureau()
 
 
 def default_columns() -> tuple[str, ...]:

@@ -5,7 +5,6 @@ Revises: 0002
 Create Date: 2026-11-29 02:22:48.752194
 """
 from alembic import op
-import sqlalchemy as sa
 
 
 revision = '0003'

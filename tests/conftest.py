@@ -34,6 +34,17 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
 def _no_task_outlives_its_test():  # type: ignore[no-untyped-def]
     """Background tasks a test started must not hold the thread pool for the next test."""
     yield
+    _stop_background_tasks()
+
+
+def _stop_background_tasks() -> None:
+    """Before a test's database goes away: close its windows (a closing preview may still read the
+    database) and stop its background tasks."""
+    widgets = sys.modules.get("PySide6.QtWidgets")
+    if widgets is not None and widgets.QApplication.instance() is not None:
+        for widget in widgets.QApplication.topLevelWidgets():
+            widget.close()
+        widgets.QApplication.processEvents()
     tasks = sys.modules.get("ui.tasks")
     if tasks is not None:
         assert tasks.cancel_all(30000), "a background task did not stop within 30 s of its test"
@@ -81,6 +92,7 @@ def db_url(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> s
 def database(db_url: str):  # type: ignore[no-untyped-def]
     database = open_database(db_url)
     yield database
+    _stop_background_tasks()  # before the database goes: a task of this test may still use it
     database.dispose()
 
 
@@ -101,6 +113,7 @@ def demo_db(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest):  #
         url = server.clone(server.demo_template(lambda db: services.load_demo(db, trainees=3000, seed=7, today=TODAY)))
         database = open_database(url)
         yield database
+        _stop_background_tasks()
         database.dispose()
         server.drop(url)
         return
@@ -109,4 +122,5 @@ def demo_db(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest):  #
     shutil.copy(_demo_template, path)
     database = open_database(f"sqlite:///{path}")
     yield database
+    _stop_background_tasks()
     database.dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from db.auth import SYSTEM, Actor
@@ -20,6 +20,20 @@ class Page(QWidget):
 
     def refresh(self) -> None:
         """Reload from the database (after an import, demo load, …)."""
+
+    # A pending debounce (search typed just before the page was hidden) waits until the page is
+    # shown again: a hidden page — or one whose window is closing — does not query the database.
+    def hideEvent(self, event: object) -> None:  # noqa: N802 - Qt name
+        self._paused_timers = [t for t in self.findChildren(QTimer) if t.isActive()]
+        for timer in self._paused_timers:
+            timer.stop()
+        super().hideEvent(event)  # type: ignore[arg-type]
+
+    def showEvent(self, event: object) -> None:  # noqa: N802 - Qt name
+        for timer in getattr(self, "_paused_timers", []):
+            timer.start()
+        self._paused_timers = []
+        super().showEvent(event)  # type: ignore[arg-type]
 
     _actor: Actor | None = None
 

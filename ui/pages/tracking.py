@@ -160,6 +160,7 @@ class TrackingPage(Page):
         self.tabs.addTab(self._build_placements_tab(), tr("就业跟踪", "Placements"))
         self.tabs.addTab(self._build_due_tab(), tr("待回访", "Follow-ups due"))
         self.tabs.addTab(self._build_alerts_tab(), tr("风险预警", "Alerts"))
+        self.tabs.currentChanged.connect(self._load_tab)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.tabs)
@@ -173,12 +174,26 @@ class TrackingPage(Page):
 
     def refresh(self) -> None:
         self._loaded = True
+        # Follow-ups due and alerts scan every placement (about 2 s at 300,000): computed when
+        # their tab is shown, not when the page opens.
+        self._stale_tabs = {2, 3}
         try:
             self.reload_batches()
             self._reload_filters()
             self.apply_filters()
-            self.reload_due()
-            self.reload_alerts()
+            self._load_tab(self.tabs.currentIndex())
+        except UserError as exc:
+            show_error(self, exc)
+
+    def _load_tab(self, index: int) -> None:
+        if index not in getattr(self, "_stale_tabs", set()):
+            return
+        self._stale_tabs.discard(index)
+        try:
+            if index == 2:
+                self.reload_due()
+            elif index == 3:
+                self.reload_alerts()
         except UserError as exc:
             show_error(self, exc)
 

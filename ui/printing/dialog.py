@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import datetime as dt
 from pathlib import Path
 
@@ -173,6 +175,10 @@ class PrintListDialog(QDialog):
         self.employer_in_batch.toggled.connect(lambda *_: self._enable())
         self._enable()
         self.update_status()
+
+    def hideEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
+        self._timer.stop()  # a closed dialog does not go back to the database
+        super().hideEvent(event)
 
     # --- reading the form ---------------------------------------------------------------------
     @staticmethod

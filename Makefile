@@ -22,7 +22,7 @@ test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
 
 bench: $(STAMP)
-	QT_QPA_PLATFORM=offscreen $(PY) bench/bench.py
+	@QT_QPA_PLATFORM=offscreen $(PY) bench/bench.py
 
 demo: $(STAMP)
 	$(PY) main.py demo

@@ -42,8 +42,12 @@ def _stop_background_tasks() -> None:
     database) and stop its background tasks."""
     widgets = sys.modules.get("PySide6.QtWidgets")
     if widgets is not None and widgets.QApplication.instance() is not None:
+        from PySide6.QtCore import QTimer
+
         for widget in widgets.QApplication.topLevelWidgets():
             widget.close()
+            for timer in widget.findChildren(QTimer):  # a debounce of a window never shown
+                timer.stop()
         widgets.QApplication.processEvents()
     tasks = sys.modules.get("ui.tasks")
     if tasks is not None:

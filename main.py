@@ -70,12 +70,9 @@ def print_json(data: object) -> None:
 
 @command("demo")
 def cmd_demo(args: argparse.Namespace) -> int:
-    from db import services
-
-    from db.users import create_demo_accounts
-
-    from db import queries
+    from db import queries, services
     from db.auth import SYSTEM
+    from db.users import create_demo_accounts
 
     database = open_db(args)
     with database.session() as session:

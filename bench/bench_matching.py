@@ -13,6 +13,7 @@ import numpy as np
 
 from common import copy_of_demo
 from db import frames
+from db.auth import SYSTEM
 from db.engine import open_database
 from matching import rank
 from matching.data import MatchData
@@ -75,7 +76,7 @@ def run(n_trainees: int, workdir: Path) -> dict:
     today = dt.date.today()
     with database.engine.connect() as conn:
         t0 = time.perf_counter()
-        trainees, vacancies, history = frames.trainees_frame(conn), frames.vacancies_frame(conn), frames.history_frame(conn)
+        trainees, vacancies, history = frames.trainees_frame(conn, actor=SYSTEM), frames.vacancies_frame(conn), frames.history_frame(conn)
         load_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     data = MatchData.build(trainees, vacancies, history, today)

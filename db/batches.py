@@ -27,7 +27,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from db import audit
-from db.auth import SYSTEM, Actor, require
+from db.auth import Actor, require
 from db.engine import Database
 from db.i18n import UserError, tr
 from db.models import (
@@ -321,7 +321,7 @@ def _candidate_scores(database: Database, vacancy_ids: list[int], actor: Actor, 
 
 
 def plan(database: Database, batch: int | str | None = None, codes: Sequence[str] | None = None, *,
-         actor: Actor = SYSTEM, pins: Iterable[tuple[int, int]] = (), forbids: Iterable[tuple[int, int]] = (),
+         actor: Actor, pins: Iterable[tuple[int, int]] = (), forbids: Iterable[tuple[int, int]] = (),
          today: dt.date | None = None, priority_weights: dict[str, float] | None = None,
          candidates: pd.DataFrame | None = None) -> PlanResult:
     """The optimal assignment for a batch's vacancies (or the given codes), with the greedy baseline
@@ -799,14 +799,14 @@ def placement_query(actor: Actor, sort_key: str | None = None, descending: bool 
     return select(sub).order_by(*order, sub.c.id.desc())
 
 
-def count_placements(database: Database, actor: Actor = SYSTEM, **filters: Any) -> int:
+def count_placements(database: Database, actor: Actor, **filters: Any) -> int:
     require(actor, "registry.read")
     stmt = select(func.count()).select_from(_placement_select(actor, **filters).subquery())
     with database.session() as session:
         return int(session.scalar(stmt) or 0)
 
 
-def placements_page(database: Database, actor: Actor = SYSTEM, *, order_by: str = "id", descending: bool = True,
+def placements_page(database: Database, actor: Actor, *, order_by: str = "id", descending: bool = True,
                     offset: int = 0, limit: int = 200, **filters: Any) -> pd.DataFrame:
     """One page of placements, sorted and filtered in SQL (the tracking page fetches lazily)."""
     require(actor, "registry.read")
@@ -825,7 +825,7 @@ def placements_page(database: Database, actor: Actor = SYSTEM, *, order_by: str 
     return frame
 
 
-def batch_placements(database: Database, batch: int | str, actor: Actor = SYSTEM) -> pd.DataFrame:
+def batch_placements(database: Database, batch: int | str, actor: Actor) -> pd.DataFrame:
     """Every pair of a batch (proposals included), with the model's reasons."""
     with database.session() as session:
         batch_id = _batch(session, batch).id
@@ -850,7 +850,7 @@ def filter_options(database: Database) -> dict[str, list[tuple[Any, str]]]:
     return {"batches": list(batches), "employers": list(employers), "townships": [(t, t) for t in towns]}
 
 
-def timeline(database: Database, trainee_id: int, actor: Actor = SYSTEM) -> pd.DataFrame:
+def timeline(database: Database, trainee_id: int, actor: Actor) -> pd.DataFrame:
     """A worker's whole story: every placement and every dated event, oldest first."""
     require(actor, "registry.read")
     stmt = (select(PlacementEvent.event_date, Placement.id, Vacancy.code, Employer.name, PlacementEvent.kind,
@@ -893,7 +893,7 @@ def _last_visit():  # type: ignore[no-untyped-def]
 
 
 def followups_due(database: Database, *, today: dt.date | None = None, within_days: int = 14,
-                  every_days: int = FOLLOWUP_DAYS, actor: Actor = SYSTEM) -> pd.DataFrame:
+                  every_days: int = FOLLOWUP_DAYS, actor: Actor) -> pd.DataFrame:
     """Workers on the job whose next visit (every ``every_days`` days) falls within ``within_days``."""
     require(actor, "registry.read")
     today = _today(today)
@@ -957,7 +957,7 @@ def set_wage_floor(database: Database, actor: Actor, value: int) -> None:
 
 def alerts(database: Database, *, today: dt.date | None = None, wage_floor_value: int | None = None,
            replace_days: int = REPLACE_DAYS, followup_days: int = FOLLOWUP_DAYS,
-           window_days: int = ALERT_WINDOW_DAYS, actor: Actor = SYSTEM) -> pd.DataFrame:
+           window_days: int = ALERT_WINDOW_DAYS, actor: Actor) -> pd.DataFrame:
     """Early warnings (风险预警), monitored households first:
     left the job and not re-placed within ``replace_days`` (leavers of the last ``window_days``);
     no follow-up for ``followup_days``; current wage below the configured floor."""

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 import pandas as pd
 from sqlalchemy import Connection, select
 
-from db.auth import SYSTEM, Actor, scope_trainees
+from db.auth import Actor, scope_trainees
 from db.models import Employer, Placement, Trainee, Vacancy
 
 # A trainee holding one of these is "already on a job" and not eligible for another vacancy.
@@ -36,7 +36,7 @@ def _read(conn: Connection, stmt) -> pd.DataFrame:  # type: ignore[no-untyped-de
     return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
 
 
-def trainees_frame(conn: Connection, actor: Actor = SYSTEM, ids: list[int] | None = None) -> pd.DataFrame:
+def trainees_frame(conn: Connection, actor: Actor, ids: list[int] | None = None) -> pd.DataFrame:
     """Active (not deleted) trainees the actor may see, with a ``busy`` flag (already on a job)."""
     t = Trainee.__table__
     stmt = select(t.c.id.label("trainee_id"), t.c.id_number, t.c.name, t.c.gender, t.c.birth_date, t.c.ethnicity,

@@ -147,7 +147,7 @@ _STEPS = {"prepare": ("准备训练数据", "Preparing the training data"), "sel
           "final": ("用全部历史重新训练", "Refitting on the whole history"), "done": ("完成", "Done")}
 
 
-def train(database: Database, actor: Actor = SYSTEM, progress: Progress | None = None,
+def train(database: Database, actor: Actor, progress: Progress | None = None,
           today: dt.date | None = None) -> dict:
     """Fit on the history, store the version, activate it only if it beats the active one.
 
@@ -211,7 +211,7 @@ class RankResult:
     message: str | None = None                   # e.g. "no eligible trainee"
 
 
-def rank_vacancy(database: Database, code: str, top: int | None = 10, actor: Actor = SYSTEM, *,
+def rank_vacancy(database: Database, code: str, top: int | None = 10, *, actor: Actor,
                  priority_weights: Mapping[str, float] | None = None, today: dt.date | None = None) -> RankResult:
     """Best trainees for the vacancy ``code``, plus every excluded trainee with the reason."""
     require(actor, "matching.run")
@@ -231,7 +231,7 @@ def rank_vacancy(database: Database, code: str, top: int | None = 10, actor: Act
     return RankResult(ranked, excluded, status, subject, message)
 
 
-def rank_trainee(database: Database, id_number: str, top: int | None = 10, actor: Actor = SYSTEM, *,
+def rank_trainee(database: Database, id_number: str, top: int | None = 10, *, actor: Actor,
                  priority_weights: Mapping[str, float] | None = None, today: dt.date | None = None) -> RankResult:
     """Best open vacancies for the trainee with ``id_number``, plus the vacancies excluded and why."""
     require(actor, "matching.run")
@@ -259,7 +259,7 @@ def rank_trainee(database: Database, id_number: str, top: int | None = 10, actor
     return RankResult(ranked, excluded, status, subject, message)
 
 
-def candidate_scores(database: Database, vacancy_ids: list[int], *, actor: Actor = SYSTEM,
+def candidate_scores(database: Database, vacancy_ids: list[int], *, actor: Actor,
                      priority_weights: dict[str, float] | None = None,
                      today: dt.date | None = None) -> pd.DataFrame:
     """One row per ELIGIBLE (trainee, vacancy) pair of the given vacancies.
@@ -281,7 +281,7 @@ FAIRNESS_ATTRIBUTES = {"gender": ("性别", "Gender"), "ethnicity": ("民族", "
                        "household_type": ("户类型", "Household type")}
 
 
-def fairness_report(database: Database, actor: Actor = SYSTEM, *, vacancy_ids: list[int] | None = None,
+def fairness_report(database: Database, actor: Actor, *, vacancy_ids: list[int] | None = None,
                     top: int = 10, priority_weights: Mapping[str, float] | None = None,
                     today: dt.date | None = None) -> pd.DataFrame:
     """Per gender, ethnicity and household type: share of the eligible pool, of the top-``top``
@@ -334,7 +334,7 @@ def open_vacancies(database: Database) -> pd.DataFrame:
         return frames.vacancies_frame(conn, open_only=True)
 
 
-def shortlist(database: Database, batch_id: int, pairs: list[dict], actor: Actor = SYSTEM) -> int:
+def shortlist(database: Database, batch_id: int, pairs: list[dict], actor: Actor) -> int:
     """Add (trainee, vacancy) pairs to a batch as 'proposed' placements; returns how many were new.
 
     Each pair: trainee_id, vacancy_id and optionally score, priority, reasons (kept as the model's

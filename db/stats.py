@@ -30,7 +30,7 @@ from sqlalchemy import Integer, case, cast, func, literal, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from db import audit
-from db.auth import SYSTEM, Actor, require
+from db.auth import Actor, require
 from db.engine import Database
 from db.i18n import UserError, tr
 from db.models import Certificate, Employer, Placement, School, Trainee, TrainingRecord, Vacancy
@@ -346,7 +346,7 @@ def _skill_registry(d: _Data, labels: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def compute(database: Database, *, actor: Actor = SYSTEM, today: dt.date | None = None) -> Stats:
+def compute(database: Database, *, actor: Actor, today: dt.date | None = None) -> Stats:
     """Every figure of the statistics page."""
     require(actor, "stats.read")
     today = today or dt.date.today()
@@ -433,7 +433,7 @@ def destination_label(key: str) -> str:
     return tr(*DESTINATION_LABELS[key])
 
 
-def export_xlsx(database: Database, path: str | Path, *, actor: Actor = SYSTEM, stats: Stats | None = None,
+def export_xlsx(database: Database, path: str | Path, *, actor: Actor, stats: Stats | None = None,
                 today: dt.date | None = None) -> Path:
     """All figures in one workbook: overview, retention curve, each breakdown, upward indicators."""
     require(actor, "stats.read")

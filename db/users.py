@@ -339,7 +339,7 @@ DEMO_ACCOUNTS = (("admin", "admin", "演示管理员"), ("staff", "staff", "演�
                  ("school", "school", "演示培训学校"), ("officer", "officer", "演示经办人"))
 
 
-def create_demo_accounts(database: Database, actor: Actor = SYSTEM) -> list[tuple[str, str, str]]:
+def create_demo_accounts(database: Database, actor: Actor) -> list[tuple[str, str, str]]:
     """One account per role with a random password each, to be changed at first GUI login.
 
     Returns (username, role, password) for the accounts created; names already taken are left alone.

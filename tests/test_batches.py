@@ -89,7 +89,7 @@ def test_create_batch_rules(demo_db) -> None:  # type: ignore[no-untyped-def]
 
 def test_plan_save_confirm_and_never_overbook(batch) -> None:  # type: ignore[no-untyped-def]
     db = batch["db"]
-    result = batches.plan(db, batch["id"], candidates=batch["cand"])
+    result = batches.plan(db, batch["id"], candidates=batch["cand"], actor=SYSTEM)
     assert len(result.pairs) == 5 and result.seats == 5
     assert result.pairs["trainee_id"].is_unique
     assert result.pairs["vacancy_code"].value_counts().to_dict() == {"T-A": 3, "T-B": 2}
@@ -97,10 +97,10 @@ def test_plan_save_confirm_and_never_overbook(batch) -> None:  # type: ignore[no
     assert result.expected_retained == pytest.approx(result.pairs["score"].sum())
     assert result.manual_expected_retained is None
     assert batches.save_proposals(db, SYSTEM, batch["id"], result.pairs) == 5
-    pairs = batches.batch_placements(db, batch["id"])
+    pairs = batches.batch_placements(db, batch["id"], actor=SYSTEM)
     assert set(pairs["status"]) == {"proposed"} and pairs["reasons"].map(len).min() == 1
     # the staff's own choice is now compared with a fresh plan
-    again = batches.plan(db, batch["id"], candidates=batch["cand"])
+    again = batches.plan(db, batch["id"], candidates=batch["cand"], actor=SYSTEM)
     assert again.manual_expected_retained == pytest.approx(result.expected_retained)
 
     # an extra hand-picked proposal for a full vacancy cannot be confirmed once seats are gone
@@ -119,7 +119,7 @@ def test_plan_save_confirm_and_never_overbook(batch) -> None:  # type: ignore[no
         assert s.get(Vacancy, batch["v"][1]).status == "filled"
     # planning a full batch says so and changes nothing
     with pytest.raises(UserError, match="名额已满"):
-        batches.plan(db, batch["id"], candidates=batch["cand"])
+        batches.plan(db, batch["id"], candidates=batch["cand"], actor=SYSTEM)
     assert _counts(db) == before
 
 
@@ -175,18 +175,18 @@ def test_bad_pins_and_no_candidates_change_nothing(batch) -> None:  # type: igno
     t1, t2, t3 = batch["people"][:3]
     before = _counts(db)
     with pytest.raises(UserError, match="锁定到多个岗位"):
-        batches.plan(db, batch["id"], candidates=cand, pins=[(t1, v1), (t1, v2)])
+        batches.plan(db, batch["id"], candidates=cand, pins=[(t1, v1), (t1, v2)], actor=SYSTEM)
     with pytest.raises(UserError, match="既被锁定又被排除"):
-        batches.plan(db, batch["id"], candidates=cand, pins=[(t1, v1)], forbids=[(t1, v1)])
+        batches.plan(db, batch["id"], candidates=cand, pins=[(t1, v1)], forbids=[(t1, v1)], actor=SYSTEM)
     with pytest.raises(UserError, match="只剩 2 个名额"):
-        batches.plan(db, batch["id"], candidates=cand, pins=[(t1, v2), (t2, v2), (t3, v2)])
+        batches.plan(db, batch["id"], candidates=cand, pins=[(t1, v2), (t2, v2), (t3, v2)], actor=SYSTEM)
     with pytest.raises(UserError, match="没有符合条件的学员"):
-        batches.plan(db, batch["id"], candidates=cand.iloc[0:0])
+        batches.plan(db, batch["id"], candidates=cand.iloc[0:0], actor=SYSTEM)
     with pytest.raises(UserError, match="找不到岗位编号"):
-        batches.plan(db, codes=["NOPE"], candidates=cand)
+        batches.plan(db, codes=["NOPE"], candidates=cand, actor=SYSTEM)
     assert _counts(db) == before
     # pins and forbids are honoured
-    result = batches.plan(db, batch["id"], candidates=cand, pins=[(t1, v2)], forbids=[(t2, v1), (t2, v2)])
+    result = batches.plan(db, batch["id"], candidates=cand, pins=[(t1, v2)], forbids=[(t2, v1), (t2, v2)], actor=SYSTEM)
     chosen = set(zip(result.pairs["trainee_id"], result.pairs["vacancy_id"]))
     assert (t1, v2) in chosen and t2 not in set(result.pairs["trainee_id"])
 
@@ -223,7 +223,7 @@ def test_lifecycle_followup_skilled_end_and_replacement(batch) -> None:  # type:
         assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.entity == "placement",
                                                                         AuditLog.entity_id == str(pid))) >= 6
     trainee = batch["people"][0]
-    line = batches.timeline(db, trainee)
+    line = batches.timeline(db, trainee, actor=SYSTEM)
     assert line["date"].is_monotonic_increasing
     assert list(line.loc[line["placement_id"] == pid, "kind"]).count("status") == 4
     assert "家中有事返乡" in " ".join(line["detail"])
@@ -265,9 +265,9 @@ def test_bad_lifecycle_input_changes_nothing(batch) -> None:  # type: ignore[no-
 
 def test_edit_and_reject_keep_reasons(batch) -> None:  # type: ignore[no-untyped-def]
     db = batch["db"]
-    result = batches.plan(db, batch["id"], candidates=batch["cand"])
+    result = batches.plan(db, batch["id"], candidates=batch["cand"], actor=SYSTEM)
     batches.save_proposals(db, SYSTEM, batch["id"], result.pairs)
-    pairs = batches.batch_placements(db, batch["id"])
+    pairs = batches.batch_placements(db, batch["id"], actor=SYSTEM)
     a_rows = pairs[pairs["vacancy_code"] == "T-A"]
     first, second = int(a_rows["id"].iloc[0]), int(a_rows["id"].iloc[1])
     with pytest.raises(UserError, match="原因"):
@@ -292,7 +292,7 @@ def test_alerts_and_followups_due(batch) -> None:  # type: ignore[no-untyped-def
     batches.mark_departed(db, SYSTEM, other, date=TODAY - dt.timedelta(days=110))
     batches.mark_on_job(db, SYSTEM, other, date=TODAY - dt.timedelta(days=108), wage=2500)
     batches.end_placement(db, SYSTEM, other, date=TODAY - dt.timedelta(days=45), reason="工资待遇不满意")
-    frame = batches.alerts(db, today=TODAY, wage_floor_value=6000)
+    frame = batches.alerts(db, today=TODAY, wage_floor_value=6000, actor=SYSTEM)
     mine = frame[frame["placement_id"].isin([pid, other])]
     assert set(zip(mine["placement_id"], mine["kind"])) == {(pid, "no_followup"), (pid, "low_wage"),
                                                             (other, "not_replaced")}
@@ -304,25 +304,25 @@ def test_alerts_and_followups_due(batch) -> None:  # type: ignore[no-untyped-def
     batches.record_followup(db, SYSTEM, pid, date=TODAY - dt.timedelta(days=3), wage=5300)
     batches.set_wage_floor(db, SYSTEM, 5000)
     assert batches.wage_floor(db) == 5000
-    frame = batches.alerts(db, today=TODAY)
+    frame = batches.alerts(db, today=TODAY, actor=SYSTEM)
     assert frame[frame["placement_id"] == pid].empty
     with pytest.raises(UserError):
         batches.set_wage_floor(db, SYSTEM, -1)
-    due = batches.followups_due(db, today=TODAY + dt.timedelta(days=80), within_days=14)
+    due = batches.followups_due(db, today=TODAY + dt.timedelta(days=80), within_days=14, actor=SYSTEM)
     assert pid in set(due["placement_id"])
-    assert pid not in set(batches.followups_due(db, today=TODAY, within_days=14)["placement_id"])
+    assert pid not in set(batches.followups_due(db, today=TODAY, within_days=14, actor=SYSTEM)["placement_id"])
 
 
 def test_placements_page_filters_and_sorts_in_sql(batch) -> None:  # type: ignore[no-untyped-def]
     db = batch["db"]
     _on_job(db, batch)
-    page = batches.placements_page(db, batch_id=batch["id"])
+    page = batches.placements_page(db, batch_id=batch["id"], actor=SYSTEM)
     assert len(page) == 1 and page["status"].iloc[0] == "on_job"
-    total = batches.count_placements(db, status="ended")
-    first = batches.placements_page(db, status="ended", order_by="monthly_wage", descending=False, limit=50)
+    total = batches.count_placements(db, status="ended", actor=SYSTEM)
+    first = batches.placements_page(db, status="ended", order_by="monthly_wage", descending=False, limit=50, actor=SYSTEM)
     assert total > 50 and len(first) == 50 and first["monthly_wage"].is_monotonic_increasing
     town = first["township"].iloc[0]
-    assert set(batches.placements_page(db, township=town, limit=500)["township"]) == {town}
+    assert set(batches.placements_page(db, township=town, limit=500, actor=SYSTEM)["township"]) == {town}
     options = batches.filter_options(db)
     assert any(b[0] == batch["id"] for b in options["batches"]) and options["townships"]
 
@@ -333,7 +333,7 @@ def test_plan_through_the_matcher_and_cli(demo_db, capsys) -> None:  # type: ign
 
     import main
 
-    result = batches.plan(demo_db, 1)
+    result = batches.plan(demo_db, 1, actor=SYSTEM)
     assert len(result.pairs) > 0 and result.expected_retained > 0
     assert result.objective >= result.greedy_objective - 1e-9
     assert result.pairs["trainee_id"].is_unique

@@ -13,7 +13,7 @@ from sqlalchemy import func, select, update
 
 import main
 from db import matching_service as ms
-from db.auth import Actor
+from db.auth import SYSTEM, Actor
 from db.i18n import UserError
 from db.models import AuditLog, Batch, ModelVersion, Placement, Trainee, Vacancy
 from matching.data import MatchData
@@ -30,13 +30,13 @@ def _open_code(database) -> str:  # type: ignore[no-untyped-def]
 
 
 def _trained(database):  # type: ignore[no-untyped-def]
-    return ms.train(database, today=TODAY)
+    return ms.train(database, today=TODAY, actor=SYSTEM)
 
 
 # --- eligibility and features ----------------------------------------------------------------------
 
 def test_every_exclusion_has_one_reason_and_eligible_pass_the_rules(demo_db) -> None:
-    result = ms.rank_vacancy(demo_db, _open_code(demo_db), top=None, today=TODAY)
+    result = ms.rank_vacancy(demo_db, _open_code(demo_db), top=None, today=TODAY, actor=SYSTEM)
     v = result.subject
     assert len(result.ranked) > 0 and len(result.excluded) > 0
     assert set(result.excluded["rule"]) <= set(RULES.values())
@@ -74,10 +74,10 @@ def test_protected_attributes_are_not_features(demo_db) -> None:
     assert not any(w in f for f in FEATURES for w in ("gender", "ethnic", "household"))
     _trained(demo_db)
     code = _open_code(demo_db)
-    before = ms.rank_vacancy(demo_db, code, top=None, today=TODAY).ranked.set_index("trainee_id")["score"]
+    before = ms.rank_vacancy(demo_db, code, top=None, today=TODAY, actor=SYSTEM).ranked.set_index("trainee_id")["score"]
     with demo_db.session() as s:
         s.execute(update(Trainee).values(ethnicity="汉族", household_type="general"))
-    after = ms.rank_vacancy(demo_db, code, top=None, today=TODAY).ranked.set_index("trainee_id")["score"]
+    after = ms.rank_vacancy(demo_db, code, top=None, today=TODAY, actor=SYSTEM).ranked.set_index("trainee_id")["score"]
     pd.testing.assert_series_equal(before.sort_index(), after.sort_index())
 
 
@@ -140,7 +140,7 @@ def test_training_beats_heuristic_on_demo_and_activates(demo_db) -> None:
 
 def test_train_with_no_history_is_a_clear_error(database) -> None:
     with pytest.raises(UserError) as info:
-        ms.train(database, today=TODAY)
+        ms.train(database, today=TODAY, actor=SYSTEM)
     assert info.value.code == 1 and "历史记录太少" in str(info.value)
     with database.session() as s:
         assert s.scalar(select(func.count()).select_from(ModelVersion)) == 0
@@ -207,7 +207,7 @@ def test_corrupt_stored_model_falls_back_to_heuristic(demo_db) -> None:
                            blob=b"not a pickle", active=True))
     status = ms.active_model(demo_db)
     assert not status.learned and "损坏" in status.warning
-    result = ms.rank_vacancy(demo_db, _open_code(demo_db), today=TODAY)
+    result = ms.rank_vacancy(demo_db, _open_code(demo_db), today=TODAY, actor=SYSTEM)
     assert len(result.ranked) > 0 and "规则评分" in result.model.describe()
     trained = _trained(demo_db)  # a corrupt active model is no obstacle to training a new one
     assert trained["activated"] and ms.active_model(demo_db).learned
@@ -218,7 +218,7 @@ def test_corrupt_stored_model_falls_back_to_heuristic(demo_db) -> None:
 def test_rank_both_ways_with_chinese_reasons(demo_db) -> None:
     _trained(demo_db)
     code = _open_code(demo_db)
-    r = ms.rank_vacancy(demo_db, code, top=10, today=TODAY)
+    r = ms.rank_vacancy(demo_db, code, top=10, today=TODAY, actor=SYSTEM)
     assert len(r.ranked) == 10 and r.model.learned
     assert r.ranked["score"].between(0, 1).all()
     assert (np.diff(r.ranked["weight"].to_numpy()) <= 1e-12).all()
@@ -226,7 +226,7 @@ def test_rank_both_ways_with_chinese_reasons(demo_db) -> None:
     assert all(1 <= len(rs) <= 3 for rs in r.ranked["reasons"])
     assert any(x.startswith("期望月薪") or x.startswith("证书等级") or x.startswith("意向地区") for x in reasons)
     tid = r.ranked["id_number"].iloc[0]
-    back = ms.rank_trainee(demo_db, tid, top=5, today=TODAY)
+    back = ms.rank_trainee(demo_db, tid, top=5, today=TODAY, actor=SYSTEM)
     assert len(back.ranked) >= 1 and code in back.ranked["vacancy_code"].tolist() + back.excluded["vacancy_code"].tolist()
     assert back.ranked["score"].between(0, 1).all()
 
@@ -239,22 +239,22 @@ def test_trainee_without_skills_and_vacancy_without_candidates(demo_db) -> None:
         v = s.scalar(select(Vacancy).where(Vacancy.status == "open").order_by(Vacancy.id).limit(1))
         v.age_min, v.age_max = 70, 75
         code = v.code
-    r = ms.rank_trainee(demo_db, number, today=TODAY)
+    r = ms.rank_trainee(demo_db, number, today=TODAY, actor=SYSTEM)
     assert r.ranked.empty and "未登记任何技能" in r.message
     assert set(r.excluded["rule"]) == {"no_skills"}
-    r2 = ms.rank_vacancy(demo_db, code, today=TODAY)
+    r2 = ms.rank_vacancy(demo_db, code, today=TODAY, actor=SYSTEM)
     assert r2.ranked.empty and "暂无符合条件的学员" in r2.message and len(r2.excluded) == 3000
     with pytest.raises(UserError, match="找不到岗位编号"):
-        ms.rank_vacancy(demo_db, "NO-SUCH", today=TODAY)
+        ms.rank_vacancy(demo_db, "NO-SUCH", today=TODAY, actor=SYSTEM)
     with pytest.raises(UserError, match="找不到身份证号"):
-        ms.rank_trainee(demo_db, "110101199003071234", today=TODAY)
+        ms.rank_trainee(demo_db, "110101199003071234", today=TODAY, actor=SYSTEM)
 
 
 def test_candidate_scores_contract_and_priority_kept_apart(demo_db) -> None:
     _trained(demo_db)
     with demo_db.session() as s:
         ids = s.scalars(select(Vacancy.id).where(Vacancy.status == "open").order_by(Vacancy.id).limit(4)).all()
-    c = ms.candidate_scores(demo_db, list(ids), today=TODAY)
+    c = ms.candidate_scores(demo_db, list(ids), today=TODAY, actor=SYSTEM)
     assert list(c.columns) == ["trainee_id", "vacancy_id", "id_number", "name", "household_type", "score",
                                "skilled_score", "priority", "weight", "reasons"]
     assert len(c) > 0 and set(c["vacancy_id"]) <= set(ids)
@@ -262,17 +262,17 @@ def test_candidate_scores_contract_and_priority_kept_apart(demo_db) -> None:
     mon = c[c["household_type"] == "monitored"]
     assert (mon["priority"] == DEFAULT_PRIORITY_WEIGHTS["monitored"]).all()
     np.testing.assert_allclose(c["weight"], c["score"] * (1 + c["priority"]))
-    c2 = ms.candidate_scores(demo_db, list(ids), priority_weights={"monitored": 0.5}, today=TODAY)
+    c2 = ms.candidate_scores(demo_db, list(ids), priority_weights={"monitored": 0.5}, today=TODAY, actor=SYSTEM)
     merged = c.merge(c2, on=["trainee_id", "vacancy_id"])
     np.testing.assert_allclose(merged["score_x"], merged["score_y"])  # priority never moves the probability
     assert (c2.loc[c2["household_type"] == "monitored", "priority"] == 0.5).all()
-    assert ms.candidate_scores(demo_db, [], today=TODAY).empty
+    assert ms.candidate_scores(demo_db, [], today=TODAY, actor=SYSTEM).empty
     with pytest.raises(UserError):
         ms.candidate_scores(demo_db, list(ids), actor=Actor(5, "teacher", "school", 1))
 
 
 def test_fairness_report_shares(demo_db) -> None:
-    report = ms.fairness_report(demo_db, today=TODAY)
+    report = ms.fairness_report(demo_db, today=TODAY, actor=SYSTEM)
     assert set(report["attribute_key"]) == {"gender", "ethnicity", "household_type"}
     for _attr, g in report.groupby("attribute_key"):
         assert g["eligible_share"].sum() == pytest.approx(1.0)
@@ -281,23 +281,23 @@ def test_fairness_report_shares(demo_db) -> None:
 
 
 def test_shortlist_into_batch(demo_db) -> None:
-    r = ms.rank_vacancy(demo_db, _open_code(demo_db), top=3, today=TODAY)
+    r = ms.rank_vacancy(demo_db, _open_code(demo_db), top=3, today=TODAY, actor=SYSTEM)
     pairs = r.ranked[["trainee_id", "vacancy_id", "score", "priority", "reasons"]].to_dict("records")
     with demo_db.session() as s:
         batch_id = s.scalar(select(Batch.id))
-    assert ms.shortlist(demo_db, batch_id, pairs) == 3
-    assert ms.shortlist(demo_db, batch_id, pairs) == 0  # already there: nothing doubled
+    assert ms.shortlist(demo_db, batch_id, pairs, actor=SYSTEM) == 3
+    assert ms.shortlist(demo_db, batch_id, pairs, actor=SYSTEM) == 0  # already there: nothing doubled
     with demo_db.session() as s:
         rows = s.scalars(select(Placement).where(Placement.batch_id == batch_id)).all()
         assert len(rows) == 3 and {p.status for p in rows} == {"proposed"}
         assert json.loads(rows[0].model_reasons) and rows[0].model_score is not None
         assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "placement.propose")) == 3
     with pytest.raises(UserError, match="找不到该派遣批次"):
-        ms.shortlist(demo_db, 999, pairs)
+        ms.shortlist(demo_db, 999, pairs, actor=SYSTEM)
     bad = pairs + [{"trainee_id": 999999, "vacancy_id": pairs[0]["vacancy_id"]}]
     other = r.ranked["vacancy_id"].iloc[0]
     with pytest.raises(UserError):
-        ms.shortlist(demo_db, batch_id, [{"trainee_id": 5, "vacancy_id": other}] + bad)
+        ms.shortlist(demo_db, batch_id, [{"trainee_id": 5, "vacancy_id": other}] + bad, actor=SYSTEM)
     with demo_db.session() as s:  # all or nothing: the good pair of the failed call was not written
         assert s.scalar(select(func.count()).select_from(Placement).where(Placement.batch_id == batch_id)) == 3
 
@@ -336,6 +336,6 @@ def test_cli_errors_are_one_sentence(database, capsys) -> None:
 def test_heuristic_is_used_before_training(demo_db) -> None:
     status = ms.active_model(demo_db)
     assert status.model is HEURISTIC and "规则评分" in status.describe()
-    r = ms.rank_vacancy(demo_db, _open_code(demo_db), today=TODAY)
+    r = ms.rank_vacancy(demo_db, _open_code(demo_db), today=TODAY, actor=SYSTEM)
     assert r.ranked["skilled_score"].isna().all() and r.ranked["score"].between(0, 1).all()
     assert (eligibility(ms._load(demo_db, ms.SYSTEM, open_only=True, today=TODAY), slice(None), 0) == ELIGIBLE).any()  # type: ignore[arg-type]

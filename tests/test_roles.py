@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from db import backup, batches, exporter, registry, stats, users
 from db.audit_search import AuditFilter, count_entries
-from db.auth import PERMISSIONS, Actor, PermissionDenied
+from db.auth import PERMISSIONS, SYSTEM, Actor, PermissionDenied
 from db.i18n import UserError
 from db.lists import ListSelection, build_list
 from db.models import Placement, School, Trainee, Vacancy
@@ -42,7 +42,7 @@ EXPECTED = {
 @pytest.fixture
 def actors(demo_db) -> dict[str, Actor]:  # type: ignore[no-untyped-def]
     """Real accounts, one per role, signed in through the login service."""
-    return {role: users.login(demo_db, name, pw).actor for name, role, pw in users.create_demo_accounts(demo_db)}
+    return {role: users.login(demo_db, name, pw).actor for name, role, pw in users.create_demo_accounts(demo_db, actor=SYSTEM)}
 
 
 def test_permission_table_is_as_documented() -> None:

@@ -6,6 +6,7 @@ import openpyxl
 import pytest
 
 from db import stats
+from db.auth import SYSTEM
 from ui.pages.statistics import BarChart, StatisticsPage, SurvivalChart
 
 
@@ -21,7 +22,7 @@ def page(qtbot, demo_db):  # type: ignore[no-untyped-def]
 
 
 def test_figures_charts_and_breakdowns(qtbot, qtmodeltester, page: StatisticsPage, demo_db) -> None:  # type: ignore[no-untyped-def]
-    expected = stats.compute(demo_db, today=page.result.today)
+    expected = stats.compute(demo_db, today=page.result.today, actor=SYSTEM)
     assert page.cards["registered"].text() == f"{expected.overview['registered']:,}"
     assert page.cards["retention_180"].text() == stats.format_metric("retention_180", expected.overview["retention_180"])
     assert page.cards["avg_wage"].text() != "—"

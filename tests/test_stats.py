@@ -26,7 +26,7 @@ def _naive_km(durations: np.ndarray, events: np.ndarray, t: float) -> float:
 
 
 def test_figures_match_independent_counts(demo_db) -> None:  # type: ignore[no-untyped-def]
-    result = stats.compute(demo_db, today=TODAY)
+    result = stats.compute(demo_db, today=TODAY, actor=SYSTEM)
     o = result.overview
     with demo_db.session() as s:
         assert o["registered"] == s.scalar(select(func.count()).select_from(Trainee))
@@ -75,13 +75,13 @@ def test_destinations_classify_in_county_and_in_province(demo_db) -> None:  # ty
             s.flush()
             s.add(Placement(trainee_id=person.id, vacancy_id=v.id, status="on_job",
                             start_date=TODAY - dt.timedelta(days=200), monthly_wage=3800))
-    up = stats.compute(demo_db, today=TODAY).upward.set_index("destination")
+    up = stats.compute(demo_db, today=TODAY, actor=SYSTEM).upward.set_index("destination")
     assert up.loc["in_county", "on_job"] == 1 and up.loc["in_province", "on_job"] == 1
     assert up.loc["in_county", "over_six_months"] == 1
 
 
 def test_new_batch_shows_in_statistics(demo_db) -> None:  # type: ignore[no-untyped-def]
-    before = stats.compute(demo_db, today=TODAY).overview["on_job"]
+    before = stats.compute(demo_db, today=TODAY, actor=SYSTEM).overview["on_job"]
     with demo_db.session() as s:
         person = s.scalar(select(Trainee).where(~Trainee.placements.any()).limit(1))
         v = s.scalar(select(Vacancy).where(Vacancy.status == "open").limit(1))
@@ -91,12 +91,12 @@ def test_new_batch_shows_in_statistics(demo_db) -> None:  # type: ignore[no-unty
     batches.confirm(demo_db, SYSTEM, pid, date=TODAY - dt.timedelta(days=5))
     batches.mark_departed(demo_db, SYSTEM, pid, date=TODAY - dt.timedelta(days=4))
     batches.mark_on_job(demo_db, SYSTEM, pid, date=TODAY - dt.timedelta(days=2), wage=6000)
-    assert stats.compute(demo_db, today=TODAY).overview["on_job"] == before + 1
+    assert stats.compute(demo_db, today=TODAY, actor=SYSTEM).overview["on_job"] == before + 1
 
 
 def test_export_xlsx_reads_back(demo_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    result = stats.compute(demo_db, today=TODAY)
-    out = stats.export_xlsx(demo_db, tmp_path / "统计.xlsx", stats=result)
+    result = stats.compute(demo_db, today=TODAY, actor=SYSTEM)
+    out = stats.export_xlsx(demo_db, tmp_path / "统计.xlsx", stats=result, actor=SYSTEM)
     book = openpyxl.load_workbook(out, read_only=True)
     assert {"总览", "上报指标", "留存曲线", "按乡镇", "按培训学校", "按用人单位", "按技能", "按户类型", "口径说明"} <= set(book.sheetnames)
     overview = {r[0]: r[1] for r in book["总览"].iter_rows(min_row=2, values_only=True)}
@@ -112,9 +112,9 @@ def test_export_refuses_bad_target(demo_db, tmp_path) -> None:  # type: ignore[n
     from db.i18n import UserError
 
     with pytest.raises(UserError, match="xlsx"):
-        stats.export_xlsx(demo_db, tmp_path / "out.csv")
+        stats.export_xlsx(demo_db, tmp_path / "out.csv", actor=SYSTEM)
     with pytest.raises(UserError, match="无法写入"):
-        stats.export_xlsx(demo_db, tmp_path / "missing" / "out.xlsx")
+        stats.export_xlsx(demo_db, tmp_path / "missing" / "out.xlsx", actor=SYSTEM)
 
 
 def test_format_metric() -> None:

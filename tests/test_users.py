@@ -120,7 +120,7 @@ def test_manage_users_admin_only_and_last_admin_kept(database) -> None:  # type:
 
 
 def test_demo_accounts_must_change_password(demo_db) -> None:  # type: ignore[no-untyped-def]
-    created = users.create_demo_accounts(demo_db)
+    created = users.create_demo_accounts(demo_db, actor=SYSTEM)
     assert [r for _, r, _ in created] == ["admin", "staff", "school", "officer"]
     for username, role, password in created:
         result = users.login(demo_db, username, password)
@@ -236,7 +236,7 @@ def test_gui_main_window_by_role(qtbot, demo_db) -> None:  # type: ignore[no-unt
     from ui.main_window import MainWindow
     from ui.users_dialog import UserEditDialog, UsersDialog
 
-    created = {u: p for u, _, p in users.create_demo_accounts(demo_db)}
+    created = {u: p for u, _, p in users.create_demo_accounts(demo_db, actor=SYSTEM)}
     admin = users.login(demo_db, "admin", created["admin"]).actor
     window = MainWindow(demo_db, admin)
     qtbot.addWidget(window)

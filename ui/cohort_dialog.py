@@ -127,17 +127,11 @@ class CohortDialog(QDialog):
 
     def create_cohort(self) -> None:
         v = self.form.values()
-        try:
-            cid = registry.create_cohort(self.database, self.actor, school=v["school"], name=v["name"],
-                                         skill=v["skill"], start_date=v["start_date"], end_date=v["end_date"],
-                                         hours=v["hours"])
-        except FormErrors as exc:
-            self.form.show_errors(exc.errors)
+        ok, cid = self.form.submit(lambda: registry.create_cohort(
+            self.database, self.actor, school=v["school"], name=v["name"], skill=v["skill"],
+            start_date=v["start_date"], end_date=v["end_date"], hours=v["hours"]))
+        if not ok:
             return
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self.form.show_errors({})
         self.form.set_value("name", "")
         self.load_cohorts(cid)
 

@@ -10,10 +10,8 @@ from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QVBoxLayout,
 from db import registry
 from db.auth import Actor
 from db.engine import Database
-from db.i18n import UserError, tr
-from db.registry import FormErrors
+from db.i18n import tr
 from db.validation import LEVEL_NAMES, PROVINCES, SKILLS
-from ui.dialogs import show_error
 from ui.forms import FieldForm
 
 
@@ -59,15 +57,10 @@ class EmployerDialog(QDialog):
                 f.set_value(k, v)
 
     def save(self) -> None:
-        try:
-            self.saved_id = registry.save_employer(self.database, self.actor, self.form.values(), self.employer_id)
-        except FormErrors as exc:
-            self.form.show_errors(exc.errors)
-            return
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self.accept()
+        ok, self.saved_id = self.form.submit(
+            lambda: registry.save_employer(self.database, self.actor, self.form.values(), self.employer_id))
+        if ok:
+            self.accept()
 
 
 _STATUS = [("open", "在招", "Open"), ("filled", "已满", "Filled"), ("closed", "关闭", "Closed")]
@@ -133,13 +126,7 @@ class VacancyDialog(QDialog):
         return v
 
     def save(self) -> None:
-        try:
-            self.saved_id = registry.save_vacancy(self.database, self.actor, self.employer_id, self.values(),
-                                                  self.vacancy_id)
-        except FormErrors as exc:
-            self.form.show_errors(exc.errors)
-            return
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self.accept()
+        ok, self.saved_id = self.form.submit(
+            lambda: registry.save_vacancy(self.database, self.actor, self.employer_id, self.values(), self.vacancy_id))
+        if ok:
+            self.accept()

@@ -6,14 +6,29 @@ them), so the messages come from the same rules as the Excel import.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFormLayout, QHBoxLayout, QLabel, QLineEdit, QPlainTextEdit, QVBoxLayout, QWidget,
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
 )
 
+from db.i18n import UserError
+from db.registry import FormErrors
+from ui.dialogs import show_error
+
 ERROR_STYLE = "color: #b00020; font-size: 12px;"
+
+
+T = TypeVar("T")
 
 
 class FieldForm(QWidget):
@@ -121,6 +136,19 @@ class FieldForm(QWidget):
 
     def values(self) -> dict[str, str]:
         return {k: self.value(k) for k in self.widgets}
+
+    def submit(self, action: Callable[[], T]) -> tuple[bool, T | None]:
+        """Run a save: per-field refusals go under their fields, any other one in a message box."""
+        try:
+            result = action()
+        except FormErrors as exc:
+            self.show_errors(exc.errors)
+            return False, None
+        except UserError as exc:
+            show_error(self.window(), exc)
+            return False, None
+        self.show_errors({})
+        return True, result
 
     def show_errors(self, errors: Mapping[str, str]) -> None:
         for key, label in self.messages.items():

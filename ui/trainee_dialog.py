@@ -10,10 +10,8 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QScrollArea, QV
 from db import registry
 from db.auth import Actor
 from db.engine import Database
-from db.i18n import UserError, tr
-from db.registry import FormErrors
+from db.i18n import tr
 from db.validation import HOUSEHOLD_TYPES, LEVEL_NAMES, MANDARIN, SKILLS, gender_label
-from ui.dialogs import show_error
 from ui.forms import FieldForm
 
 DATE_HINT = "2025-03-05"
@@ -109,13 +107,8 @@ class TraineeDialog(QDialog):
                 self.derived.setText("")
 
     def save(self) -> None:
-        try:
-            values = {**self.form.values(), "version": getattr(self, "loaded_version", None)}
-            self.saved_id = registry.save_trainee(self.database, self.actor, values, self.trainee_id)
-        except FormErrors as exc:
-            self.form.show_errors(exc.errors)
-            return
-        except UserError as exc:
-            show_error(self, exc)
-            return
-        self.accept()
+        values = {**self.form.values(), "version": getattr(self, "loaded_version", None)}
+        ok, self.saved_id = self.form.submit(
+            lambda: registry.save_trainee(self.database, self.actor, values, self.trainee_id))
+        if ok:
+            self.accept()

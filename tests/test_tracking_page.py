@@ -192,6 +192,7 @@ def test_alerts_tab_and_wage_floor(qtbot, page: TrackingPage, demo_db) -> None: 
         lambda: page.findChild(type(page.plan_btn), "btn_due_followup").click())
     with demo_db.session() as s:
         assert s.get(Placement, pid).monthly_wage == 6100
+    page.tabs.setCurrentIndex(2)  # the list is refreshed when the user comes back to it
     assert pid not in set(page.due_model.frame["placement_id"])
 
 

@@ -61,3 +61,26 @@ def test_task_failure_reaches_the_error_callback(qtbot) -> None:  # type: ignore
     run_task(None, work, on_error=errors.append)
     qtbot.waitUntil(lambda: len(errors) == 1, timeout=5000)
     assert str(errors[0]) == "文件无法读取"
+
+
+def test_errors_escaping_a_slot_reach_the_user_as_one_sentence(qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    from PySide6.QtWidgets import QMessageBox
+
+    from ui.dialogs import install_error_hook
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _parent, _title, text: shown.append(text))
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # restored after the test
+    install_error_hook()
+    try:
+        raise UserError("该学员不存在或无权查看", "No such trainee")
+    except UserError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    try:
+        raise KeyError("vacancy")
+    except KeyError as exc:
+        sys.excepthook(type(exc), exc, exc.__traceback__)
+    assert shown[0] == "该学员不存在或无权查看"
+    assert shown[1].startswith("操作失败") and "Traceback" not in shown[1]

@@ -47,6 +47,15 @@ def make_app(argv: list[str] | None = None) -> QApplication:
 
 def run_gui(db_url: str | None) -> int:
     app = make_app()
+    import logging
+
+    from db.engine import data_dir
+    from ui.dialogs import install_error_hook
+
+    data_dir().mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(filename=str(data_dir() / "laborbridge.log"), level=logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", encoding="utf-8")
+    install_error_hook()
     try:
         database = open_database(db_url)
     except UserError as exc:

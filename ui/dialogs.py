@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtWidgets import QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from db.i18n import UserError, tr
 
@@ -16,6 +16,20 @@ def error_text(exc: BaseException) -> str:
         return str(exc)
     log.error("unexpected error: %s", getattr(exc, "__lb_traceback__", repr(exc)))
     return tr(f"操作失败：{exc}", f"The operation failed: {exc}")
+
+
+def install_error_hook() -> None:
+    """A refusal or failure escaping any button's slot reaches the user as one sentence in a message
+    box (the traceback of an unexpected one goes to the log), never only to a console they don't see."""
+    import sys
+    import traceback
+
+    def hook(kind, exc, tb):  # type: ignore[no-untyped-def]
+        if not isinstance(exc, UserError):
+            exc.__lb_traceback__ = "".join(traceback.format_exception(kind, exc, tb))  # type: ignore[attr-defined]
+        show_error(QApplication.activeWindow(), exc)
+
+    sys.excepthook = hook
 
 
 def show_error(parent: QWidget | None, exc: BaseException | str) -> None:

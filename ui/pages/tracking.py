@@ -759,7 +759,11 @@ class TrackingPage(Page):
         r = row[0].row()
         trainee_id = self.placements_model.value(r, "trainee_id")
         name = self.placements_model.value(r, "name")
-        frame = batches.timeline(self.database, int(trainee_id), self.actor)
+        try:
+            frame = batches.timeline(self.database, int(trainee_id), self.actor)
+        except UserError as exc:
+            show_error(self, exc)
+            return
         self.timeline_model.set_frame(frame)
         _fit(self.timeline_view, 420)
         self.timeline_title.setText(tr(f"{name} 的时间线（{len(frame)} 条）", f"Timeline of {name} ({len(frame)} entries)"))
@@ -772,8 +776,9 @@ class TrackingPage(Page):
             if row is not None:
                 self.placements_view.selectRow(row)
         self._update_count()
-        self.reload_due()
-        self.reload_alerts()
+        # Due and alerts each scan every placement: refresh the one on screen, the other when shown.
+        self._stale_tabs = {2, 3}
+        self._load_tab(self.tabs.currentIndex())
 
     def _placement_action(self, title: str, build: Callable[[FormDialog], None],
                           call: Callable[[int, dict[str, Any]], Any]) -> None:

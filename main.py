@@ -43,22 +43,28 @@ def open_db(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 def actor_from_args(args: argparse.Namespace, database):  # type: ignore[no-untyped-def]
     """The Actor a CLI command runs as: ``--user NAME`` with the password from LABORBRIDGE_PASSWORD or
     a prompt; SYSTEM while the database has no user yet (open until its administrator is created)."""
-    import os
 
     from db.users import actor_for, has_users
 
     username = getattr(args, "user", None) or None
     password = None
     if username and has_users(database):
-        password = os.environ.get("LABORBRIDGE_PASSWORD")
-        if password is None:
-            if not sys.stdin.isatty():
-                raise UserError("请在 LABORBRIDGE_PASSWORD 中提供密码（没有可输入密码的终端）。",
-                                "Give the password in LABORBRIDGE_PASSWORD (there is no terminal to type it).",
-                                code=1)
-            import getpass
-            password = getpass.getpass(tr(f"用户 {username} 的密码：", f"Password for {username}: "))
+        password = ask_password("LABORBRIDGE_PASSWORD", f"用户 {username} 的密码：", f"Password for {username}: ")
     return actor_for(database, username, password)
+
+
+def ask_password(env: str, prompt_zh: str, prompt_en: str) -> str:
+    """The password from ``env``, else typed at the terminal; a clear refusal when there is none."""
+    import os
+
+    password = os.environ.get(env)
+    if password is not None:
+        return password
+    if not sys.stdin.isatty():
+        raise UserError(f"请在 {env} 中提供密码（没有可输入密码的终端）。",
+                        f"Give the password in {env} (there is no terminal to type it).", code=1)
+    import getpass
+    return getpass.getpass(tr(prompt_zh, prompt_en))
 
 
 def print_json(data: object) -> None:
@@ -126,16 +132,12 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 @command("users")
 def cmd_users(args: argparse.Namespace) -> int:
-    import os
 
     from db import users
 
     database = open_db(args)
     if args.action == "create-admin":
-        password = os.environ.get("LABORBRIDGE_NEW_PASSWORD")
-        if password is None:
-            import getpass
-            password = getpass.getpass(tr("新管理员的密码：", "Password of the new administrator: "))
+        password = ask_password("LABORBRIDGE_NEW_PASSWORD", "新管理员的密码：", "Password of the new administrator: ")
         users.create_first_admin(database, args.name or "", password)
         print(tr(f"管理员 {args.name} 已创建。", f"Administrator {args.name} created."))
         return 0
@@ -146,9 +148,8 @@ def cmd_users(args: argparse.Namespace) -> int:
                      "locked": u.locked, "must_change_password": u.must_change_password} for u in rows])
         return 0
     if args.action == "passwd":
-        import getpass
-        old = os.environ.get("LABORBRIDGE_PASSWORD") or getpass.getpass(tr("当前密码：", "Current password: "))
-        new = os.environ.get("LABORBRIDGE_NEW_PASSWORD") or getpass.getpass(tr("新密码：", "New password: "))
+        old = ask_password("LABORBRIDGE_PASSWORD", "当前密码：", "Current password: ")
+        new = ask_password("LABORBRIDGE_NEW_PASSWORD", "新密码：", "New password: ")
         users.change_password(database, actor, old, new)
         print(tr("密码已修改。", "Password changed."))
         return 0

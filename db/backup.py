@@ -240,6 +240,10 @@ def create_backup(database: Database, actor: Actor, dest: Path | str | None = No
     if dest is None:
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
         dest = backup_dir() / f"{_db_stem(database)}-{stamp}{_suffix(database)}"
+    elif not Path(dest).parent.is_dir():
+        # A mistyped folder must not quietly become the only place the backup is.
+        raise UserError(f"文件夹不存在：{Path(dest).parent}", f"The folder does not exist: {Path(dest).parent}",
+                        code=2)
     dest = Path(dest)
     try:
         info = _write_backup(database, dest, use_pg_dump=use_pg_dump)

@@ -111,10 +111,14 @@ def export_roster(database: Database, kind: str, path: str | Path, actor: Actor)
             n = _write_xlsx(tmp, kind, cols, rows) if suffix == ".xlsx" else _write_csv(tmp, cols, rows)
             record(session, actor, "export", kind, None,
                    detail=json.dumps({"file": path.name, "rows": n}, ensure_ascii=False))
-        tmp.replace(path)  # never leave a half-written file under the real name
+            # Inside the transaction: a rename that fails takes the audit entry back with it.
+            tmp.replace(path)  # never leave a half-written file under the real name
     except PermissionError:
         raise UserError(f"无法写入 {path}：文件可能正在 Excel 中打开，请关闭后重试。",
                         f"Cannot write {path}: it may be open in Excel; close it and try again.", code=2) from None
+    except OSError as exc:
+        raise UserError(f"无法写入 {path}：{exc.strerror or exc}", f"Cannot write {path}: {exc.strerror or exc}",
+                        code=2) from None
     finally:
         tmp.unlink(missing_ok=True)
     return n

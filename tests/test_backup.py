@@ -208,3 +208,15 @@ def test_cli_backup_and_restore(tmp_path: Path) -> None:
     good = run("--user", "admin", "restore", str(tmp_path / "b.sqlite3"), password=admin_pw)
     assert good.returncode == 0 and "已校验" in good.stdout, good.stderr
     shutil.rmtree(tmp_path / "data", ignore_errors=True)
+
+
+def test_backup_to_a_folder_that_does_not_exist_is_refused(database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest as _pytest
+
+    from db.auth import SYSTEM
+    from db.backup import create_backup
+    from db.i18n import UserError as _UserError
+
+    with _pytest.raises(_UserError, match="文件夹不存在"):
+        create_backup(database, SYSTEM, tmp_path / "typo" / "backup.sqlite3")
+    assert not (tmp_path / "typo").exists()

@@ -115,3 +115,23 @@ def test_export_refusals(demo_db, tmp_path: Path) -> None:  # type: ignore[no-un
     assert not list(tmp_path.glob("*.part"))
     with demo_db.session() as s:
         assert s.query(School).count() == 5 and s.query(Employer).count() > 0
+
+
+def test_export_that_cannot_be_written_leaves_no_file_and_no_audit_entry(demo_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import pytest as _pytest
+    from sqlalchemy import func as _func, select as _select
+
+    from db.auth import SYSTEM
+    from db.exporter import export_roster
+    from db.i18n import UserError as _UserError
+    from db.models import AuditLog
+
+    out = tmp_path / "out"
+    out.mkdir()
+    target = out / "名册.xlsx"
+    target.mkdir()  # a folder where the file should go: the final rename fails
+    with _pytest.raises(_UserError, match="无法写入"):
+        export_roster(demo_db, "trainees", target, SYSTEM)
+    assert [p.name for p in out.iterdir()] == ["名册.xlsx"] and target.is_dir()
+    with demo_db.session() as s:
+        assert s.scalar(_select(_func.count()).select_from(AuditLog).where(AuditLog.action == "export")) == 0

@@ -10,15 +10,18 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from common import copy_of_demo
+
 from db import frames
 from db.auth import SYSTEM
 from db.engine import open_database
+from db.validation import age_on
 from matching import rank
 from matching.data import MatchData
 from matching.features import ELIGIBLE, FEATURES, eligibility
 from matching.model import train
+
+EPOCH = dt.date(1970, 1, 1)
 
 
 def _loop_rank(data: MatchData, model, v: int) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -29,10 +32,11 @@ def _loop_rank(data: MatchData, model, v: int) -> np.ndarray:  # type: ignore[no
     vs = {k: (V[k][v].item() if hasattr(V[k][v], "item") else V[k][v]) for k in V}
     t_lists = {k: T[k].tolist() for k in T if k != "pref"}
     pref = T["pref"].tolist()
+    start_day = EPOCH + dt.timedelta(days=int(start))
     for i in range(len(t_lists["trainee_id"])):
         mask = t_lists["skill_mask"][i]
         level = t_lists["level"][i]
-        age = math.floor((start - t_lists["birth_d"][i]) / 365.2425)
+        age = age_on(EPOCH + dt.timedelta(days=int(t_lists["birth_d"][i])), start_day)
         if mask == 0 or not (mask & vs["skill_bit"]):
             continue
         if vs["has_min"] and level > vs["min_level"]:

@@ -25,7 +25,22 @@ DAYS_PER_YEAR = 365.2425
 
 
 def age_years(birth_d: np.ndarray, day: np.ndarray) -> np.ndarray:
-    return np.floor((day - birth_d) / DAYS_PER_YEAR)
+    """Completed years on ``day`` (day numbers), counted by calendar like db.validation.age_on:
+    someone born 2000-03-01 is 18 on 2018-03-01 (days / 365.2425 would say 17)."""
+    birth, on = np.broadcast_arrays(np.asarray(birth_d, dtype=float), np.asarray(day, dtype=float))
+    missing = np.isnan(birth) | np.isnan(on)
+    b = np.where(missing, 0, birth).astype("int64").astype("datetime64[D]")
+    d = np.where(missing, 0, on).astype("int64").astype("datetime64[D]")
+
+    def parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        year = x.astype("datetime64[Y]")
+        month = x.astype("datetime64[M]")
+        month_day = (month - year).astype(int) * 100 + (x - month).astype(int)
+        return year.astype(int), month_day
+
+    by, bmd = parts(b)
+    dy, dmd = parts(d)
+    return np.where(missing, np.nan, (dy - by - (dmd < bmd)).astype(float))
 
 
 def eligibility(data: MatchData, t_idx: Index, v_idx: Index) -> np.ndarray:

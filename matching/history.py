@@ -55,9 +55,11 @@ def outcomes(history: pd.DataFrame, today: dt.date) -> pd.DataFrame:
     h["retained_label"] = np.where(window_closed, retained, np.nan)  # for learning: window closed only
     skilled_since = day_numbers(h["skilled_since"])
     form_skilled = (h["employment_form"].to_numpy() == "skilled")
-    skilled_in_time = (skilled_since - start <= SKILL_DAYS) | (np.isnan(skilled_since) & form_skilled)
+    skilled_in_time = (skilled_since - start <= SKILL_DAYS).astype(float)
+    # Skilled today with no date recorded: when it happened is unknown, so no label (not "yes").
+    skilled_in_time = np.where(np.isnan(skilled_since) & form_skilled, np.nan, skilled_in_time)
     skill_closed = start <= t0 - SKILL_DAYS
-    h["skilled_label"] = np.where(skill_closed & ~np.isnan(start), skilled_in_time.astype(float), np.nan)
+    h["skilled_label"] = np.where(skill_closed & ~np.isnan(start), skilled_in_time, np.nan)
     return h
 
 

@@ -339,3 +339,17 @@ def test_heuristic_is_used_before_training(demo_db) -> None:
     r = ms.rank_vacancy(demo_db, _open_code(demo_db), today=TODAY, actor=SYSTEM)
     assert r.ranked["skilled_score"].isna().all() and r.ranked["score"].between(0, 1).all()
     assert (eligibility(ms._load(demo_db, ms.SYSTEM, open_only=True, today=TODAY), slice(None), 0) == ELIGIBLE).any()  # type: ignore[arg-type]
+
+
+def test_age_is_counted_by_calendar_like_the_id_rules() -> None:
+    """Someone who turns 18 on the start date meets an 18+ age limit (days / 365.2425 said 17)."""
+    import datetime as _dt
+
+    from db.validation import age_on
+    from matching.features import age_years
+
+    epoch = _dt.date(1970, 1, 1)
+    births = [_dt.date(2000, 3, 1), _dt.date(2000, 2, 29), _dt.date(1988, 12, 31), _dt.date(1975, 6, 15)]
+    days = [_dt.date(2018, 3, 1), _dt.date(2018, 2, 28), _dt.date(2026, 12, 30), _dt.date(2026, 6, 15)]
+    got = age_years(np.array([(b - epoch).days for b in births], float), np.array([(d - epoch).days for d in days], float))
+    assert got.tolist() == [float(age_on(b, d)) for b, d in zip(births, days)]

@@ -8,8 +8,8 @@ import sys
 from collections.abc import Callable
 from typing import NoReturn
 
-from db import i18n
-from db.i18n import UserError, tr
+from core import i18n
+from core.i18n import UserError, tr
 
 Handler = Callable[[argparse.Namespace], int]
 HANDLERS: dict[str, Handler] = {}
@@ -44,7 +44,7 @@ def actor_from_args(args: argparse.Namespace, database):  # type: ignore[no-unty
     """The Actor a CLI command runs as: ``--user NAME`` with the password from LABORBRIDGE_PASSWORD or
     a prompt; SYSTEM while the database has no user yet (open until its administrator is created)."""
 
-    from db.users import actor_for, has_users
+    from db.services.users import actor_for, has_users
 
     username = getattr(args, "user", None) or None
     password = None
@@ -76,9 +76,10 @@ def print_json(data: object) -> None:
 
 @command("demo")
 def cmd_demo(args: argparse.Namespace) -> int:
-    from db import queries, services
-    from db.auth import SYSTEM
-    from db.users import create_demo_accounts
+    from db import queries
+    from db.services import demo
+    from core.access import SYSTEM
+    from db.services.users import create_demo_accounts
 
     database = open_db(args)
     with database.session() as session:
@@ -86,16 +87,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     # A database with trainees is refused by load_demo with its own message, whoever asks.
     actor = actor_from_args(args, database) if empty else SYSTEM
     if actor.user_id is not None:
-        from db.auth import require
+        from core.access import require
         require(actor, "users.manage")  # demo data comes with accounts: an administrator's job
-    counts = services.load_demo(database, trainees=args.trainees, seed=args.seed)
+    counts = demo.load_demo(database, trainees=args.trainees, seed=args.seed)
     accounts = create_demo_accounts(database, actor)
     print(tr(f"演示数据已生成：学员 {counts['trainees']} 人，用人单位 {counts['employers']} 家，"
              f"岗位 {counts['vacancies']} 个（在招 {counts['open_vacancies']} 个），就业记录 {counts['placements']} 条。",
              f"Demo data created: {counts['trainees']} trainees, {counts['employers']} employers, "
              f"{counts['vacancies']} vacancies ({counts['open_vacancies']} open), {counts['placements']} placements."))
     if accounts:
-        from db.auth import ROLE_LABELS
+        from core.vocab import ROLE_LABELS
         print(tr("演示账户（首次在图形界面登录时须修改密码）：",
                  "Demo accounts (each must change its password at the first GUI login):"))
         for username, role, password in accounts:
@@ -107,7 +108,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 @command("backup")
 def cmd_backup(args: argparse.Namespace) -> int:
-    from db import backup
+    from db.services import backup
 
     database = open_db(args)
     info = backup.create_backup(database, actor_from_args(args, database), args.out,
@@ -119,7 +120,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 @command("restore")
 def cmd_restore(args: argparse.Namespace) -> int:
-    from db import backup
+    from db.services import backup
 
     database = open_db(args)
     report = backup.restore_backup(database, actor_from_args(args, database), args.file)
@@ -133,7 +134,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 @command("users")
 def cmd_users(args: argparse.Namespace) -> int:
 
-    from db import users
+    from db.services import users
 
     database = open_db(args)
     if args.action == "create-admin":
@@ -161,7 +162,7 @@ def cmd_users(args: argparse.Namespace) -> int:
 @command("import")
 def cmd_import(args: argparse.Namespace) -> int:
     """Exit 0 all rows in, 1 some rows rejected, 2 unusable file."""
-    from db.exchange import import_roster, write_report
+    from db.services.exchange import import_roster, write_report
 
     database = open_db(args)
     result = import_roster(database, args.kind, args.file, actor_from_args(args, database))
@@ -184,7 +185,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 @command("export")
 def cmd_export(args: argparse.Namespace) -> int:
-    from db.exporter import export_roster
+    from db.services.exchange.export import export_roster
 
     database = open_db(args)
     n = export_roster(database, args.kind, args.out, actor_from_args(args, database))
@@ -206,7 +207,7 @@ def cmd_print_list(args: argparse.Namespace) -> int:
 
 @command("train")
 def cmd_train(args: argparse.Namespace) -> int:
-    from db import matching_service
+    from db.services import matching as matching_service
 
     database = open_db(args)
     result = matching_service.train(database, actor_from_args(args, database))
@@ -217,8 +218,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 @command("rank")
 def cmd_rank(args: argparse.Namespace) -> int:
-    from db import matching_service
-    from db.validation import mask_id
+    from db.services import matching as matching_service
+    from core.fields import mask_id
 
     if args.top is not None and args.top < 1:
         raise UserError("--top 必须是正整数", "--top must be a positive whole number", code=2)
@@ -258,8 +259,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
 @command("plan")
 def cmd_plan(args: argparse.Namespace) -> int:
     """The optimal assignment for a batch (or vacancy codes); prints it, writes nothing."""
-    from db import batches
-    from db.validation import mask_id
+    from db.services import batches
+    from core.fields import mask_id
 
     codes = [c for c in (args.vacancies or "").replace("，", ",").split(",") if c.strip()]
     if not codes and not args.batch:

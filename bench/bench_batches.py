@@ -12,8 +12,8 @@ import pandas as pd
 from sqlalchemy import func, insert, select
 
 from common import copy_of_demo
-from db import stats
-from db.auth import SYSTEM
+from db.services import stats
+from core.access import SYSTEM
 from db.engine import open_database
 from db.models import Placement, Trainee, Vacancy
 from matching import assignment
@@ -106,7 +106,7 @@ def run(n_trainees: int, workdir: Path) -> dict:
     total = _extra_placements(path, int(n_trainees * 1.5))
     database = open_database(f"sqlite:///{path}")
     try:
-        from db import batches
+        from db.services import batches
         t0 = time.perf_counter()
         demo_plan = batches.plan(database, 1, actor=SYSTEM)
         out["plan_demo_batch_end_to_end_s"] = round(time.perf_counter() - t0, 3)

@@ -13,9 +13,9 @@ import numpy as np
 from common import copy_of_demo
 
 from db import frames
-from db.auth import SYSTEM
+from core.access import SYSTEM
 from db.engine import open_database
-from db.validation import age_on
+from core.fields import age_on
 from matching import rank
 from matching.data import MatchData
 from matching.features import ELIGIBLE, FEATURES, eligibility

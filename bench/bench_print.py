@@ -9,9 +9,9 @@ from pathlib import Path
 from sqlalchemy import func, insert, select
 
 from common import copy_of_demo
-from db.auth import SYSTEM
+from core.access import SYSTEM
 from db.engine import open_database
-from db.lists import ListSelection, build_list, write_xlsx
+from db.services.lists import ListSelection, build_list, write_xlsx
 from db.models import Batch, Placement, Trainee, Vacancy
 
 ROWS = 500

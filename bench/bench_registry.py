@@ -23,8 +23,8 @@ def write_roster(path: Path, n: int, seed: int = 11) -> Path:
     """A school-style roster of ``n`` valid people (title row, header, mixed cell forms)."""
     import xlsxwriter
 
-    from db.demo import HAN_GIVEN, HAN_SURNAMES, HUZHU_TOWNSHIPS, VILLAGES
-    from db.validation import id_check_char
+    from db.services.demo import HAN_GIVEN, HAN_SURNAMES, HUZHU_TOWNSHIPS, VILLAGES
+    from core.fields import id_check_char
 
     rng = np.random.default_rng(seed)
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
@@ -78,9 +78,9 @@ def write_roster(path: Path, n: int, seed: int = 11) -> Path:
 
 def import_probe(path: Path, db_path: Path) -> dict[str, float]:
     """Import the roster into a fresh database, then again (unchanged), in this process."""
-    from db.auth import SYSTEM
+    from core.access import SYSTEM
     from db.engine import open_database
-    from db.exchange import import_roster
+    from db.services.exchange import import_roster
 
     database = open_database(f"sqlite:///{db_path}")
     try:

@@ -2,7 +2,7 @@
 
 Each writer has its own engine (its own connections, as an office PC would) and loops until the
 deadline over three kinds of transaction:
-- confirm a proposed placement through db.batches.confirm (seats are scarce: races on the last seats);
+- confirm a proposed placement through db.services.batches.confirm (seats are scarce: races on the last seats);
 - increment a counter on one of five "hot" trainees by read-modify-write through the ORM
   (optimistic locking: a stale write is refused and retried, never lost);
 - a read of the seat counts.
@@ -41,10 +41,11 @@ def run(n_trainees: int, workdir: Path) -> dict:
     if not base:
         return _null("no PostgreSQL URL (set LABORBRIDGE_TEST_PG, e.g. `. .ci/postgres`)")
     seconds = float(os.environ.get("BENCH_TRUST_SECONDS", "60"))
-    from db import batches, services
-    from db.auth import Actor
+    from db.services import demo
+    from db.services import placements
+    from core.access import Actor
     from db.engine import open_database
-    from db.i18n import UserError
+    from core.i18n import UserError
     from db.models import Batch, Placement, Trainee, Vacancy
 
     admin = create_engine(make_url(base), isolation_level="AUTOCOMMIT", poolclass=NullPool)
@@ -55,7 +56,7 @@ def run(n_trainees: int, workdir: Path) -> dict:
     url = make_url(base).set(database=name).render_as_string(hide_password=False)
     try:
         setup = open_database(url)
-        services.load_demo(setup, trainees=min(n_trainees, 20000), seed=11)
+        demo.load_demo(setup, trainees=min(n_trainees, 20000), seed=11)
         actor = Actor(None, "bench", "staff")
         with setup.session() as s:
             busy = select(Placement.trainee_id).where(Placement.status.in_(("proposed", "confirmed", "departed",
@@ -105,7 +106,7 @@ def run(n_trainees: int, workdir: Path) -> dict:
                                 kind = 0.6  # proposals used up: keep writing counters
                             else:
                                 try:
-                                    batches.confirm(database, actor, pid)
+                                    placements.confirm(database, actor, pid)
                                     local["confirm_ok"] += 1
                                 except UserError:
                                     local["confirm_refused"] += 1

@@ -6,7 +6,7 @@ import shutil
 import time
 from pathlib import Path
 
-from db import services
+from db.services import demo
 from db.engine import open_database
 
 _cache: dict[int, tuple[Path, float]] = {}
@@ -18,7 +18,7 @@ def demo_database(n: int, workdir: Path) -> tuple[Path, float]:
         path = workdir / f"demo_{n}.sqlite3"
         database = open_database(f"sqlite:///{path}")
         t0 = time.perf_counter()
-        services.load_demo(database, trainees=n, seed=2025)
+        demo.load_demo(database, trainees=n, seed=2025)
         _cache[n] = (path, time.perf_counter() - t0)
         database.dispose()
     return _cache[n]

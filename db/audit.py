@@ -8,9 +8,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from db.auth import Actor
+from core.access import Actor, PermissionDenied
 from db.models import AuditLog
-from db.validation import mask_id, mask_phone
+from core.fields import mask_id, mask_phone
 
 _MASKERS = {"id_number": mask_id, "phone": mask_phone}
 _HIDDEN = {"household_type", "health_cert_expiry", "password_hash"}
@@ -37,3 +37,24 @@ def record(session: Session, actor: Actor, action: str, entity: str | None = Non
     session.add(AuditLog(user_id=actor.user_id, username=actor.username, action=action, entity=entity,
                          entity_id=None if entity_id is None else str(entity_id),
                          before=masked(before), after=masked(after), detail=detail))
+
+
+def _install_append_only_audit() -> None:
+    """The app never rewrites history: ORM updates/deletes of audit entries are refused."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    def refuse(*_args: object) -> None:
+        raise PermissionDenied("审计日志只能追加，不能修改或删除。", "The audit log is append-only.", code=1)
+
+    event.listen(AuditLog, "before_update", refuse)
+    event.listen(AuditLog, "before_delete", refuse)
+
+    @event.listens_for(Session, "do_orm_execute")
+    def _no_bulk_rewrite(state) -> None:  # type: ignore[no-untyped-def]
+        if (state.is_update or state.is_delete) and getattr(state.statement, "table", None) is not None \
+                and getattr(state.statement.table, "name", None) == "audit_log":
+            refuse()
+
+
+_install_append_only_audit()

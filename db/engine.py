@@ -19,7 +19,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from db.i18n import UserError
+from core.i18n import UserError
+from db import audit as _audit  # noqa: F401 - installs the append-only guard of the audit log
 
 APP_NAME = "LaborBridge"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"

@@ -12,13 +12,11 @@ from collections.abc import Iterable
 import pandas as pd
 from sqlalchemy import Connection, select
 
-from db.auth import Actor, scope_trainees
+from core.access import Actor
+from core.placement import SEAT_HOLDING, STARTED
+from db.rules import scope_trainees, vacancy_open_expr
 from db.models import Employer, Placement, Trainee, Vacancy
 
-# A trainee holding one of these is "already on a job" and not eligible for another vacancy.
-BUSY_STATUSES = ("confirmed", "departed", "on_job")
-# Placements that actually started: the history the matcher learns from.
-HISTORY_STATUSES = ("departed", "on_job", "ended")
 
 _TRAINEE_DATES = ("birth_date", "available_from", "health_cert_expiry", "graduation_date")
 _VACANCY_DATES = ("start_date",)
@@ -48,7 +46,7 @@ def trainees_frame(conn: Connection, actor: Actor, ids: list[int] | None = None)
         stmt = stmt.where(t.c.id.in_(ids))
     frame = _dates(_read(conn, stmt.order_by(t.c.id)), _TRAINEE_DATES)
     p = Placement.__table__
-    busy = {row[0] for row in conn.execute(select(p.c.trainee_id).where(p.c.status.in_(BUSY_STATUSES)).distinct())}
+    busy = {row[0] for row in conn.execute(select(p.c.trainee_id).where(p.c.status.in_(SEAT_HOLDING)).distinct())}
     frame["busy"] = frame["trainee_id"].isin(busy)
     for col in ("skills", "preferred_regions"):
         frame[col] = frame[col].fillna("")
@@ -69,7 +67,7 @@ def vacancies_frame(conn: Connection, *, ids: list[int] | None = None, codes: li
     if codes is not None:
         stmt = stmt.where(v.c.code.in_(codes))
     if open_only:
-        stmt = stmt.where(v.c.status == "open")
+        stmt = stmt.where(vacancy_open_expr(v))
     frame = _dates(_read(conn, stmt.order_by(v.c.id)), _VACANCY_DATES)
     for col in ("board", "lodging", "needs_health_cert"):
         frame[col] = frame[col].fillna(False).astype(bool)
@@ -85,6 +83,6 @@ def history_frame(conn: Connection) -> pd.DataFrame:
     stmt = (select(p.c.id.label("placement_id"), p.c.trainee_id, p.c.vacancy_id, v.c.employer_id, p.c.status,
                    p.c.start_date, p.c.end_date, p.c.skilled_since, p.c.employment_form)
             .join(v, v.c.id == p.c.vacancy_id)
-            .where(p.c.status.in_(HISTORY_STATUSES), p.c.start_date.is_not(None))
+            .where(p.c.status.in_(STARTED), p.c.start_date.is_not(None))
             .order_by(p.c.id))
     return _dates(_read(conn, stmt), _HISTORY_DATES)

@@ -22,7 +22,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components, min_weight_full_bipartite_matching
 
-from db.i18n import UserError
+from core.i18n import UserError
 
 Pair = tuple[int, int]
 MAX_EDGES = 15_000_000

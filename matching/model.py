@@ -25,7 +25,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from db.i18n import UserError
+from core.i18n import UserError
 from matching.data import MatchData
 from matching.features import FEATURES, GROUP_MATRIX, feature_matrix, pair_inputs
 from matching.heuristic import heuristic_score, points_by_group

@@ -11,8 +11,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from db.i18n import tr
-from db.validation import level_label, skill_label
+from core.i18n import tr
+from core.vocab import level_label, skill_label
 from matching.data import NO_LEVEL, MatchData
 from matching.features import (
     AGE, AVAILABLE, BUSY, GENDER, GROUP_NAMES, HEALTH, LEVEL, NO_SKILLS, SKILL, age_years,

@@ -13,7 +13,8 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("LABORBRIDGE_LANG", "zh")
 
-from db import i18n, services  # noqa: E402
+from core import i18n
+from db.services import demo  # noqa: E402
 from db.engine import open_database  # noqa: E402
 from tests.pg import PG_URL, PgServer  # noqa: E402
 
@@ -104,7 +105,7 @@ def database(db_url: str):  # type: ignore[no-untyped-def]
 def _demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("demo") / "demo.sqlite3"
     database = open_database(f"sqlite:///{path}")
-    services.load_demo(database, trainees=3000, seed=7, today=TODAY)
+    demo.load_demo(database, trainees=3000, seed=7, today=TODAY)
     database.dispose()
     return path
 
@@ -114,7 +115,7 @@ def demo_db(db_backend: str, tmp_path: Path, request: pytest.FixtureRequest):  #
     """A fresh copy of a 3,000-trainee demo database (generated once per session and backend)."""
     if db_backend == "postgresql":
         server: PgServer = request.getfixturevalue("pg_server")
-        url = server.clone(server.demo_template(lambda db: services.load_demo(db, trainees=3000, seed=7, today=TODAY)))
+        url = server.clone(server.demo_template(lambda db: demo.load_demo(db, trainees=3000, seed=7, today=TODAY)))
         database = open_database(url)
         yield database
         _stop_background_tasks()

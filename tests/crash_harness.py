@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import event  # noqa: E402
 from sqlalchemy.engine import Engine  # noqa: E402
 
-from db.auth import SYSTEM  # noqa: E402
+from core.access import SYSTEM  # noqa: E402
 from db.engine import open_database  # noqa: E402
 
 
@@ -37,16 +37,16 @@ def main() -> None:
                 time.sleep(600)
 
     if operation == "demo":
-        from db import services
-        services.load_demo(database, trainees=int(arg), seed=3)
+        from db.services import demo
+        demo.load_demo(database, trainees=int(arg), seed=3)
     elif operation == "import":
-        from db.exchange import import_roster
+        from db.services.exchange import import_roster
         import_roster(database, "trainees", arg, SYSTEM)
     elif operation == "confirm":
-        from db import batches
-        batches.confirm(database, SYSTEM, int(arg))
+        from db.services import placements
+        placements.confirm(database, SYSTEM, int(arg))
     elif operation == "train":
-        from db import matching_service
+        from db.services import matching as matching_service
         matching_service.train(database, SYSTEM)
     else:
         raise SystemExit(f"unknown operation {operation}")

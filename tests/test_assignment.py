@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from db.i18n import UserError
+from core.i18n import UserError
 from matching import assignment
 from matching.survival import grouped_survival_at, kaplan_meier, survival_at
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from db import backup, users
-from db.auth import SYSTEM, PermissionDenied
-from db.i18n import UserError
+from db.services import backup, users
+from core.access import SYSTEM, PermissionDenied
+from core.i18n import UserError
 from db.models import AuditLog, PlacementEvent, Trainee
 from tests.conftest import REPO
 
@@ -213,9 +213,9 @@ def test_cli_backup_and_restore(tmp_path: Path) -> None:
 def test_backup_to_a_folder_that_does_not_exist_is_refused(database, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import pytest as _pytest
 
-    from db.auth import SYSTEM
-    from db.backup import create_backup
-    from db.i18n import UserError as _UserError
+    from core.access import SYSTEM
+    from db.services.backup import create_backup
+    from core.i18n import UserError as _UserError
 
     with _pytest.raises(_UserError, match="文件夹不存在"):
         create_backup(database, SYSTEM, tmp_path / "typo" / "backup.sqlite3")

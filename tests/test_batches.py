@@ -11,9 +11,14 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from db import batches
-from db.auth import SYSTEM, Actor
-from db.i18n import UserError
+from db.services import batches
+from core import placement
+from core import vocab
+from db.queries import placements as placement_queries
+from db.services import followup
+from db.services import placements
+from core.access import SYSTEM, Actor
+from core.i18n import UserError
 from db.models import AuditLog, Employer, Placement, PlacementEvent, Trainee, Vacancy
 
 TODAY = dt.date.today()
@@ -38,13 +43,13 @@ def _new_vacancy(database, code: str, headcount: int, skill: str = "elderly_care
 
 def _free_trainees(database, n: int, skill: str = "elderly_care") -> list[int]:  # type: ignore[no-untyped-def]
     with database.session() as s:
-        busy = select(Placement.trainee_id).where(Placement.status.in_(batches.OPEN_STATUSES))
+        busy = select(Placement.trainee_id).where(Placement.status.in_(placement.OPEN))
         return list(s.scalars(select(Trainee.id).where(Trainee.skills.contains(skill), Trainee.id.not_in(busy))
                               .order_by(Trainee.id).limit(n)))
 
 
 def _candidates(database, vacancy_ids: list[int], trainee_ids: list[int], seed: int = 0) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    """A scored pair frame shaped like db.matching_service.candidate_scores returns."""
+    """A scored pair frame shaped like db.services.matching.candidate_scores returns."""
     rng = np.random.default_rng(seed)
     with database.session() as s:
         people = pd.DataFrame(s.execute(select(Trainee.id, Trainee.id_number, Trainee.name, Trainee.household_type)
@@ -97,7 +102,7 @@ def test_plan_save_confirm_and_never_overbook(batch) -> None:  # type: ignore[no
     assert result.expected_retained == pytest.approx(result.pairs["score"].sum())
     assert result.manual_expected_retained is None
     assert batches.save_proposals(db, SYSTEM, batch["id"], result.pairs) == 5
-    pairs = batches.batch_placements(db, batch["id"], actor=SYSTEM)
+    pairs = placement_queries.batch_placements(db, batch["id"], actor=SYSTEM)
     assert set(pairs["status"]) == {"proposed"} and pairs["reasons"].map(len).min() == 1
     # the staff's own choice is now compared with a fresh plan
     again = batches.plan(db, batch["id"], candidates=batch["cand"], actor=SYSTEM)
@@ -109,10 +114,10 @@ def test_plan_save_confirm_and_never_overbook(batch) -> None:  # type: ignore[no
         extra_id_number = s.get(Trainee, extra_person).id_number
     extra = batches.add_proposal(db, SYSTEM, batch["id"], extra_id_number, "T-B")
     for pid in pairs["id"]:
-        batches.confirm(db, SYSTEM, int(pid))
+        placements.confirm(db, SYSTEM, int(pid))
     before = _counts(db)
     with pytest.raises(UserError, match="名额已满"):
-        batches.confirm(db, SYSTEM, extra)
+        placements.confirm(db, SYSTEM, extra)
     assert _counts(db) == before
     with db.session() as s:
         assert s.get(Placement, extra).status == "proposed"
@@ -136,7 +141,7 @@ def test_two_users_confirming_the_last_seat(batch) -> None:  # type: ignore[no-u
 
     def go(pid: int) -> None:
         try:
-            batches.confirm(db, Actor(None, f"user{pid}", "staff"), pid)
+            placements.confirm(db, Actor(None, f"user{pid}", "staff"), pid)
             outcome[pid] = "ok"
         except Exception as exc:  # noqa: BLE001 - collected and asserted below
             outcome[pid] = exc
@@ -149,7 +154,7 @@ def test_two_users_confirming_the_last_seat(batch) -> None:  # type: ignore[no-u
         except threading.BrokenBarrierError:
             pass
 
-    batches._race_hook = meet
+    placements._race_hook = meet
     try:
         threads = [threading.Thread(target=go, args=(p,)) for p in (pa, pb)]
         for t in threads:
@@ -157,14 +162,14 @@ def test_two_users_confirming_the_last_seat(batch) -> None:  # type: ignore[no-u
         for t in threads:
             t.join(30)
     finally:
-        batches._race_hook = None
+        placements._race_hook = None
     wins = [p for p, o in outcome.items() if o == "ok"]
     losses = [o for o in outcome.values() if o != "ok"]
     assert len(wins) == 1 and len(losses) == 1
     assert isinstance(losses[0], UserError) and "名额已满" in str(losses[0])
     with db.session() as s:
         seated = s.scalar(select(func.count()).select_from(Placement).where(
-            Placement.vacancy_id == v, Placement.status.in_(batches.ACTIVE)))
+            Placement.vacancy_id == v, Placement.status.in_(placement.SEAT_HOLDING)))
         loser = pb if wins == [pa] else pa
         assert seated == 1 and s.get(Placement, loser).status == "proposed"
 
@@ -196,9 +201,9 @@ def _on_job(db, batch) -> int:  # type: ignore[no-untyped-def]
     with db.session() as s:
         id_number = s.get(Trainee, batch["people"][0]).id_number
     pid = batches.add_proposal(db, SYSTEM, batch["id"], id_number, "T-A")
-    batches.confirm(db, SYSTEM, pid, date=TODAY - dt.timedelta(days=200))
-    batches.mark_departed(db, SYSTEM, pid, date=TODAY - dt.timedelta(days=190))
-    batches.mark_on_job(db, SYSTEM, pid, date=TODAY - dt.timedelta(days=188), wage=5200)
+    placements.confirm(db, SYSTEM, pid, date=TODAY - dt.timedelta(days=200))
+    placements.mark_departed(db, SYSTEM, pid, date=TODAY - dt.timedelta(days=190))
+    placements.mark_on_job(db, SYSTEM, pid, date=TODAY - dt.timedelta(days=188), wage=5200)
     return pid
 
 
@@ -207,12 +212,12 @@ def test_lifecycle_followup_skilled_end_and_replacement(batch) -> None:  # type:
     staff = Actor(None, "li", "staff")
     pid = _on_job(db, batch)
     start = TODAY - dt.timedelta(days=188)
-    batches.record_followup(db, staff, pid, date=start + dt.timedelta(days=30), wage=5400, employment_form="temporary",
+    placements.record_followup(db, staff, pid, date=start + dt.timedelta(days=30), wage=5400, employment_form="temporary",
                             note="电话回访，适应良好")
-    batches.convert_to_skilled(db, staff, pid, date=start + dt.timedelta(days=120), note="签订劳动合同")
+    placements.convert_to_skilled(db, staff, pid, date=start + dt.timedelta(days=120), note="签订劳动合同")
     with pytest.raises(UserError, match="已于"):
-        batches.convert_to_skilled(db, staff, pid, date=start + dt.timedelta(days=121))
-    batches.end_placement(db, staff, pid, date=start + dt.timedelta(days=150), reason="家中有事返乡")
+        placements.convert_to_skilled(db, staff, pid, date=start + dt.timedelta(days=121))
+    placements.end_placement(db, staff, pid, date=start + dt.timedelta(days=150), reason="家中有事返乡")
     with db.session() as s:
         p = s.get(Placement, pid)
         assert (p.status, p.start_date, p.end_date, p.employment_form, p.monthly_wage) == \
@@ -223,17 +228,17 @@ def test_lifecycle_followup_skilled_end_and_replacement(batch) -> None:  # type:
         assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.entity == "placement",
                                                                         AuditLog.entity_id == str(pid))) >= 6
     trainee = batch["people"][0]
-    line = batches.timeline(db, trainee, actor=SYSTEM)
+    line = placement_queries.timeline(db, trainee, actor=SYSTEM)
     assert line["date"].is_monotonic_increasing
     assert list(line.loc[line["placement_id"] == pid, "kind"]).count("status") == 4
     assert "家中有事返乡" in " ".join(line["detail"])
 
     # re-placement after leaving
-    new = batches.re_place(db, staff, pid, "T-B", batch=batch["id"], date=start + dt.timedelta(days=170))
+    new = placements.re_place(db, staff, pid, "T-B", batch=batch["id"], date=start + dt.timedelta(days=170))
     with db.session() as s:
         assert s.get(Placement, new).status == "confirmed"
     with pytest.raises(UserError, match="已有在派或在岗"):
-        batches.re_place(db, staff, pid, "T-B", date=start + dt.timedelta(days=171))
+        placements.re_place(db, staff, pid, "T-B", date=start + dt.timedelta(days=171))
 
 
 def test_bad_lifecycle_input_changes_nothing(batch) -> None:  # type: ignore[no-untyped-def]
@@ -242,22 +247,22 @@ def test_bad_lifecycle_input_changes_nothing(batch) -> None:  # type: ignore[no-
     start = TODAY - dt.timedelta(days=188)
     before = _counts(db)
     with pytest.raises(UserError, match="早于上岗日期"):
-        batches.record_followup(db, SYSTEM, pid, date=start - dt.timedelta(days=1), wage=5000)
+        placements.record_followup(db, SYSTEM, pid, date=start - dt.timedelta(days=1), wage=5000)
     with pytest.raises(UserError, match="早于上岗日期"):
-        batches.end_placement(db, SYSTEM, pid, date=start - dt.timedelta(days=5), reason="x")
+        placements.end_placement(db, SYSTEM, pid, date=start - dt.timedelta(days=5), reason="x")
     with pytest.raises(UserError, match="早于上岗日期"):
-        batches.convert_to_skilled(db, SYSTEM, pid, date=start - dt.timedelta(days=5))
+        placements.convert_to_skilled(db, SYSTEM, pid, date=start - dt.timedelta(days=5))
     with pytest.raises(UserError, match="离岗原因"):
-        batches.end_placement(db, SYSTEM, pid, date=start + dt.timedelta(days=5), reason=" ")
+        placements.end_placement(db, SYSTEM, pid, date=start + dt.timedelta(days=5), reason=" ")
     with pytest.raises(UserError, match="不能改为"):
-        batches.mark_departed(db, SYSTEM, pid, date=TODAY)
+        placements.mark_departed(db, SYSTEM, pid, date=TODAY)
     with pytest.raises(UserError, match="日期无法识别"):
-        batches.record_followup(db, SYSTEM, pid, date="2025-13-45")
+        placements.record_followup(db, SYSTEM, pid, date="2025-13-45")
     assert _counts(db) == before
-    batches.end_placement(db, SYSTEM, pid, date=start + dt.timedelta(days=60), reason="工作强度大")
+    placements.end_placement(db, SYSTEM, pid, date=start + dt.timedelta(days=60), reason="工作强度大")
     before = _counts(db)
     with pytest.raises(UserError, match="不能再登记回访"):
-        batches.record_followup(db, SYSTEM, pid, date=start + dt.timedelta(days=70), wage=5000)
+        placements.record_followup(db, SYSTEM, pid, date=start + dt.timedelta(days=70), wage=5000)
     assert _counts(db) == before
     with db.session() as s:
         assert s.get(Placement, pid).monthly_wage == 5200
@@ -267,13 +272,13 @@ def test_edit_and_reject_keep_reasons(batch) -> None:  # type: ignore[no-untyped
     db = batch["db"]
     result = batches.plan(db, batch["id"], candidates=batch["cand"], actor=SYSTEM)
     batches.save_proposals(db, SYSTEM, batch["id"], result.pairs)
-    pairs = batches.batch_placements(db, batch["id"], actor=SYSTEM)
+    pairs = placement_queries.batch_placements(db, batch["id"], actor=SYSTEM)
     a_rows = pairs[pairs["vacancy_code"] == "T-A"]
     first, second = int(a_rows["id"].iloc[0]), int(a_rows["id"].iloc[1])
     with pytest.raises(UserError, match="原因"):
-        batches.edit_proposal(db, SYSTEM, first, "T-B", reason="")
-    batches.edit_proposal(db, SYSTEM, first, "T-B", reason="本人希望去上海")
-    batches.decline(db, SYSTEM, second, reason="家属不同意")
+        placements.edit_proposal(db, SYSTEM, first, "T-B", reason="")
+    placements.edit_proposal(db, SYSTEM, first, "T-B", reason="本人希望去上海")
+    placements.decline(db, SYSTEM, second, reason="家属不同意")
     with db.session() as s:
         p1, p2 = s.get(Placement, first), s.get(Placement, second)
         assert p1.vacancy.code == "T-B" and "本人希望去上海" in p1.events[-1].note
@@ -288,47 +293,47 @@ def test_alerts_and_followups_due(batch) -> None:  # type: ignore[no-untyped-def
         monitored.household_type = "monitored"
         id_number = monitored.id_number
     other = batches.add_proposal(db, SYSTEM, batch["id"], id_number, "T-A")
-    batches.confirm(db, SYSTEM, other, date=TODAY - dt.timedelta(days=120))
-    batches.mark_departed(db, SYSTEM, other, date=TODAY - dt.timedelta(days=110))
-    batches.mark_on_job(db, SYSTEM, other, date=TODAY - dt.timedelta(days=108), wage=2500)
-    batches.end_placement(db, SYSTEM, other, date=TODAY - dt.timedelta(days=45), reason="工资待遇不满意")
-    frame = batches.alerts(db, today=TODAY, wage_floor_value=6000, actor=SYSTEM)
+    placements.confirm(db, SYSTEM, other, date=TODAY - dt.timedelta(days=120))
+    placements.mark_departed(db, SYSTEM, other, date=TODAY - dt.timedelta(days=110))
+    placements.mark_on_job(db, SYSTEM, other, date=TODAY - dt.timedelta(days=108), wage=2500)
+    placements.end_placement(db, SYSTEM, other, date=TODAY - dt.timedelta(days=45), reason="工资待遇不满意")
+    frame = followup.alerts(db, today=TODAY, wage_floor_value=6000, actor=SYSTEM)
     mine = frame[frame["placement_id"].isin([pid, other])]
     assert set(zip(mine["placement_id"], mine["kind"])) == {(pid, "no_followup"), (pid, "low_wage"),
                                                             (other, "not_replaced")}
     # monitored households come first
     assert frame["household_type"].iloc[0] == "monitored"
-    ranks = frame["household_type"].map(batches.HOUSEHOLD_RANK).to_numpy()
+    ranks = frame["household_type"].map(vocab.HOUSEHOLD_RANK).to_numpy()
     assert (np.diff(ranks) >= 0).all()
     # a visit clears "no follow-up"; the configured floor is used by default
-    batches.record_followup(db, SYSTEM, pid, date=TODAY - dt.timedelta(days=3), wage=5300)
-    batches.set_wage_floor(db, SYSTEM, 5000)
-    assert batches.wage_floor(db) == 5000
-    frame = batches.alerts(db, today=TODAY, actor=SYSTEM)
+    placements.record_followup(db, SYSTEM, pid, date=TODAY - dt.timedelta(days=3), wage=5300)
+    followup.set_wage_floor(db, SYSTEM, 5000)
+    assert followup.wage_floor(db) == 5000
+    frame = followup.alerts(db, today=TODAY, actor=SYSTEM)
     assert frame[frame["placement_id"] == pid].empty
     with pytest.raises(UserError):
-        batches.set_wage_floor(db, SYSTEM, -1)
-    due = batches.followups_due(db, today=TODAY + dt.timedelta(days=80), within_days=14, actor=SYSTEM)
+        followup.set_wage_floor(db, SYSTEM, -1)
+    due = followup.followups_due(db, today=TODAY + dt.timedelta(days=80), within_days=14, actor=SYSTEM)
     assert pid in set(due["placement_id"])
-    assert pid not in set(batches.followups_due(db, today=TODAY, within_days=14, actor=SYSTEM)["placement_id"])
+    assert pid not in set(followup.followups_due(db, today=TODAY, within_days=14, actor=SYSTEM)["placement_id"])
 
 
 def test_placements_page_filters_and_sorts_in_sql(batch) -> None:  # type: ignore[no-untyped-def]
     db = batch["db"]
     _on_job(db, batch)
-    page = batches.placements_page(db, batch_id=batch["id"], actor=SYSTEM)
+    page = placement_queries.placements_page(db, batch_id=batch["id"], actor=SYSTEM)
     assert len(page) == 1 and page["status"].iloc[0] == "on_job"
-    total = batches.count_placements(db, status="ended", actor=SYSTEM)
-    first = batches.placements_page(db, status="ended", order_by="monthly_wage", descending=False, limit=50, actor=SYSTEM)
+    total = placement_queries.count_placements(db, status="ended", actor=SYSTEM)
+    first = placement_queries.placements_page(db, status="ended", order_by="monthly_wage", descending=False, limit=50, actor=SYSTEM)
     assert total > 50 and len(first) == 50 and first["monthly_wage"].is_monotonic_increasing
     town = first["township"].iloc[0]
-    assert set(batches.placements_page(db, township=town, limit=500, actor=SYSTEM)["township"]) == {town}
-    options = batches.filter_options(db)
+    assert set(placement_queries.placements_page(db, township=town, limit=500, actor=SYSTEM)["township"]) == {town}
+    options = placement_queries.filter_options(db)
     assert any(b[0] == batch["id"] for b in options["batches"]) and options["townships"]
 
 
 def test_plan_through_the_matcher_and_cli(demo_db, capsys) -> None:  # type: ignore[no-untyped-def]
-    """The real scorer (db.matching_service.candidate_scores) feeds the planner; the CLI prints JSON."""
+    """The real scorer (db.services.matching.candidate_scores) feeds the planner; the CLI prints JSON."""
     import json
 
     import main

@@ -14,9 +14,10 @@ import threading
 import pytest
 from sqlalchemy import func, select, update
 
-from db import batches, registry, users
+from db.services import batches, registry, users
+from db.services import placements
 from db.engine import open_database
-from db.i18n import UserError
+from core.i18n import UserError
 from db.models import Placement, Trainee, Vacancy
 
 ACTIVE = ("confirmed", "departed", "on_job")
@@ -68,12 +69,12 @@ def test_last_seat_confirmed_twice_exactly_one_wins(two_offices, round_: int) ->
 
     def confirm(name: str, database, actor, pid: int) -> None:  # type: ignore[no-untyped-def]
         try:
-            batches.confirm(database, actor, pid)
+            placements.confirm(database, actor, pid)
             outcomes[name] = "ok"
         except UserError as exc:
             outcomes[name] = exc
 
-    batches._race_hook = meet
+    placements._race_hook = meet
     try:
         threads = [threading.Thread(target=confirm, args=("east", db1, east, p1)),
                    threading.Thread(target=confirm, args=("west", db2, west, p2))]
@@ -83,7 +84,7 @@ def test_last_seat_confirmed_twice_exactly_one_wins(two_offices, round_: int) ->
             t.join(timeout=60)
         assert not any(t.is_alive() for t in threads), "a confirmation hung"
     finally:
-        batches._race_hook = None
+        placements._race_hook = None
     winners = [k for k, v in outcomes.items() if v == "ok"]
     losers = [v for v in outcomes.values() if isinstance(v, UserError)]
     assert len(winners) == 1 and len(losers) == 1, outcomes

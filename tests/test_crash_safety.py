@@ -17,8 +17,10 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from db import backup, batches, exporter, services
-from db.auth import SYSTEM
+from db.services import backup, batches, demo
+from db.services import placements
+from db.services.exchange import export
+from core.access import SYSTEM
 from db.engine import open_database
 from db.models import Batch, Placement, Trainee, Vacancy
 from tests.conftest import REPO, TODAY
@@ -51,14 +53,14 @@ def test_kill_during_demo_generation(database) -> None:  # type: ignore[no-untyp
     _kill_midway(database.url, "demo", "2000", writes=5)
     database = _reopen(database)
     assert backup.fingerprint(database) == before
-    services.load_demo(database, trainees=200, seed=3)  # and it still works afterwards
+    demo.load_demo(database, trainees=200, seed=3)  # and it still works afterwards
     assert backup.fingerprint(database)["trainee"][0] == 200
     database.dispose()
 
 
 def test_kill_during_import(demo_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     exported = tmp_path / "roster.csv"
-    exporter.export_roster(demo_db, "trainees", exported, SYSTEM)
+    export.export_roster(demo_db, "trainees", exported, SYSTEM)
     changed = tmp_path / "changed.csv"
     with exported.open(encoding="utf-8-sig", newline="") as src, changed.open("w", encoding="utf-8-sig", newline="") as dst:
         rows = list(csv.reader(src))
@@ -70,7 +72,7 @@ def test_kill_during_import(demo_db, tmp_path: Path) -> None:  # type: ignore[no
     _kill_midway(demo_db.url, "import", str(changed))
     db = _reopen(demo_db)
     assert backup.fingerprint(db) == before
-    from db.exchange import import_roster
+    from db.services.exchange import import_roster
     result = import_roster(db, "trainees", changed, SYSTEM)
     assert result.updated > 0
     assert backup.fingerprint(db)["trainee"] != before["trainee"]
@@ -96,7 +98,7 @@ def test_kill_during_batch_confirmation(demo_db) -> None:  # type: ignore[no-unt
     _kill_midway(demo_db.url, "confirm", str(placement_id))
     db = _reopen(demo_db)
     assert backup.fingerprint(db) == before
-    batches.confirm(db, SYSTEM, placement_id)
+    placements.confirm(db, SYSTEM, placement_id)
     with db.session() as s:
         assert s.get(Placement, placement_id).status == "confirmed"
         assert s.scalar(select(Batch.id).limit(1)) is not None
@@ -108,7 +110,7 @@ def test_kill_during_training(demo_db) -> None:  # type: ignore[no-untyped-def]
     _kill_midway(demo_db.url, "train", "")
     db = _reopen(demo_db)
     assert backup.fingerprint(db) == before
-    from db import matching_service
+    from db.services import matching as matching_service
     matching_service.train(db, SYSTEM, today=TODAY)
     assert backup.fingerprint(db)["model_version"][0] == before["model_version"][0] + 1
     db.dispose()

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
 from db.engine import create_db_engine, head_revision, open_database, upgrade_schema
-from db.i18n import UserError
+from core.i18n import UserError
 from db.models import Trainee
 
 

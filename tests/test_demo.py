@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from db import services
+from db.services import demo
 from db.engine import open_database
-from db.i18n import UserError
+from core.i18n import UserError
 from db.models import Certificate, Trainee, TrainingRecord, Vacancy
-from db.validation import check_id_number, check_uscc
+from core.fields import check_id_number, check_uscc
 from tests.conftest import TODAY
 
 
@@ -84,7 +84,7 @@ def test_same_seed_same_data(tmp_path: Path) -> None:
     frames = []
     for name in ("a", "b"):
         database = open_database(f"sqlite:///{tmp_path / name}.sqlite3")
-        services.load_demo(database, trainees=300, seed=11, today=TODAY)
+        demo.load_demo(database, trainees=300, seed=11, today=TODAY)
         with database.engine.connect() as conn:
             frames.append(pd.read_sql_query(
                 "SELECT t.id_number, t.name, p.start_date, p.end_date FROM trainee t "
@@ -95,6 +95,6 @@ def test_same_seed_same_data(tmp_path: Path) -> None:
 
 def test_demo_refuses_a_database_that_has_people(demo_db) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(UserError, match="已有学员"):
-        services.load_demo(demo_db, trainees=100)
+        demo.load_demo(demo_db, trainees=100)
     with demo_db.session() as s:
         assert s.scalar(select(func.count()).select_from(Trainee)) == 3000

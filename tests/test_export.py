@@ -8,11 +8,11 @@ import pytest
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
-from db.auth import SYSTEM, Actor, PermissionDenied
+from core.access import SYSTEM, Actor, PermissionDenied
 from db.engine import open_database
-from db.exchange import import_roster
-from db.exporter import export_roster
-from db.i18n import UserError
+from db.services.exchange import import_roster
+from db.services.exchange.export import export_roster
+from core.i18n import UserError
 from db.models import AuditLog, Employer, Placement, School, Trainee, Vacancy
 from tests.conftest import SAMPLES
 
@@ -121,9 +121,9 @@ def test_export_that_cannot_be_written_leaves_no_file_and_no_audit_entry(demo_db
     import pytest as _pytest
     from sqlalchemy import func as _func, select as _select
 
-    from db.auth import SYSTEM
-    from db.exporter import export_roster
-    from db.i18n import UserError as _UserError
+    from core.access import SYSTEM
+    from db.services.exchange.export import export_roster
+    from core.i18n import UserError as _UserError
     from db.models import AuditLog
 
     out = tmp_path / "out"

@@ -1,4 +1,4 @@
-"""Property-based fuzz of the roster importer (db.exchange.import_roster) with hypothesis.
+"""Property-based fuzz of the roster importer (db.services.exchange.import_roster) with hypothesis.
 
 Over malformed cells (wrong types, impossible dates, bad checksums, formulas, SQL, control
 characters, huge text) and malformed files (random bytes named .csv/.xlsx/.xls, cut-off workbooks):
@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from db import backup
-from db.auth import SYSTEM
-from db.exchange import ImportResult, import_roster
-from db.i18n import UserError
+from db.services import backup
+from core.access import SYSTEM
+from db.services.exchange import ImportResult, import_roster
+from core.i18n import UserError
 from db.models import Trainee
-from db.validation import id_check_char
+from core.fields import id_check_char
 
 HEADERS = ["姓名", "身份证号", "性别", "手机号", "户类型", "技能", "技能等级", "培训课时", "期望月薪", "可出发日期",
            "健康证有效期"]

@@ -12,11 +12,11 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
 
-from db.auth import SYSTEM, Actor, PermissionDenied
-from db.exchange import MAX_FILE_BYTES, import_roster, write_report, write_template
-from db.i18n import UserError
+from core.access import SYSTEM, Actor, PermissionDenied
+from db.services.exchange import MAX_FILE_BYTES, import_roster, write_report, write_template
+from core.i18n import UserError
 from db.models import AuditLog, Employer, Placement, School, Trainee, Vacancy
-from db.validation import id_check_char
+from core.fields import id_check_char
 from tests.conftest import SAMPLES
 
 HEADER = ["姓名", "身份证号", "性别", "手机号", "技能", "技能等级", "期望月薪", "结业日期"]
@@ -375,7 +375,7 @@ def test_template_headers_are_recognised(database, tmp_path, kind) -> None:  # t
 
 
 def test_too_many_rows_refused(database, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import db.exchange as exchange
+    import db.services.exchange as exchange
 
     monkeypatch.setattr(exchange, "MAX_DATA_ROWS", 3)
     rows = [HEADER] + [["王芳", make_id(f"632126199003151{n:02d}")] for n in range(5)]

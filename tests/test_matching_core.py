@@ -12,15 +12,15 @@ import pytest
 from sqlalchemy import func, select, update
 
 import main
-from db import matching_service as ms
-from db.auth import SYSTEM, Actor
-from db.i18n import UserError
+from db.services import matching as ms
+from core.access import SYSTEM, Actor
+from core.i18n import UserError
 from db.models import AuditLog, Batch, ModelVersion, Placement, Trainee, Vacancy
 from matching.data import MatchData
 from matching.features import ELIGIBLE, FEATURES, RULES, eligibility, feature_matrix, pair_inputs
 from matching.history import EmployerHistory, outcomes
 from matching.model import HEURISTIC, MatchModel, ThinHistory, train
-from matching.policy import DEFAULT_PRIORITY_WEIGHTS
+from core.policy import DEFAULT_PRIORITY_WEIGHTS
 from tests.conftest import TODAY
 
 
@@ -292,7 +292,7 @@ def test_shortlist_into_batch(demo_db) -> None:
         assert len(rows) == 3 and {p.status for p in rows} == {"proposed"}
         assert json.loads(rows[0].model_reasons) and rows[0].model_score is not None
         assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "placement.propose")) == 3
-    with pytest.raises(UserError, match="找不到该派遣批次"):
+    with pytest.raises(UserError, match="找不到派遣批次"):
         ms.shortlist(demo_db, 999, pairs, actor=SYSTEM)
     bad = pairs + [{"trainee_id": 999999, "vacancy_id": pairs[0]["vacancy_id"]}]
     other = r.ranked["vacancy_id"].iloc[0]
@@ -345,7 +345,7 @@ def test_age_is_counted_by_calendar_like_the_id_rules() -> None:
     """Someone who turns 18 on the start date meets an 18+ age limit (days / 365.2425 said 17)."""
     import datetime as _dt
 
-    from db.validation import age_on
+    from core.fields import age_on
     from matching.features import age_years
 
     epoch = _dt.date(1970, 1, 1)

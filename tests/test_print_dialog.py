@@ -12,7 +12,7 @@ from PySide6.QtPrintSupport import QPrinter, QPrinterInfo, QPrintPreviewWidget
 from PySide6.QtWidgets import QApplication
 from sqlalchemy import select
 
-from db.auth import SYSTEM, Actor
+from core.access import SYSTEM, Actor
 from db.models import Employer, Placement, Vacancy
 from tests.test_print_lists import BATCH_ID, OFFICER, STAFF, audit_entries, fill_batch, new_batch, pdf_pages_text
 from ui.printing import open_print_dialog

@@ -15,11 +15,10 @@ import pypdf
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from db.auth import SYSTEM, Actor, PermissionDenied
-from db.i18n import UserError
-from db.lists import (
-    LIST_COLUMNS, ListSelection, build_list, check_columns, find_batch, find_employer, write_xlsx,
-)
+from core.access import SYSTEM, Actor, PermissionDenied
+from core.i18n import UserError
+from db.queries.lookup import find_batch, find_employer
+from db.services.lists import LIST_COLUMNS, ListSelection, build_list, check_columns, write_xlsx
 from db.models import AuditLog, Batch, Placement, Trainee, Vacancy
 
 REPO = Path(__file__).resolve().parent.parent

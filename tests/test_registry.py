@@ -8,15 +8,15 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from db import registry
-from db.auth import SYSTEM, Actor, PermissionDenied
-from db.i18n import UserError
+from db.services import registry
+from core.access import SYSTEM, Actor, PermissionDenied
+from core.i18n import UserError
 from db.models import AuditLog, Certificate, Placement, Trainee, TrainingRecord, Vacancy
-from db.registry import CertificateInput, FormErrors
-from db.registry_queries import (
+from db.services.registry import CertificateInput, FormErrors
+from db.queries.registry import (
     EmployerFilter, PagedQuery, TraineeFilter, VacancyFilter, count_of, employer_query, trainee_query, vacancy_query,
 )
-from db.validation import id_check_char
+from core.fields import id_check_char
 
 import main
 
@@ -176,7 +176,7 @@ def test_cohort_flow_graduation_and_certificates(database) -> None:  # type: ign
 
 
 def test_cohort_import_enrols(database, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from db.exchange import import_roster
+    from db.services.exchange import import_roster
     from tests.conftest import SAMPLES
 
     cid = registry.create_cohort(database, SYSTEM, school="乌恰县职业技能培训中心", name="乌恰育婴1班", skill="育婴")

@@ -9,9 +9,9 @@ from PySide6.QtCore import Qt
 from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
 
-from db.auth import SYSTEM
+from core.access import SYSTEM
 from db.models import Certificate, Employer, Trainee, TrainingRecord
-from db.validation import id_check_char
+from core.fields import id_check_char
 from tests.conftest import SAMPLES
 from ui.sql_model import SqlTableModel
 
@@ -225,7 +225,7 @@ def test_vacancy_dialog_inline_messages(demo_db, qtbot) -> None:  # type: ignore
 
 
 def test_cohort_dialog_flow(database, qtbot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from db.exchange import import_roster
+    from db.services.exchange import import_roster
     from ui.cohort_dialog import CohortDialog, GraduationDialog
 
     import_roster(database, "trainees", SAMPLES / "trainees_gbk.csv", SYSTEM)

@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from db import backup, batches, exporter, registry, stats, users
-from db.audit_search import AuditFilter, count_entries
-from db.auth import PERMISSIONS, SYSTEM, Actor, PermissionDenied
-from db.i18n import UserError
-from db.lists import ListSelection, build_list
+from db.services import backup, batches, registry, stats, users
+from db.services.exchange import export
+from db.services.audit_search import AuditFilter, count_entries
+from core.access import PERMISSIONS, SYSTEM, Actor, PermissionDenied
+from core.i18n import UserError
+from db.services.lists import ListSelection, build_list
 from db.models import Placement, School, Trainee, Vacancy
 
 EXPECTED = {
@@ -36,6 +37,7 @@ EXPECTED = {
     "audit.read": {"admin"},
     "users.manage": {"admin"},
     "backup": {"admin"},
+    "settings.write": {"admin"},
 }
 
 
@@ -76,7 +78,7 @@ def _calls(database, tmp: Path) -> dict[str, object]:  # type: ignore[no-untyped
         "batch.write": lambda a: batches.create_batch(database, a, name=f"角色测试批次{next(counter)}"),
         "print": lambda a: build_list(database, a, ListSelection(employer_id=employer_id)),
         "print.full_id": lambda a: build_list(database, a, ListSelection(employer_id=employer_id, full_numbers=True)),
-        "export": lambda a: exporter.export_roster(database, "trainees", tmp / f"x{next(counter)}.csv", a),
+        "export": lambda a: export.export_roster(database, "trainees", tmp / f"x{next(counter)}.csv", a),
         "stats.read": lambda a: stats.compute(database, actor=a),
         "audit.read": lambda a: count_entries(database, a, AuditFilter()),
         "users.manage": lambda a: users.list_users(database, a),
@@ -116,7 +118,7 @@ def test_school_user_cannot_reach_another_schools_trainee(demo_db, actors, tmp_p
     assert registry.trainee_detail(demo_db, school, own).values["name"]
     # An export as the school holds only its own school's trainees.
     out = tmp_path / "school.csv"
-    n = exporter.export_roster(demo_db, "trainees", out, school)
+    n = export.export_roster(demo_db, "trainees", out, school)
     with demo_db.session() as s:
         own_count = s.scalar(select(func.count()).select_from(Trainee).where(
             Trainee.school_id == school.school_id, Trainee.deleted_at.is_(None)))

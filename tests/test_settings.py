@@ -11,13 +11,14 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
 
-from db import i18n
-from db.auth import Actor
-from db.batches import DEFAULT_WAGE_FLOOR, wage_floor
+from core import i18n
+from core.access import Actor
+from core.policy import DEFAULT_WAGE_FLOOR
+from db.services.followup import wage_floor
 from db.engine import data_dir
-from db.i18n import UserError
-from db.lists import LIST_COLUMNS
-from matching.policy import DEFAULT_PRIORITY_WEIGHTS
+from core.i18n import UserError
+from db.services.lists import LIST_COLUMNS
+from core.policy import DEFAULT_PRIORITY_WEIGHTS
 from ui import settings as st
 from ui.about_dialog import VERSION, AboutDialog
 from ui.settings import Settings, SettingsValues
@@ -139,7 +140,7 @@ def test_start_up_language_and_database_follow_the_settings(monkeypatch: pytest.
 
 
 def test_backups_go_to_the_chosen_folder(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from db.backup import backup_dir
+    from db.services.backup import backup_dir
 
     assert backup_dir() == data_dir() / "backups"
     s = Settings()

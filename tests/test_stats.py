@@ -9,8 +9,9 @@ import openpyxl
 import pytest
 from sqlalchemy import distinct, func, select
 
-from db import batches, stats
-from db.auth import SYSTEM
+from db.services import batches, stats
+from db.services import placements
+from core.access import SYSTEM
 from db.models import AuditLog, Certificate, Employer, Placement, School, Trainee, TrainingRecord, Vacancy
 from tests.conftest import TODAY
 
@@ -88,9 +89,9 @@ def test_new_batch_shows_in_statistics(demo_db) -> None:  # type: ignore[no-unty
         id_number, code = person.id_number, v.code
     bid = batches.create_batch(demo_db, SYSTEM, name="统计批次")
     pid = batches.add_proposal(demo_db, SYSTEM, bid, id_number, code)
-    batches.confirm(demo_db, SYSTEM, pid, date=TODAY - dt.timedelta(days=5))
-    batches.mark_departed(demo_db, SYSTEM, pid, date=TODAY - dt.timedelta(days=4))
-    batches.mark_on_job(demo_db, SYSTEM, pid, date=TODAY - dt.timedelta(days=2), wage=6000)
+    placements.confirm(demo_db, SYSTEM, pid, date=TODAY - dt.timedelta(days=5))
+    placements.mark_departed(demo_db, SYSTEM, pid, date=TODAY - dt.timedelta(days=4))
+    placements.mark_on_job(demo_db, SYSTEM, pid, date=TODAY - dt.timedelta(days=2), wage=6000)
     assert stats.compute(demo_db, today=TODAY, actor=SYSTEM).overview["on_job"] == before + 1
 
 
@@ -109,7 +110,7 @@ def test_export_xlsx_reads_back(demo_db, tmp_path) -> None:  # type: ignore[no-u
 
 
 def test_export_refuses_bad_target(demo_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from db.i18n import UserError
+    from core.i18n import UserError
 
     with pytest.raises(UserError, match="xlsx"):
         stats.export_xlsx(demo_db, tmp_path / "out.csv", actor=SYSTEM)

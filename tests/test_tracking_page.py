@@ -13,7 +13,7 @@ from PySide6.QtCore import QDate, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox, QDateEdit, QDialog, QLineEdit, QMessageBox, QSpinBox
 from sqlalchemy import select
 
-from db import batches
+from db.services import followup
 from db.models import Placement
 from ui.pages.tracking import FormDialog, TrackingPage
 
@@ -177,7 +177,7 @@ def test_alerts_tab_and_wage_floor(qtbot, page: TrackingPage, demo_db) -> None: 
     assert page.alert_model.frame["household_type"].iloc[0] == "monitored"
     page.floor_spin.setValue(7000)
     page.findChild(type(page.plan_btn), "btn_save_floor").click()
-    assert batches.wage_floor(demo_db) == 7000
+    assert followup.wage_floor(demo_db) == 7000
     assert page.alert_model.rowCount() > n
     page.alert_view.selectRow(0)
     page.findChild(type(page.plan_btn), "btn_alert_show").click()

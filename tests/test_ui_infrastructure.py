@@ -7,7 +7,7 @@ import time
 import pandas as pd
 from PySide6.QtCore import Qt
 
-from db.i18n import UserError
+from core.i18n import UserError
 from ui.frame_model import FrameTableModel
 from ui.tasks import Cancelled, TaskContext, run_task
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from db import i18n
-from db.validation import (
+from core import i18n
+from core.fields import (
     FieldError, check_id_number, check_mobile, check_name, check_uscc, clean_text, id_check_char, mask_id,
     mask_phone, normalize_name, parse_board_lodging, parse_date, parse_household, parse_level, parse_number,
     parse_skills,

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QTabWidget, QTextBrowser, QVBoxLayout, QWidget,
 )
 
-from db.i18n import tr
+from core.i18n import tr
 from ui.resources import resource_dir
 
 # The one place the version is written; tests/test_settings.py keeps pyproject.toml in step with it,

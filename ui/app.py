@@ -8,9 +8,9 @@ from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
-from db import i18n
+from core import i18n
 from db.engine import open_database
-from db.i18n import UserError, tr
+from core.i18n import UserError, tr
 from ui.resources import app_font, resource_dir
 
 _translators: list[QTranslator] = []
@@ -75,7 +75,7 @@ def run_gui(db_url: str | None) -> int:
     code = app.exec()
     daily.stop()
     _backup_on_exit(database)
-    from db.users import logout
+    from db.services.users import logout
     try:
         logout(database, actor)
     except Exception:  # noqa: BLE001 - leaving must never fail over an audit entry
@@ -88,7 +88,7 @@ def _schedule_daily_backup(window, database):  # type: ignore[no-untyped-def]
     """Checks hourly; makes an automatic backup when the newest is older than a day."""
     from PySide6.QtCore import QTimer
 
-    from db import backup
+    from db.services import backup
     from ui.tasks import run_task
 
     def check() -> None:
@@ -112,7 +112,7 @@ def _backup_on_exit(database) -> None:  # type: ignore[no-untyped-def]
     """SQLite: a backup on every exit (cheap, local). A shared server is backed up daily instead."""
     if database.backend != "sqlite":
         return
-    from db import backup
+    from db.services import backup
     try:
         backup.auto_backup(database, "exit")
     except Exception as exc:  # noqa: BLE001 - tell the user, but let the program close

@@ -12,12 +12,13 @@ from PySide6.QtWidgets import (
     QLabel, QLineEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from db import registry
-from db.auth import Actor
+from db.services import registry
+from core.access import Actor
 from db.engine import Database
-from db.i18n import UserError, tr
-from db.registry import CERT_TYPES, CertificateInput, FormErrors
-from db.validation import LEVEL_NAMES, SKILLS, mask_id, skill_label
+from core.i18n import UserError, tr
+from db.services.registry import CERT_TYPES, CertificateInput, FormErrors
+from core.vocab import LEVEL_NAMES, SKILLS, skill_label
+from core.fields import mask_id
 from ui.dialogs import show_error
 from ui.forms import ERROR_STYLE, FieldForm
 

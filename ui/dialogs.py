@@ -6,7 +6,7 @@ import logging
 
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from db.i18n import UserError, tr
+from core.i18n import UserError, tr
 
 log = logging.getLogger(__name__)
 

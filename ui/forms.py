@@ -21,8 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from db.i18n import UserError
-from db.registry import FormErrors
+from core.i18n import UserError
+from db.services.registry import FormErrors
 from ui.dialogs import show_error
 
 ERROR_STYLE = "color: #b00020; font-size: 12px;"

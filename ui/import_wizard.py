@@ -13,10 +13,10 @@ from PySide6.QtWidgets import (
     QTableView, QVBoxLayout, QWidget,
 )
 
-from db.auth import Actor
+from core.access import Actor
 from db.engine import Database
-from db.exchange import KIND_LABELS, KINDS, ImportResult, import_roster, write_report, write_template
-from db.i18n import tr
+from db.services.exchange import KIND_LABELS, KINDS, ImportResult, import_roster, write_report, write_template
+from core.i18n import tr
 from ui.dialogs import show_error
 from ui.frame_model import FrameTableModel
 from ui.tasks import TaskContext, run_task

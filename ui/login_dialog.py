@@ -7,10 +7,10 @@ from PySide6.QtWidgets import (
     QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QMessageBox, QVBoxLayout, QWidget,
 )
 
-from db import users
-from db.auth import SYSTEM, Actor
+from db.services import users
+from core.access import SYSTEM, Actor
 from db.engine import Database, display_url
-from db.i18n import UserError, tr
+from core.i18n import UserError, tr
 
 
 def _password_edit() -> QLineEdit:

@@ -11,10 +11,11 @@ from PySide6.QtWidgets import (
     QStackedWidget, QWidget,
 )
 
-from db import queries, services
-from db.auth import SYSTEM, Actor
+from db import queries
+from db.services import demo
+from core.access import SYSTEM, Actor
 from db.engine import Database, display_url
-from db.i18n import tr
+from core.i18n import tr
 from ui.dialogs import show_error
 from ui.pages.base import Page, PlaceholderPage
 from ui.tasks import TaskContext, run_task
@@ -147,7 +148,7 @@ class MainWindow(QMainWindow):
         AboutDialog(self).exec()
 
     def open_print_list(self) -> None:
-        from db.auth import SYSTEM
+        from core.access import SYSTEM
         from ui.printing import open_print_dialog
 
         try:
@@ -188,7 +189,7 @@ class MainWindow(QMainWindow):
         self.db_label.setText(tr("数据库：", "Database: ") + display_url(self.database.url))
         try:
             with self.database.session() as session:
-                c = queries.counts(session)
+                c = queries.counts(session, self.actor)
         except Exception as exc:  # noqa: BLE001 - a status bar must never crash the window
             self.count_label.setText(tr("无法读取统计：", "Cannot read counts: ") + str(exc).splitlines()[0])
             return
@@ -225,7 +226,7 @@ class MainWindow(QMainWindow):
 
     def load_demo(self, n: int) -> None:
         def work(ctx: TaskContext) -> dict[str, int]:
-            return services.load_demo(self.database, trainees=n, progress=ctx.progress)
+            return demo.load_demo(self.database, trainees=n, progress=ctx.progress)
 
         def done(_counts: object) -> None:
             self.refresh_all()

@@ -20,8 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from db import i18n
-from db.i18n import tr
+from core import i18n
+from core.i18n import tr
 
 NOT_AVAILABLE = "not available"
 SELF_TEST_TRAINEES = 1500
@@ -110,10 +110,10 @@ def _open(workdir: Path):  # type: ignore[no-untyped-def]
 
 def _train(database) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Fit the matcher on the demo history (scikit-learn and SciPy inside the build)."""
-    service = _optional("db.matching_service")
+    service = _optional("db.services.matching")
     if service is None or not hasattr(service, "train"):
-        return {"ok": True, "status": NOT_AVAILABLE, "why": "db.matching_service.train is missing"}
-    from db.auth import SYSTEM
+        return {"ok": True, "status": NOT_AVAILABLE, "why": "db.services.matching.train is missing"}
+    from core.access import SYSTEM
 
     result = service.train(database, SYSTEM)
     metrics = result.get("metrics", {}) if isinstance(result, dict) else {}
@@ -125,12 +125,12 @@ def _train(database) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 
 def _ranking(database) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Rank the trainees of one open vacancy with the matcher, when this build has it."""
-    service = _optional("db.matching_service")
+    service = _optional("db.services.matching")
     if service is None or not hasattr(service, "rank_vacancy"):
-        return {"ok": True, "status": NOT_AVAILABLE, "why": "db.matching_service.rank_vacancy is missing"}
+        return {"ok": True, "status": NOT_AVAILABLE, "why": "db.services.matching.rank_vacancy is missing"}
     from sqlalchemy import select
 
-    from db.auth import SYSTEM
+    from core.access import SYSTEM
     from db.models import Vacancy
 
     with database.session() as session:
@@ -150,7 +150,7 @@ def _ranking(database) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 
 def _rows(frame: Any) -> list[dict[str, Any]]:
     """Ranking rows as plain dicts (ID numbers masked: the summary may be pasted into a ticket)."""
-    from db.validation import mask_id
+    from core.fields import mask_id
 
     keep = ("id_number", "name", "score", "priority", "reasons")
     records = frame.to_dict("records") if hasattr(frame, "to_dict") else list(frame)
@@ -172,18 +172,20 @@ SELF_TEST_BATCH = "自检批次 self-test"
 
 def _make_batch(database) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """A departure batch with a few confirmed people, made through the batch service as staff would."""
-    batches = _optional("db.batches")
+    batches = _optional("db.services.batches")
     if batches is None:
-        return {"ok": True, "status": NOT_AVAILABLE, "why": "db.batches is missing"}
+        return {"ok": True, "status": NOT_AVAILABLE, "why": "db.services.batches is missing"}
     import datetime as dt
 
     from sqlalchemy import exists, select
 
-    from db.auth import SYSTEM
+    from core.access import SYSTEM
+    from core.placement import SEAT_HOLDING
     from db.models import Placement, Trainee, Vacancy
+    from db.services import placements
 
     with database.session() as session:
-        busy = exists().where(Placement.trainee_id == Trainee.id, Placement.status.in_(batches.ACTIVE))
+        busy = exists().where(Placement.trainee_id == Trainee.id, Placement.status.in_(SEAT_HOLDING))
         free = session.scalars(select(Trainee.id_number).where(Trainee.deleted_at.is_(None), ~busy)
                                .order_by(Trainee.id).limit(3)).all()
         vacancy = session.scalars(select(Vacancy.code).where(Vacancy.status == "open", Vacancy.headcount >= 3)
@@ -195,10 +197,10 @@ def _make_batch(database) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     confirmed = 0
     for id_number in free:
         placement_id = batches.add_proposal(database, SYSTEM, batch_id, id_number, vacancy)
-        batches.confirm(database, SYSTEM, placement_id)
+        placements.confirm(database, SYSTEM, placement_id)
         confirmed += 1
     result: dict[str, Any] = {"batch": SELF_TEST_BATCH, "vacancy": vacancy, "confirmed": confirmed}
-    if _optional("db.matching_service") is not None:  # the optimal plan needs the matcher's scores
+    if _optional("db.services.matching") is not None:  # the optimal plan needs the matcher's scores
         plan = batches.plan(database, batch_id, actor=SYSTEM)
         result["plan"] = {"pairs": len(plan.pairs), "expected_retained": round(plan.expected_retained, 3),
                           "greedy_expected_retained": round(plan.greedy_expected_retained, 3)}
@@ -214,7 +216,7 @@ def _pdf(database, workdir: Path, batch: dict[str, Any]) -> dict[str, Any]:  # t
         return {"ok": True, "status": NOT_AVAILABLE,
                 "why": "ui.printing.write_batch_pdf is missing" if writer is None else "no batch service",
                 "fallback": _fallback_pdf(workdir / "selftest-fallback.pdf")}
-    from db.auth import SYSTEM
+    from core.access import SYSTEM
 
     writer(database, SELF_TEST_BATCH, out, actor=SYSTEM)
     facts = _pdf_facts(out)
@@ -282,9 +284,9 @@ def run_self_test(lang: str | None = None, keep: bool = False) -> int:
         _check(summary, "database", open_step)
         if database is not None:
             def demo_step() -> dict[str, Any]:
-                from db import services
+                from db.services import demo
 
-                return {"counts": services.load_demo(database, trainees=SELF_TEST_TRAINEES, seed=8)}
+                return {"counts": demo.load_demo(database, trainees=SELF_TEST_TRAINEES, seed=8)}
 
             _check(summary, "demo", demo_step)
             _check(summary, "train", lambda: _train(database))

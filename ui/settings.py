@@ -10,7 +10,7 @@ Other engineers' code reads these keys:
 - ``policy/priority_<household>`` — the matcher's policy priority weights;
 
 One setting is bureau-wide rather than per computer and lives in the database (``app_setting``, audited):
-the wage floor for alerts, read and written through db.batches.wage_floor / set_wage_floor. The dialog
+the wage floor for alerts, read and written through db.services.batches.wage_floor / set_wage_floor. The dialog
 edits it beside the others so the user finds every setting in one place.
 """
 
@@ -24,17 +24,17 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QSettings
 
-from db.auth import SYSTEM, Actor
+from core.access import SYSTEM, Actor
 from db.engine import Database, data_dir
-from db.i18n import UserError, tr
+from core.i18n import UserError
 
 T = TypeVar("T")
 
 HOUSEHOLD_TYPES = ("general", "poverty_exited", "monitored")
-# Used only until matching.policy.DEFAULT_PRIORITY_WEIGHTS exists: an additive bonus on the ranking score.
+# Used only until core.policy.DEFAULT_PRIORITY_WEIGHTS exists: an additive bonus on the ranking score.
 FALLBACK_PRIORITY_WEIGHTS = {"general": 0.0, "poverty_exited": 0.05, "monitored": 0.1}
 PRIORITY_MAX = 1.0
-# Used only until db.lists.LIST_COLUMNS exists: the columns issue 6 names for the batch roster.
+# Used only until db.services.lists.LIST_COLUMNS exists: the columns issue 6 names for the batch roster.
 FALLBACK_LIST_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("seq", "序号", "No."), ("name", "姓名", "Name"), ("gender", "性别", "Gender"),
     ("id_number", "身份证号", "ID number"), ("household_type", "户类型", "Household type"),
@@ -52,7 +52,7 @@ def settings_path() -> Path:
 def default_priority_weights() -> dict[str, float]:
     """The matcher's defaults when it declares them, else the fallback above."""
     try:
-        from matching.policy import DEFAULT_PRIORITY_WEIGHTS
+        from core.policy import DEFAULT_PRIORITY_WEIGHTS
     except ImportError:
         return dict(FALLBACK_PRIORITY_WEIGHTS)
     weights = dict(FALLBACK_PRIORITY_WEIGHTS)
@@ -63,7 +63,7 @@ def default_priority_weights() -> dict[str, float]:
 def list_columns() -> list[tuple[str, str, str]]:
     """(key, Chinese label, English label) of every column a printed list can show, in print order."""
     try:
-        from db.lists import LIST_COLUMNS
+        from db.services.lists import LIST_COLUMNS
     except ImportError:
         return list(FALLBACK_LIST_COLUMNS)
     return [_column_entry(key, value) for key, value in _column_items(LIST_COLUMNS)]
@@ -260,7 +260,7 @@ class SettingsValues:
         """Check everything, then store: the bureau-wide wage floor first (it may be refused by role)."""
         self.validate()
         if database is not None and self.wage_floor is not None and self.wage_floor != stored_wage_floor(database):
-            from db.batches import set_wage_floor
+            from db.services.followup import set_wage_floor
 
             set_wage_floor(database, actor, self.wage_floor)
         settings.set(BUREAU_NAME, self.bureau_name.strip())
@@ -273,13 +273,13 @@ class SettingsValues:
 
 
 def stored_wage_floor(database: Database) -> int:
-    from db.batches import wage_floor
+    from db.services.followup import wage_floor
 
     return wage_floor(database)
 
 
 def default_wage_floor() -> int:
-    from db.batches import DEFAULT_WAGE_FLOOR
+    from core.policy import DEFAULT_WAGE_FLOOR
 
     return int(DEFAULT_WAGE_FLOOR)
 
@@ -339,7 +339,7 @@ _backup_env_from_settings = False
 
 
 def apply_backup_folder(settings: Settings | None = None) -> None:
-    """Point db.backup at the chosen backup folder (its LABORBRIDGE_BACKUP_DIR override).
+    """Point db.services.backup at the chosen backup folder (its LABORBRIDGE_BACKUP_DIR override).
 
     An override the user set in the environment wins; a folder chosen here replaces one chosen earlier.
     """
@@ -355,9 +355,3 @@ def apply_backup_folder(settings: Settings | None = None) -> None:
     elif _backup_env_from_settings:
         os.environ.pop("LABORBRIDGE_BACKUP_DIR", None)
         _backup_env_from_settings = False
-
-
-def household_label(household: str) -> str:
-    return {"general": tr("一般户", "General household"),
-            "poverty_exited": tr("脱贫户", "Poverty-exited household"),
-            "monitored": tr("监测户", "Monitored household")}.get(household, household)

@@ -11,13 +11,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from db.auth import SYSTEM, Actor
+from core.access import SYSTEM, Actor
 from db.engine import Database, data_dir, default_url
-from db.i18n import UserError, language, tr
+from core.i18n import UserError, language, tr
 from ui.dialogs import show_error
+from core.vocab import household_label
 from ui.settings import (
     HOUSEHOLD_TYPES, PRIORITY_MAX, Settings, SettingsValues, apply_backup_folder, default_list_columns,
-    default_priority_weights, default_wage_floor, household_label, list_columns, sqlite_url,
+    default_priority_weights, default_wage_floor, list_columns, sqlite_url,
 )
 
 
@@ -143,7 +144,7 @@ class SettingsDialog(QDialog):
         form.addRow("", _note(tr("在岗人员月收入低于此值时预警。此项存放在数据库中，共用同一数据库的各办公室一致。",
                                  "Workers on the job earning less than this a month are flagged. Stored in the "
                                  "database: the same for every office sharing it.")))
-        # Only a role that may manage batches changes it; db.batches enforces that too.
+        # Only a role that may manage batches changes it; db.services.batches enforces that too.
         self.wage_spin.setEnabled(self.database is not None and self.actor.can("batch.write"))
         if self.database is None:  # shows this text instead of a made-up 0
             self.wage_spin.setSpecialValueText(tr("（未打开数据库）", "(no database open)"))

@@ -3,7 +3,7 @@
 
 Reusable by any page: give it the columns to show and a *query factory*
 ``factory(sort_key, descending) -> Select`` (the Select's first column must be the row id) or a
-:class:`db.registry_queries.PagedQuery` (pages picked by id first, then decorated); call
+:class:`db.queries.registry.PagedQuery` (pages picked by id first, then decorated); call
 :meth:`set_query` when the filter changes. Never wrap it in a QSortFilterProxyModel — the rows it
 holds are only the pages fetched so far.
 """
@@ -19,7 +19,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from sqlalchemy import Select
 
 from db.engine import Database
-from db.registry_queries import PagedQuery, count_of
+from db.queries.registry import PagedQuery, count_of
 
 Index = QModelIndex | QPersistentModelIndex
 QueryFactory = Callable[[str | None, bool], Select | PagedQuery]

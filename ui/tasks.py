@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from db.i18n import UserError, tr
+from core.i18n import UserError, tr
 
 
 class Cancelled(Exception):

@@ -7,10 +7,11 @@ from PySide6.QtWidgets import (
     QLabel, QLineEdit, QMessageBox, QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
-from db import users
-from db.auth import ROLE_LABELS, Actor
+from db.services import users
+from core.access import Actor
+from core.vocab import ROLE_LABELS
 from db.engine import Database
-from db.i18n import UserError, tr
+from core.i18n import UserError, tr
 from ui.dialogs import show_error
 
 ROLE_ORDER = ("staff", "school", "officer", "admin")

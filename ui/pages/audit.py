@@ -12,11 +12,11 @@ from PySide6.QtWidgets import (
     QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
 )
 
-from db import audit_search
-from db.audit_search import AuditFilter
-from db.auth import Actor
+from db.services import audit_search
+from db.services.audit_search import AuditFilter
+from core.access import Actor
 from db.engine import Database
-from db.i18n import tr
+from core.i18n import tr
 from ui.pages.base import Page
 
 _Index = QModelIndex | QPersistentModelIndex

@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from db.auth import SYSTEM, Actor
+from core.access import SYSTEM, Actor
 from db.engine import Database
 
 

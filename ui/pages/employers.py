@@ -11,12 +11,12 @@ from PySide6.QtWidgets import (
 )
 
 from db.engine import Database
-from db.exporter import export_roster
-from db.i18n import tr
-from db.registry_queries import (
+from db.services.exchange.export import export_roster
+from core.i18n import tr
+from db.queries.registry import (
     EMPLOYER_COLUMNS, VACANCY_COLUMNS, EmployerFilter, VacancyFilter, employer_query, provinces, vacancy_query,
 )
-from db.validation import LEVEL_NAMES, SKILLS, skill_label
+from core.vocab import LEVEL_NAMES, SKILLS, skill_label
 from ui.pages.base import Page
 from ui.sql_model import ModelColumn, SqlTableModel
 from ui.tasks import run_task

@@ -1,5 +1,5 @@
 """匹配 page: rank trainees for a vacancy or vacancies for a trainee, shortlist into a batch, train
-the model and read its report. All rules live in db.matching_service; this page only shows them."""
+the model and read its report. All rules live in db.services.matching; this page only shows them."""
 
 from __future__ import annotations
 
@@ -14,11 +14,13 @@ from PySide6.QtWidgets import (
     QMessageBox, QPushButton, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from db import matching_service as ms
-from db.auth import SYSTEM, Actor
+from db.services import batches
+from db.services import matching as ms
+from core.access import SYSTEM, Actor
 from db.engine import Database
-from db.i18n import tr
-from db.validation import household_label, level_label, mask_id
+from core.i18n import tr
+from core.vocab import household_label, level_label
+from core.fields import mask_id
 from ui.dialogs import show_error
 from ui.frame_model import FrameTableModel
 from ui.pages.base import Page
@@ -320,16 +322,16 @@ class MatchingPage(Page):
         self.model_label.setStyleSheet(f"QLabel#model_indicator {{ padding: 4px 8px; border-radius: 4px; background: {color}; }}")
         current = self.vacancy_box.currentData()
         self.vacancy_box.clear()
-        vac = ms.open_vacancies(self.database)
+        vac = batches.open_vacancies(self.database)
         for r in vac.itertuples():
             band = f"{r.wage_min}–{r.wage_max}" if r.wage_min == r.wage_min else ""
-            self.vacancy_box.addItem(f"{r.code}  {r.title}  {r.employer_name}（{r.city}）{band}", r.code)
+            self.vacancy_box.addItem(f"{r.code}  {r.title}  {r.employer}（{r.city}）{band}", r.code)
         if current is not None:
             idx = self.vacancy_box.findData(current)
             if idx >= 0:
                 self.vacancy_box.setCurrentIndex(idx)
         self.batch_box.clear()
-        for b in ms.batches(self.database).itertuples():
+        for b in batches.list_batches(self.database).itertuples():
             self.batch_box.addItem(f"{b.name}（{b.departure_date or ''}）", int(b.id))
 
     @staticmethod

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QTableView, QTabWidget, QVBoxLayout, QWidget,
 )
 
-from db import stats
+from db.services import stats
 from db.engine import Database
-from db.i18n import tr
+from core.i18n import tr
 from ui.dialogs import show_error
 from ui.frame_model import FrameTableModel
 from ui.pages.base import Page

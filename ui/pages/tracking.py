@@ -1,5 +1,5 @@
 """派遣与跟踪: departure batches (plan → review → confirm), placements by batch / employer / township
-with each worker's timeline, follow-ups due and early-warning alerts. Every button calls db.batches."""
+with each worker's timeline, follow-ups due and early-warning alerts. Every button calls db.services.batches."""
 
 from __future__ import annotations
 
@@ -15,10 +15,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from db import batches
+from db.services import batches
+from core import policy
+from core import vocab
+from db.queries import placements as placement_queries
+from db.services import followup
+from db.services import placements
 from db.engine import Database
-from db.i18n import UserError, tr
-from db.validation import household_label, mask_id
+from core.i18n import UserError, tr
+from core.vocab import household_label
+from core.fields import mask_id
 from ui.dialogs import confirm as ask_yes_no
 from ui.dialogs import show_error
 from ui.frame_model import FrameTableModel
@@ -373,7 +379,7 @@ class TrackingPage(Page):
         bid = self.current_batch_id()
         if bid is None:
             return
-        frame = batches.batch_placements(self.database, bid, self.actor)
+        frame = placement_queries.batch_placements(self.database, bid, self.actor)
         self.pair_model.set_frame(frame)
         _fit(self.pair_view, 220)
         if self._plan is None and len(frame):
@@ -579,7 +585,7 @@ class TrackingPage(Page):
             return
         bid = self.current_batch_id()
         for r in rows:
-            if not self._run(lambda r=r: batches.confirm(self.database, self.actor, int(r["id"]))):
+            if not self._run(lambda r=r: placements.confirm(self.database, self.actor, int(r["id"]))):
                 break
         self.reload_batches(bid)
 
@@ -597,7 +603,7 @@ class TrackingPage(Page):
         dlg.line("reason", tr("原因", "Reason"))
         values = self._ask(dlg)
         if values is not None:
-            self._run(lambda: batches.edit_proposal(self.database, self.actor, int(r["id"]), values["vacancy_code"] or "",
+            self._run(lambda: placements.edit_proposal(self.database, self.actor, int(r["id"]), values["vacancy_code"] or "",
                                                     reason=values["reason"]), done=lambda: self.reload_batches(bid))
 
     def reject_selected(self) -> None:
@@ -611,7 +617,7 @@ class TrackingPage(Page):
         if values is None:
             return
         for r in rows:
-            if not self._run(lambda r=r: batches.decline(self.database, self.actor, int(r["id"]), reason=values["reason"])):
+            if not self._run(lambda r=r: placements.decline(self.database, self.actor, int(r["id"]), reason=values["reason"])):
                 break
         self.reload_batches(bid)
 
@@ -658,12 +664,12 @@ class TrackingPage(Page):
                    ModelColumn("batch", tr("批次", "Batch")),
                    ModelColumn("vacancy_code", tr("岗位编号", "Vacancy")),
                    ModelColumn("employer", tr("用人单位", "Employer")),
-                   ModelColumn("status", tr("状态", "Status"), format=batches.status_label),
+                   ModelColumn("status", tr("状态", "Status"), format=vocab.status_label),
                    ModelColumn("start_date", tr("上岗日期", "Started"), format=fmt_date),
                    ModelColumn("end_date", tr("离岗日期", "Ended"), format=fmt_date),
                    ModelColumn("monthly_wage", tr("月收入", "Wage"), align_right=True,
                                format=lambda v: "" if v is None else f"{v:,}"),
-                   ModelColumn("employment_form", tr("用工形式", "Form"), format=batches.form_label),
+                   ModelColumn("employment_form", tr("用工形式", "Form"), format=vocab.form_label),
                    ModelColumn("skilled_since", tr("转职业工", "Skilled since"), format=fmt_date)]
         self.placements_model = SqlTableModel(self.database, columns, self._placement_factory(), self)
         self.placements_model.sort_key, self.placements_model.descending = "id", True
@@ -714,7 +720,7 @@ class TrackingPage(Page):
         return split
 
     def _reload_filters(self) -> None:
-        options = batches.filter_options(self.database)
+        options = placement_queries.filter_options(self.database)
         for combo, key in ((self.f_batch, "batches"), (self.f_employer, "employers"), (self.f_township, "townships")):
             current = combo.currentData()
             combo.blockSignals(True)
@@ -727,8 +733,8 @@ class TrackingPage(Page):
         if self.f_status.count() == 0:
             self.f_status.blockSignals(True)
             self.f_status.addItem(tr("全部", "All"), None)
-            for key in batches.STATUS_LABELS:
-                self.f_status.addItem(batches.status_label(key), key)
+            for key in vocab.STATUS_LABELS:
+                self.f_status.addItem(vocab.status_label(key), key)
             self.f_status.blockSignals(False)
 
     def _filters(self) -> dict[str, Any]:
@@ -739,7 +745,7 @@ class TrackingPage(Page):
     def _placement_factory(self):  # type: ignore[no-untyped-def]
         filters = self._filters() if hasattr(self, "f_search") else {}
         actor = self.actor
-        return lambda key, desc: batches.placement_query(actor, key, desc, **filters)
+        return lambda key, desc: placement_queries.placement_query(actor, key, desc, **filters)
 
     def apply_filters(self) -> None:
         self.placements_model.set_query(self._placement_factory())
@@ -760,7 +766,7 @@ class TrackingPage(Page):
         trainee_id = self.placements_model.value(r, "trainee_id")
         name = self.placements_model.value(r, "name")
         try:
-            frame = batches.timeline(self.database, int(trainee_id), self.actor)
+            frame = placement_queries.timeline(self.database, int(trainee_id), self.actor)
         except UserError as exc:
             show_error(self, exc)
             return
@@ -795,14 +801,14 @@ class TrackingPage(Page):
     def act_departed(self) -> None:
         self._placement_action(tr("登记出发", "Departed"), lambda d: (d.date("date", tr("出发日期", "Date")),
                                                                     d.line("note", tr("备注", "Note"))),
-                               lambda pid, v: batches.mark_departed(self.database, self.actor, pid, **v))
+                               lambda pid, v: placements.mark_departed(self.database, self.actor, pid, **v))
 
     def act_on_job(self) -> None:
         self._placement_action(tr("登记到岗", "Arrived at work"),
                                lambda d: (d.date("date", tr("上岗日期", "Start date")),
                                           d.number("wage", tr("月收入", "Monthly wage"), suffix=tr(" 元", " yuan")),
                                           d.line("note", tr("备注", "Note"))),
-                               lambda pid, v: batches.mark_on_job(self.database, self.actor, pid, **v))
+                               lambda pid, v: placements.mark_on_job(self.database, self.actor, pid, **v))
 
     def act_followup(self, placement_id: int | None = None) -> None:
         if placement_id is not None:
@@ -812,25 +818,25 @@ class TrackingPage(Page):
                                           d.number("wage", tr("月收入", "Monthly wage"), suffix=tr(" 元", " yuan")),
                                           d.choice("employment_form", tr("用工形式", "Form"),
                                                    [(None, tr("（不变）", "(unchanged)")),
-                                                    ("temporary", batches.form_label("temporary")),
-                                                    ("skilled", batches.form_label("skilled"))]),
+                                                    ("temporary", vocab.form_label("temporary")),
+                                                    ("skilled", vocab.form_label("skilled"))]),
                                           d.line("note", tr("情况", "Note"))),
-                               lambda pid, v: batches.record_followup(self.database, self.actor, pid, **v))
+                               lambda pid, v: placements.record_followup(self.database, self.actor, pid, **v))
 
     def act_skilled(self) -> None:
         self._placement_action(tr("转为职业工", "Became a skilled worker"),
                                lambda d: (d.date("date", tr("转职业工日期", "Date")), d.line("note", tr("备注", "Note"))),
-                               lambda pid, v: batches.convert_to_skilled(self.database, self.actor, pid, **v))
+                               lambda pid, v: placements.convert_to_skilled(self.database, self.actor, pid, **v))
 
     def act_end(self) -> None:
         self._placement_action(tr("登记离岗", "Left the job"),
                                lambda d: (d.date("date", tr("离岗日期", "Date")), d.line("reason", tr("离岗原因", "Reason"))),
-                               lambda pid, v: batches.end_placement(self.database, self.actor, pid, **v))
+                               lambda pid, v: placements.end_placement(self.database, self.actor, pid, **v))
 
     def act_decline(self) -> None:
         self._placement_action(tr("放弃派遣", "Decline"),
                                lambda d: (d.date("date", tr("日期", "Date")), d.line("reason", tr("原因", "Reason"))),
-                               lambda pid, v: batches.decline(self.database, self.actor, pid, **v))
+                               lambda pid, v: placements.decline(self.database, self.actor, pid, **v))
 
     def act_replace(self) -> None:
         options = batches.open_vacancies(self.database)
@@ -839,7 +845,7 @@ class TrackingPage(Page):
                                                    [(c, f"{c}  {e}（剩余 {n}）") for c, e, n in
                                                     zip(options["code"], options["employer"], options["remaining"])]),
                                           d.date("date", tr("确认日期", "Date")), d.line("note", tr("备注", "Note"))),
-                               lambda pid, v: batches.re_place(self.database, self.actor, pid, v["vacancy_code"] or "",
+                               lambda pid, v: placements.re_place(self.database, self.actor, pid, v["vacancy_code"] or "",
                                                                date=v["date"], note=v["note"]))
 
     def _select_placement(self, placement_id: int) -> None:
@@ -852,7 +858,7 @@ class TrackingPage(Page):
         self.f_search.clear()
         actor = self.actor
         self.placements_model.set_query(
-            lambda key, desc: batches.placement_query(actor, key, desc, placement_id=placement_id))
+            lambda key, desc: placement_queries.placement_query(actor, key, desc, placement_id=placement_id))
         self._update_count()
         self.placements_view.selectRow(0)
 
@@ -882,11 +888,11 @@ class TrackingPage(Page):
         return w
 
     def reload_due(self) -> None:
-        frame = batches.followups_due(self.database, actor=self.actor)
+        frame = followup.followups_due(self.database, actor=self.actor)
         self.due_model.set_frame(frame)
         _fit(self.due_view, 220)
-        self.due_label.setText(tr(f"未来 14 天内应回访或已逾期：{len(frame)} 人（每 {batches.FOLLOWUP_DAYS} 天回访一次；监测户在前）",
-                                  f"Due within 14 days or overdue: {len(frame)} (every {batches.FOLLOWUP_DAYS} days; "
+        self.due_label.setText(tr(f"未来 14 天内应回访或已逾期：{len(frame)} 人（每 {policy.FOLLOWUP_DAYS} 天回访一次；监测户在前）",
+                                  f"Due within 14 days or overdue: {len(frame)} (every {policy.FOLLOWUP_DAYS} days; "
                                   "monitored households first)"))
 
     def _from_table(self, view: QTableView, model: FrameTableModel, action: Callable[[int], None]) -> None:
@@ -932,20 +938,20 @@ class TrackingPage(Page):
         return w
 
     def reload_alerts(self) -> None:
-        self.floor_spin.setValue(batches.wage_floor(self.database))
-        frame = batches.alerts(self.database, actor=self.actor)
+        self.floor_spin.setValue(followup.wage_floor(self.database))
+        frame = followup.alerts(self.database, actor=self.actor)
         self.alert_model.set_frame(frame)
         _fit(self.alert_view, 320)
         counts = frame["kind"].value_counts() if len(frame) else pd.Series(dtype=int)
         monitored = int((frame["household_type"] == "monitored").sum()) if len(frame) else 0
         self.alert_label.setText(tr(
-            f"离岗 {batches.REPLACE_DAYS} 天未再就业 {int(counts.get('not_replaced', 0))} 人；"
-            f"超过 {batches.FOLLOWUP_DAYS} 天未回访 {int(counts.get('no_followup', 0))} 人；"
+            f"离岗 {policy.REPLACE_DAYS} 天未再就业 {int(counts.get('not_replaced', 0))} 人；"
+            f"超过 {policy.FOLLOWUP_DAYS} 天未回访 {int(counts.get('no_followup', 0))} 人；"
             f"工资低于下限 {int(counts.get('low_wage', 0))} 人。其中监测户 {monitored} 条，排在最前。",
-            f"Left {batches.REPLACE_DAYS}+ days, not re-placed: {int(counts.get('not_replaced', 0))}; "
-            f"no follow-up in {batches.FOLLOWUP_DAYS} days: {int(counts.get('no_followup', 0))}; "
+            f"Left {policy.REPLACE_DAYS}+ days, not re-placed: {int(counts.get('not_replaced', 0))}; "
+            f"no follow-up in {policy.FOLLOWUP_DAYS} days: {int(counts.get('no_followup', 0))}; "
             f"wage below floor: {int(counts.get('low_wage', 0))}. Monitored households ({monitored}) first."))
 
     def save_floor(self) -> None:
         value = self.floor_spin.value()
-        self._run(lambda: batches.set_wage_floor(self.database, self.actor, value), done=self.reload_alerts)
+        self._run(lambda: followup.set_wage_floor(self.database, self.actor, value), done=self.reload_alerts)

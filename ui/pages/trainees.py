@@ -12,16 +12,14 @@ from PySide6.QtWidgets import (
     QSplitter, QTableView, QTextBrowser, QVBoxLayout, QWidget,
 )
 
-from db import registry
+from db.services import registry
 from db.engine import Database
-from db.exporter import export_roster
-from db.batches import status_label
-from db.i18n import UserError, tr
-from db.registry_queries import TRAINEE_COLUMNS, TraineeFilter, townships, trainee_query
-from db.validation import (
-    HOUSEHOLD_TYPES, LEVEL_NAMES, MANDARIN, SKILLS, age_on, gender_label, household_label, mask_id, mask_phone,
-    skill_label,
-)
+from db.services.exchange.export import export_roster
+from core.vocab import status_label
+from core.i18n import UserError, tr
+from db.queries.registry import TRAINEE_COLUMNS, TraineeFilter, townships, trainee_query
+from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, MANDARIN, SKILLS, gender_label, household_label, skill_label
+from core.fields import age_on, mask_id, mask_phone
 from ui.dialogs import confirm, show_error
 from ui.pages.base import Page
 from ui.sql_model import ModelColumn, SqlTableModel

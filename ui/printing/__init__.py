@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from db.auth import SYSTEM, Actor
-from db.lists import DEFAULT_COLUMNS, LIST_COLUMNS
-from db.lists import default_bureau as _fallback_bureau
+from core.access import SYSTEM, Actor
+from db.services.lists import DEFAULT_COLUMNS, LIST_COLUMNS
+from db.services.lists import default_bureau as _fallback_bureau
 
 if TYPE_CHECKING:
     from db.engine import Database
@@ -56,7 +56,8 @@ def open_print_dialog(parent, database: Database, actor: Actor, *, batch_id: int
 def write_batch_pdf(database: Database, batch_name: str, out: str | os.PathLike[str], *, actor: Actor = SYSTEM,
                     full_numbers: bool = False, bureau: str | None = None) -> Path:
     """The roster of a batch as PDF (what `main.py print-list --batch NAME --pdf OUT` writes)."""
-    from db.lists import ListSelection, build_list, find_batch
+    from db.queries.lookup import find_batch
+    from db.services.lists import ListSelection, build_list
     from ui.printing.renderer import ensure_gui_app, save_pdf
 
     ensure_gui_app()

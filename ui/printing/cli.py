@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from db.auth import SYSTEM, Actor
+from core.access import SYSTEM, Actor
 from db.engine import Database
-from db.i18n import UserError, tr
-from db.lists import ListSelection, build_list, check_columns, check_township, find_batch, find_employer, write_xlsx
-from db.validation import FieldError, parse_date
+from core.i18n import UserError, tr
+from db.queries.lookup import find_township as check_township, find_batch, find_employer
+from db.services.lists import ListSelection, build_list, check_columns, write_xlsx
+from core.fields import FieldError, parse_date
 from ui.printing import default_bureau, default_columns
 from ui.printing.renderer import ensure_gui_app, save_pdf
 

@@ -14,10 +14,10 @@ from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QRadioButton, QVBoxLayout, QWidget,
 )
 
-from db.auth import Actor
+from core.access import Actor
 from db.engine import Database
-from db.i18n import UserError, tr
-from db.lists import (
+from core.i18n import UserError, tr
+from db.services.lists import (
     LIST_COLUMNS, ListSelection, PlacementList, batch_choices, build_list, employer_choices, needs_audit,
     record_output, township_choices, write_xlsx,
 )

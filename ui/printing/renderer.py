@@ -1,4 +1,4 @@
-"""Draws a :class:`db.lists.PlacementList` with QPainter on any paged device (QPrinter, QPdfWriter).
+"""Draws a :class:`db.services.lists.PlacementList` with QPainter on any paged device (QPrinter, QPdfWriter).
 
 The same code serves the print preview, the printer and the PDF file, so what the officer sees is
 what is signed. Layout works in device pixels measured on the device itself: column widths from the
@@ -21,10 +21,10 @@ from PySide6.QtGui import (
     QColor, QFont, QFontMetricsF, QGuiApplication, QImage, QPageLayout, QPageSize, QPagedPaintDevice, QPainter, QPdfWriter, QPen,
 )
 
-from db.auth import Actor
+from core.access import Actor
 from db.engine import Database
-from db.i18n import UserError, tr
-from db.lists import PlacementList, save_file
+from core.i18n import UserError, tr
+from db.services.lists import PlacementList, save_file
 from ui.resources import register_cjk_font
 
 Progress = Callable[[int, str], None]

@@ -18,15 +18,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.audit import record
-from db.auth import Actor, require
+from core.placement import LISTED
+from core.access import Actor, require
 from db.engine import Database
-from db.i18n import UserError, tr
+from core.i18n import UserError, tr
 from db.models import Batch, Employer, Placement, Trainee, Vacancy
-from db.validation import HOUSEHOLD_TYPES, LEVEL_NAMES, SKILLS, mask_id, mask_phone
+from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, SKILLS
+from core.fields import mask_id, mask_phone
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,6 @@ LIST_COLUMNS: dict[str, ListColumn] = {c.key: c for c in (
 DEFAULT_COLUMNS: tuple[str, ...] = tuple(LIST_COLUMNS)
 
 # Placements that appear on a list: people actually sent (or confirmed to go), not proposals.
-LISTED_STATUSES: tuple[str, ...] = ("confirmed", "departed", "on_job", "ended")
 
 
 def default_bureau() -> str:
@@ -139,50 +140,6 @@ class PlacementList:
 
 
 # --- resolving what the user typed ------------------------------------------------------------
-
-def _pick(candidates: list, what: str, what_en: str, name: str, label: Callable[[object], str]):  # type: ignore[no-untyped-def]
-    if len(candidates) == 1:
-        return candidates[0]
-    if not candidates:
-        raise UserError(f"找不到{what}“{name}”。", f"No {what_en} named '{name}' was found.", code=2)
-    shown = "、".join(label(c) for c in candidates[:5])
-    raise UserError(f"{what}“{name}”不唯一，可能是：{shown}。请写出完整名称。",
-                    f"The {what_en} '{name}' is ambiguous: {shown}. Give the full name.", code=2)
-
-
-def find_batch(session: Session, name: str) -> Batch:
-    """A batch by exact name, else by a unique part of its name."""
-    name = name.strip()
-    exact = session.scalars(select(Batch).where(Batch.name == name)).all()
-    if exact:
-        return exact[0]
-    like = session.scalars(select(Batch).where(Batch.name.contains(name)).order_by(Batch.name).limit(6)).all()
-    return _pick(list(like), "派遣批次", "batch", name, lambda b: b.name)  # type: ignore[attr-defined]
-
-
-def find_employer(session: Session, name: str) -> Employer:
-    """An employer by exact name or credit code, else by a unique part of its name."""
-    name = name.strip()
-    exact = session.scalars(select(Employer).where(or_(Employer.name == name, Employer.uscc == name.upper()))).all()
-    if len(exact) > 1:
-        return _pick(list(exact), "用人单位", "employer", name,
-                     lambda e: f"{e.name}（{e.uscc or e.city}）")  # type: ignore[attr-defined]
-    if exact:
-        return exact[0]
-    like = session.scalars(select(Employer).where(Employer.name.contains(name)).order_by(Employer.name)
-                           .limit(6)).all()
-    return _pick(list(like), "用人单位", "employer", name, lambda e: e.name)  # type: ignore[attr-defined]
-
-
-def check_township(session: Session, name: str) -> str:
-    name = name.strip()
-    found = session.scalar(select(Trainee.township).where(Trainee.township == name).limit(1))
-    if found:
-        return found
-    like = session.scalars(select(Trainee.township).where(Trainee.township.contains(name)).distinct()
-                           .limit(6)).all()
-    return _pick(list(like), "乡镇", "township", name, str)
-
 
 def townships(session: Session) -> list[str]:
     return [t for t in session.scalars(select(Trainee.township).where(Trainee.township.is_not(None))
@@ -265,7 +222,7 @@ def _build(session: Session, actor: Actor, sel: ListSelection, today: dt.date) -
     if actor.role == "school":
         where.append(Trainee.school_id == actor.school_id)
     stmt = stmt.where(*where)
-    listed = stmt.where(Placement.status.in_(LISTED_STATUSES))
+    listed = stmt.where(Placement.status.in_(LISTED))
     # Batch rosters read best grouped by employer; other lists by date then employer.
     if sel.kind == "batch":
         listed = listed.order_by(Employer.name, Vacancy.title, Trainee.name_pinyin, Trainee.id)
@@ -570,7 +527,7 @@ def batch_choices(database: Database) -> list[Choice]:
     """Batches, newest departure first, labelled with how many people they list."""
     with database.session() as session:
         listed = (select(Placement.batch_id, func.count().label("n"))
-                  .where(Placement.status.in_(LISTED_STATUSES)).group_by(Placement.batch_id).subquery())
+                  .where(Placement.status.in_(LISTED)).group_by(Placement.batch_id).subquery())
         rows = session.execute(select(Batch.id, Batch.name, Batch.departure_date, listed.c.n)
                                .outerjoin(listed, listed.c.batch_id == Batch.id)
                                .order_by(Batch.departure_date.desc(), Batch.name)).all()

@@ -30,11 +30,11 @@ from sqlalchemy import Integer, case, cast, func, literal, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from db import audit
-from db.auth import Actor, require
+from core.access import Actor, require
 from db.engine import Database
-from db.i18n import UserError, tr
+from core.i18n import UserError, tr
 from db.models import Certificate, Employer, Placement, School, Trainee, TrainingRecord, Vacancy
-from db.validation import SKILLS, household_label, skill_label
+from core.vocab import SKILLS, household_label, skill_label
 from matching.survival import grouped_survival_codes, kaplan_meier, survival_at
 
 PLACED = ("confirmed", "departed", "on_job", "ended")

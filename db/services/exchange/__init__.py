@@ -38,16 +38,17 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select, update
 
 from db.audit import record
-from db.auth import Actor, require
+from core.access import Actor, require
 from db.engine import Database
-from db.i18n import UserError, tr
+from core.i18n import UserError, tr
 from db.models import Cohort, Employer, Placement, School, Trainee, TrainingRecord, Vacancy, utcnow
 from db.search import pinyin_keys
-from db.validation import (
-    PROVINCES, FieldError, ResidentId, check_contact_phone, check_id_number, check_mobile, check_name,
-    check_uscc, clean_text, parse_board_lodging, parse_contract_type, parse_date, parse_employment_form,
-    parse_gender, parse_gender_requirement, parse_household, parse_level, parse_mandarin, parse_number,
-    parse_skill, parse_skills, split_list,
+from core.vocab import PROVINCES
+from core.fields import (
+    FieldError, ResidentId, check_contact_phone, check_id_number, check_mobile, check_name, check_uscc, clean_text,
+    parse_board_lodging, parse_contract_type, parse_date, parse_employment_form, parse_gender,
+    parse_gender_requirement, parse_household, parse_level, parse_mandarin, parse_number, parse_skill, parse_skills,
+    split_list,
 )
 
 KINDS = ("trainees", "vacancies", "placements")

@@ -19,9 +19,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from db import audit
-from db.auth import ALL_ROLES, ROLE_LABELS, SYSTEM, Actor, require
+from core.access import ALL_ROLES, SYSTEM, Actor, require
+from core.vocab import ROLE_LABELS
 from db.engine import Database
-from db.i18n import UserError, tr
+from core.i18n import UserError, tr
 from db.models import School, User, utcnow
 
 LOCK_AFTER_FAILURES = 5

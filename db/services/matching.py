@@ -17,15 +17,18 @@ import pandas as pd
 from sqlalchemy import select, text, update
 
 from db import audit, frames
-from db.auth import SYSTEM, Actor, require
+from core.access import SYSTEM, Actor, require
+from core.placement import OPEN
 from db.engine import Database
-from db.i18n import UserError, tr
-from db.models import Batch, ModelVersion, Placement, Trainee, Vacancy
+from db.queries.lookup import find_batch
+from db.services.placements import propose
+from core.i18n import UserError, tr
+from db.models import ModelVersion, Placement, Trainee
 from matching import rank as ranking
 from matching.data import MatchData
 from matching.model import HEURISTIC, MatchModel, ThinHistory, compare
 from matching.model import train as fit_model
-from matching.policy import priority_weights as merged_weights
+from core.policy import priority_weights as merged_weights
 
 Progress = Callable[[int, str], None]
 TARGET = "retained_180"
@@ -312,7 +315,7 @@ def fairness_report(database: Database, actor: Actor, *, vacancy_ids: list[int] 
 
 
 def _group_label(attr: str, key: str) -> str:
-    from db.validation import gender_label, household_label
+    from core.vocab import gender_label, household_label
     if attr == "gender":
         return gender_label(key) or tr("未知", "unknown")
     if attr == "household_type":
@@ -322,52 +325,29 @@ def _group_label(attr: str, key: str) -> str:
 
 # --- shortlist into a batch --------------------------------------------------------------------------
 
-def batches(database: Database) -> pd.DataFrame:
-    with database.session() as session:
-        rows = session.execute(select(Batch.id, Batch.name, Batch.departure_date, Batch.status)
-                               .order_by(Batch.departure_date.desc().nulls_last(), Batch.id.desc())).all()
-    return pd.DataFrame([r._asdict() for r in rows], columns=["id", "name", "departure_date", "status"])
-
-
-def open_vacancies(database: Database) -> pd.DataFrame:
-    with database.engine.connect() as conn:
-        return frames.vacancies_frame(conn, open_only=True)
-
-
 def shortlist(database: Database, batch_id: int, pairs: list[dict], actor: Actor) -> int:
     """Add (trainee, vacancy) pairs to a batch as 'proposed' placements; returns how many were new.
 
     Each pair: trainee_id, vacancy_id and optionally score, priority, reasons (kept as the model's
-    advice at decision time). Pairs already in the batch are skipped; all or nothing.
+    advice at decision time). Pairs already in the batch are skipped; all or nothing; every other pair
+    passes the same check as any proposal (placements.propose).
     """
     require(actor, "batch.write")
     if not pairs:
         raise UserError("请先选择要加入批次的人选", "Select the pairs to add first")
     with database.session() as session:
-        batch = session.get(Batch, batch_id)
-        if batch is None:
-            raise UserError("找不到该派遣批次", "The departure batch does not exist")
+        batch = find_batch(session, int(batch_id))
         existing = set(tuple(r) for r in session.execute(select(Placement.trainee_id, Placement.vacancy_id)
-                                       .where(Placement.batch_id == batch_id,
-                                              Placement.status != "declined")).all())
+                                       .where(Placement.batch_id == batch.id,
+                                              Placement.status.in_(OPEN))).all())
         added = 0
         for pair in pairs:
             key = (int(pair["trainee_id"]), int(pair["vacancy_id"]))
             if key in existing:
                 continue
-            if session.get(Trainee, key[0]) is None or session.get(Vacancy, key[1]) is None:
-                raise UserError("所选学员或岗位已不存在，未作任何改动", "A selected trainee or vacancy no longer exists; nothing was changed")
-            score = pair.get("score")
-            priority = pair.get("priority")
-            placement = Placement(trainee_id=key[0], vacancy_id=key[1], batch_id=batch_id, status="proposed",
-                                  model_score=None if score is None else float(score),
-                                  priority=None if priority is None else float(priority),
-                                  model_reasons=json.dumps(list(pair.get("reasons") or []), ensure_ascii=False),
-                                  decided_by=actor.user_id)
-            session.add(placement)
-            session.flush()
-            audit.record(session, actor, "placement.propose", "placement", placement.id,
-                         after={"trainee_id": key[0], "vacancy_id": key[1], "batch_id": batch_id})
+            score, priority = pair.get("score"), pair.get("priority")
+            propose(session, actor, batch, key[0], key[1], score=None if score is None else float(score),
+                    priority=None if priority is None else float(priority), reasons=list(pair.get("reasons") or []))
             existing.add(key)
             added += 1
     return added

@@ -15,12 +15,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
 
-from db.auth import Actor, scope_trainees
+from core.access import Actor
+from core.placement import SEAT_HOLDING
+from db.rules import scope_trainees, seats_left_expr, vacancy_open_expr
 from db.models import Employer, Placement, School, Trainee, Vacancy
-from db.validation import clean_text
+from core.fields import clean_text
 
-# Placements that hold a seat and mean "this person is taken".
-ACTIVE_STATUSES = ("confirmed", "departed", "on_job")
 
 
 @dataclass(frozen=True)
@@ -96,7 +96,7 @@ def _placed_expr() -> ColumnElement[bool]:
     # IN (uncorrelated subquery): the few thousand active placements become one in-memory lookup
     # table; a correlated EXISTS would probe the placement index and table once per trainee.
     t, p = Trainee.__table__, Placement.__table__
-    return t.c.id.in_(select(p.c.trainee_id).where(p.c.status.in_(ACTIVE_STATUSES)))
+    return t.c.id.in_(select(p.c.trainee_id).where(p.c.status.in_(SEAT_HOLDING)))
 
 
 def trainee_query(actor: Actor, flt: TraineeFilter, sort_key: str | None = None,
@@ -187,14 +187,6 @@ def townships(conn: Any) -> list[str]:
 
 # --- employers and vacancies ---------------------------------------------------------------------
 
-def remaining_expr() -> ColumnElement[int]:
-    """Headcount minus seats taken by active placements."""
-    v, p = Vacancy.__table__, Placement.__table__
-    taken = (select(func.count()).select_from(p)
-             .where(p.c.vacancy_id == v.c.id, p.c.status.in_(ACTIVE_STATUSES)).scalar_subquery())
-    return v.c.headcount - taken
-
-
 EMPLOYER_COLUMNS: tuple[QueryColumn, ...] = (
     QueryColumn("name", "用人单位", "Employer"),
     QueryColumn("uscc", "统一社会信用代码", "USCC"),
@@ -216,9 +208,9 @@ class EmployerFilter:
 def employer_query(flt: EmployerFilter, sort_key: str | None = None, descending: bool = False) -> Select:
     e, v = Employer.__table__, Vacancy.__table__
     open_count = (select(func.count()).select_from(v)
-                  .where(v.c.employer_id == e.c.id, v.c.status == "open").scalar_subquery())
-    remaining = (select(func.coalesce(func.sum(remaining_expr()), 0))
-                 .where(v.c.employer_id == e.c.id, v.c.status == "open").scalar_subquery())
+                  .where(v.c.employer_id == e.c.id, vacancy_open_expr(v)).scalar_subquery())
+    remaining = (select(func.coalesce(func.sum(seats_left_expr(v)), 0))
+                 .where(v.c.employer_id == e.c.id).scalar_subquery())
     cols = {"name": e.c.name, "uscc": e.c.uscc, "province": e.c.province, "city": e.c.city,
             "contact": e.c.contact, "contact_phone": e.c.contact_phone, "open_vacancies": open_count,
             "remaining": remaining}
@@ -262,7 +254,7 @@ class VacancyFilter:
 
 def vacancy_query(flt: VacancyFilter, sort_key: str | None = None, descending: bool = False) -> Select:
     v, e = Vacancy.__table__, Employer.__table__
-    remaining = remaining_expr()
+    remaining = seats_left_expr()
     cols = {"code": v.c.code, "title": v.c.title, "employer": e.c.name, "province": e.c.province,
             "city": e.c.city, "skill": v.c.skill, "min_level": v.c.min_level, "wage": v.c.wage_min,
             "wage_max": v.c.wage_max, "headcount": v.c.headcount, "remaining": remaining,
@@ -297,6 +289,6 @@ def page(conn: Any, stmt: Select, offset: int, limit: int) -> Sequence[Any]:
     return conn.execute(stmt.offset(offset).limit(limit)).all()
 
 
-__all__ = ["ACTIVE_STATUSES", "EMPLOYER_COLUMNS", "EmployerFilter", "QueryColumn", "TRAINEE_COLUMNS",
+__all__ = ["EMPLOYER_COLUMNS", "EmployerFilter", "QueryColumn", "TRAINEE_COLUMNS",
            "TraineeFilter", "VACANCY_COLUMNS", "VacancyFilter", "count_of", "employer_query", "page",
-           "provinces", "remaining_expr", "townships", "trainee_query", "trainee_search", "vacancy_query"]
+           "provinces", "townships", "trainee_query", "trainee_search", "vacancy_query"]

@@ -15,77 +15,8 @@ from dataclasses import dataclass, field
 from stdnum.cn import uscc as _uscc
 from stdnum.exceptions import ValidationError as _StdnumError
 
-from db.i18n import tr
-
-# --- vocabularies -------------------------------------------------------------------------------
-
-SKILLS: dict[str, tuple[str, str]] = {
-    "domestic_service": ("家政服务", "Domestic service"),
-    "elderly_care": ("养老护理", "Elderly care"),
-    "medical_care": ("医疗护理", "Hospital care"),
-    "infant_care": ("育婴", "Infant care"),
-}
-_SKILL_ALIASES = {
-    "家政服务": "domestic_service", "家政服务员": "domestic_service", "家政": "domestic_service",
-    "母婴护理": "infant_care", "母婴护理员": "infant_care", "月嫂": "infant_care",
-    "养老护理": "elderly_care", "养老护理员": "elderly_care", "养老": "elderly_care",
-    "医疗护理": "medical_care", "医疗护理员": "medical_care", "护工": "medical_care",
-    "育婴": "infant_care", "育婴员": "infant_care", "育婴师": "infant_care",
-}
-for _k, (_zh, _en) in SKILLS.items():
-    _SKILL_ALIASES[_k] = _k
-    _SKILL_ALIASES[_en.lower()] = _k
-
-HOUSEHOLD_TYPES: dict[str, tuple[str, str]] = {
-    "general": ("一般户", "General"),
-    "poverty_exited": ("脱贫户", "Poverty-exited"),
-    "monitored": ("监测户", "Monitored"),
-}
-_HOUSEHOLD_ALIASES = {
-    "一般户": "general", "一般": "general", "普通户": "general",
-    "脱贫户": "poverty_exited", "脱贫": "poverty_exited", "脱贫人口": "poverty_exited",
-    "监测户": "monitored", "监测对象": "monitored", "监测": "monitored", "防返贫监测户": "monitored",
-}
-for _k, (_zh, _en) in HOUSEHOLD_TYPES.items():
-    _HOUSEHOLD_ALIASES[_k] = _k
-    _HOUSEHOLD_ALIASES[_en.lower()] = _k
-
-MANDARIN: dict[str, tuple[str, str]] = {
-    "fluent": ("流利", "Fluent"),
-    "basic": ("一般", "Basic"),
-    "poor": ("较差", "Poor"),
-}
-_MANDARIN_ALIASES = {"流利": "fluent", "熟练": "fluent", "良好": "fluent", "一般": "basic",
-                     "较差": "poor", "差": "poor", "不会": "poor"}
-for _k, (_zh, _en) in MANDARIN.items():
-    _MANDARIN_ALIASES[_k] = _k
-    _MANDARIN_ALIASES[_en.lower()] = _k
-
-LEVEL_NAMES: dict[int, tuple[str, str]] = {
-    5: ("五级/初级工", "Level 5 (junior)"),
-    4: ("四级/中级工", "Level 4 (intermediate)"),
-    3: ("三级/高级工", "Level 3 (senior)"),
-    2: ("二级/技师", "Level 2 (technician)"),
-    1: ("一级/高级技师", "Level 1 (senior technician)"),
-}
-_LEVEL_ALIASES = {
-    "五级": 5, "初级": 5, "初级工": 5, "5级": 5,
-    "四级": 4, "中级": 4, "中级工": 4, "4级": 4,
-    "三级": 3, "高级": 3, "高级工": 3, "3级": 3,
-    "二级": 2, "技师": 2, "2级": 2,
-    "一级": 1, "高级技师": 1, "1级": 1,
-}
-
-PROVINCES = ["北京", "天津", "河北", "山西", "内蒙古", "辽宁", "吉林", "黑龙江", "上海", "江苏", "浙江",
-             "安徽", "福建", "江西", "山东", "河南", "湖北", "湖南", "广东", "广西", "海南", "重庆",
-             "四川", "贵州", "云南", "西藏", "陕西", "甘肃", "青海", "宁夏", "新疆"]
-
-# ID region codes this product knows; an unknown one is only a warning (codes are re-assigned).
-KNOWN_REGIONS = {
-    "632126": "青海省海东市互助土族自治县（2013年前）",
-    "630223": "青海省海东市互助土族自治县",
-    "653024": "新疆克孜勒苏柯尔克孜自治州乌恰县",
-}
+from core.i18n import tr
+from core.vocab import HOUSEHOLD_ALIASES, KNOWN_REGIONS, LEVEL_ALIASES, MANDARIN_ALIASES, SKILL_ALIASES
 
 _SEPARATORS = re.compile(r"[、，,;；/／|\s]+")
 _MIDDLE_DOT_LOOKALIKES = re.compile(r"\s*[·•∙・●･‧⋅․﹒．\.。\u2027\u30fb\uff65\u00b7]\s*")
@@ -329,7 +260,7 @@ def parse_number(value: object, what: str, what_en: str, *, minimum: float | Non
 
 def parse_skill(value: object, what: str = "技能", what_en: str = "Skill") -> str:
     text = clean_text(value).replace(" ", "")
-    key = _SKILL_ALIASES.get(text) or _SKILL_ALIASES.get(text.lower())
+    key = SKILL_ALIASES.get(text) or SKILL_ALIASES.get(text.lower())
     if key is None:
         # The column name leads the message so an import report reads "技能要求不在四类之内：…".
         raise FieldError(tr(f"{what}不在四类之内：“{text}”（家政服务、养老护理、医疗护理、育婴）",
@@ -360,8 +291,8 @@ def parse_level(value: object) -> int | None:
     if text.isdigit() and 1 <= int(text) <= 5:
         return int(text)
     text = text.removeprefix("职业技能等级").removesuffix("证书")
-    if text in _LEVEL_ALIASES:
-        return _LEVEL_ALIASES[text]
+    if text in LEVEL_ALIASES:
+        return LEVEL_ALIASES[text]
     raise FieldError(tr(f"技能等级无法识别：“{text}”（可写五级/初级工 … 一级/高级技师，或数字1–5）",
                         f"Unrecognised skill level '{text}' (use 5 = junior … 1 = senior technician)"))
 
@@ -370,7 +301,7 @@ def parse_household(value: object) -> str:
     text = clean_text(value).replace(" ", "")
     if not text:
         return "general"
-    key = _HOUSEHOLD_ALIASES.get(text) or _HOUSEHOLD_ALIASES.get(text.lower())
+    key = HOUSEHOLD_ALIASES.get(text) or HOUSEHOLD_ALIASES.get(text.lower())
     if key is None:
         raise FieldError(tr(f"户类型无法识别：“{text}”（一般户 / 脱贫户 / 监测户）",
                             f"Unrecognised household type '{text}' (general / poverty-exited / monitored)"))
@@ -381,7 +312,7 @@ def parse_mandarin(value: object) -> str | None:
     text = clean_text(value).replace(" ", "")
     if not text:
         return None
-    key = _MANDARIN_ALIASES.get(text) or _MANDARIN_ALIASES.get(text.lower())
+    key = MANDARIN_ALIASES.get(text) or MANDARIN_ALIASES.get(text.lower())
     if key is None:
         raise FieldError(tr(f"普通话水平无法识别：“{text}”（流利 / 一般 / 较差）",
                             f"Unrecognised Mandarin level '{text}' (fluent / basic / poor)"))
@@ -443,30 +374,21 @@ def parse_employment_form(value: object) -> str:
                         f"Unrecognised employment form '{text}' (temporary / skilled)"))
 
 
-def skill_label(key: str | None) -> str:
-    if not key:
-        return ""
-    zh, en = SKILLS.get(key, (key, key))
-    return tr(zh, en)
-
-
-def level_label(level: int | None) -> str:
-    if level is None:
-        return ""
-    zh, en = LEVEL_NAMES.get(level, (str(level), str(level)))
-    return tr(zh, en)
-
-
-def household_label(key: str | None) -> str:
-    if not key:
-        return ""
-    zh, en = HOUSEHOLD_TYPES.get(key, (key, key))
-    return tr(zh, en)
-
-
-def gender_label(key: str | None) -> str:
-    return {"M": tr("男", "M"), "F": tr("女", "F")}.get(key or "", "")
-
-
 def age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def date_field(value: object, what: str, what_en: str, *, required: bool = True) -> dt.date | None:
+    """A date typed by a user, as a one-sentence UserError when it cannot be read or is missing."""
+    from core.i18n import UserError
+    try:
+        day = parse_date(value, what, what_en)
+    except FieldError as exc:
+        raise UserError(str(exc), str(exc)) from None
+    if day is None and required:
+        raise UserError(f"请填写{what}。", f"Please give the {what_en}.")
+    return day
+
+
+def short_text(value: object, limit: int = 200) -> str:
+    return clean_text(value)[:limit]

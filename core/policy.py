@@ -1,4 +1,4 @@
-"""Policy priority of monitored / poverty-exited households: a term shown beside the probability.
+"""Bureau policy: the priority of monitored / poverty-exited households: a term shown beside the probability.
 
 The priority never changes the predicted probability (``score``). Ranking and the assignment
 objective use ``weight = score × (1 + priority)``, so a priority of 0.15 lets a monitored household's
@@ -39,3 +39,12 @@ def priority_of(household_types: np.ndarray | list[str], weights: Mapping[str, f
 def objective_weight(score: np.ndarray, priority: np.ndarray) -> np.ndarray:
     """The priority-weighted success probability used for ranking and assignment."""
     return np.asarray(score, dtype=float) * (1.0 + np.asarray(priority, dtype=float))
+
+
+# --- bureau-wide limits (defaults; the wage floor is kept in the database for every office) --------
+
+DEFAULT_WAGE_FLOOR = 3000        # 元 a month: below it a worker on the job is flagged
+REPLACE_DAYS = 30                # left this many days ago and not re-placed: an alert
+FOLLOWUP_DAYS = 90               # a worker on the job is visited at least this often
+FOLLOWUP_DUE_WITHIN_DAYS = 14    # 待回访 lists visits due within this many days
+ALERT_WINDOW_DAYS = 365          # alerts look back this far

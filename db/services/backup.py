@@ -38,9 +38,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from db import audit
-from db.auth import Actor, require
+from core.access import Actor, require
 from db.engine import Database, data_dir, head_revision, known_revisions, upgrade_schema
-from db.i18n import UserError
+from core.i18n import UserError
 from db.models import Base, utcnow
 
 FORMAT = "laborbridge-backup"

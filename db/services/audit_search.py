@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
 
-from db.auth import Actor, require
+from core.access import Actor, require
 from db.engine import Database
-from db.i18n import tr
+from core.i18n import tr
 from db.models import AuditLog
 
 ACTION_LABELS: dict[str, tuple[str, str]] = {

@@ -1,4 +1,4 @@
-"""Roster export in exactly the format :mod:`db.exchange` imports.
+"""Roster export in exactly the format :mod:`db.services.exchange` imports.
 
 ``export_roster(database, kind, path, actor) -> int`` writes .xlsx (ID numbers, phones and codes
 stored as text so Excel never turns them into 6.22126E+17; dates as real date cells) or .csv
@@ -18,12 +18,13 @@ from typing import Any
 from sqlalchemy import select
 
 from db.audit import record
-from db.auth import Actor, require, scope_trainees
+from core.access import Actor, require
+from db.rules import scope_trainees
 from db.engine import Database
-from db.exchange import COLUMNS, KINDS
-from db.i18n import UserError
+from db.services.exchange import COLUMNS, KINDS
+from core.i18n import UserError
 from db.models import Employer, Placement, School, Trainee, Vacancy
-from db.validation import HOUSEHOLD_TYPES, LEVEL_NAMES, MANDARIN, SKILLS
+from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, MANDARIN, SKILLS
 
 _TEXT_FIELDS = {"id_number", "phone", "uscc", "code", "vacancy_code", "contact_phone"}
 
@@ -127,7 +128,7 @@ def export_roster(database: Database, kind: str, path: str | Path, actor: Actor)
 def _write_xlsx(path: Path, kind: str, cols: Any, rows: Iterator[dict[str, Any]]) -> int:
     import xlsxwriter
 
-    from db.exchange import KIND_LABELS
+    from db.services.exchange import KIND_LABELS
 
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     try:

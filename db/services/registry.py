@@ -18,15 +18,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.audit import record
-from db.auth import Actor, require
+from core.access import Actor, require
 from db.engine import Database
-from db.exchange import PARSERS, _enrol
-from db.i18n import UserError, tr
+from db.services.exchange import PARSERS, _enrol
+from core.i18n import UserError, tr
 from db.models import (
     Certificate, Cohort, Employer, Placement, School, Trainee, TrainingRecord, Vacancy, utcnow,
 )
-from db.registry_queries import ACTIVE_STATUSES, remaining_expr
-from db.validation import (
+from core.placement import SEAT_HOLDING
+from db.rules import seats_left_expr
+from core.fields import (
     FieldError, ResidentId, check_contact_phone, check_uscc, clean_text, parse_date, parse_level, parse_number,
     parse_skill,
 )
@@ -51,7 +52,7 @@ def _parse_form(kind: str, values: Mapping[str, Any], required: Sequence[str]) -
     parsers = PARSERS[kind]
     clean: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    from db.exchange import COLUMNS
+    from db.services.exchange import COLUMNS
     labels = {c.field: c for c in COLUMNS[kind]}
     for key, value in values.items():
         if key not in parsers:
@@ -160,7 +161,7 @@ def delete_trainee(database: Database, actor: Actor, trainee_id: int) -> None:
             return
         _check_school_scope(actor, trainee)
         active = session.scalar(select(func.count()).select_from(Placement).where(
-            Placement.trainee_id == trainee_id, Placement.status.in_(ACTIVE_STATUSES)))
+            Placement.trainee_id == trainee_id, Placement.status.in_(SEAT_HOLDING)))
         if active:
             raise UserError(f"{trainee.name} 有进行中的就业记录（已确认/已出发/在岗），不能删除；请先在“派遣与跟踪”中结束该记录。",
                             f"{trainee.name} has an active placement and cannot be deleted; end it first.")
@@ -492,7 +493,7 @@ def save_vacancy(database: Database, actor: Actor, employer_id: int, values: Map
             if vacancy is None:
                 raise UserError("该岗位已不存在", "This vacancy no longer exists", code=1)
             taken = session.scalar(select(func.count()).select_from(Placement).where(
-                Placement.vacancy_id == vacancy_id, Placement.status.in_(ACTIVE_STATUSES))) or 0
+                Placement.vacancy_id == vacancy_id, Placement.status.in_(SEAT_HOLDING))) or 0
             if clean.get("headcount") and clean["headcount"] < taken:
                 raise FormErrors({"headcount": tr(f"已有 {taken} 人确认或在岗，招聘人数不能少于 {taken}",
                                                   f"{taken} people are already placed; headcount cannot be below that")})
@@ -507,7 +508,7 @@ def save_vacancy(database: Database, actor: Actor, employer_id: int, values: Map
 
 def remaining_headcount(database: Database, vacancy_id: int) -> int:
     with database.session() as session:
-        value = session.scalar(select(remaining_expr()).select_from(Vacancy.__table__)
+        value = session.scalar(select(seats_left_expr()).select_from(Vacancy.__table__)
                                .where(Vacancy.__table__.c.id == vacancy_id))
         if value is None:
             raise UserError("该岗位不存在", "No such vacancy", code=1)
@@ -533,7 +534,7 @@ def employer_values(database: Database, employer_id: int) -> dict[str, Any]:
 def find_by_id_numbers(database: Database, actor: Actor, numbers: Sequence[str]) -> tuple[list[int], list[str]]:
     """Trainee ids for typed or pasted ID numbers, and the numbers not found (or invalid)."""
     require(actor, "registry.read")
-    from db.validation import check_id_number
+    from core.fields import check_id_number
 
     wanted: dict[str, str] = {}
     missing: list[str] = []

@@ -39,13 +39,14 @@ import numpy as np
 from sqlalchemy import Connection, func, insert, select
 from stdnum.cn import uscc as _uscc
 
-from db.i18n import UserError, tr
+from core.i18n import UserError, tr
+from db.engine import Database
 from db.models import (
     AuditLog, Batch, Certificate, Employer, Placement, PlacementEvent, School, Trainee, TrainingRecord,
     Vacancy,
 )
 from db.search import pinyin_keys
-from db.validation import id_check_char
+from core.fields import id_check_char
 
 Progress = Callable[[int, str], None]
 
@@ -460,3 +461,17 @@ def _bulk(conn: Connection, model: type, rows: list[dict], chunk: int = 20000) -
                 row[k] = None
     for i in range(0, len(rows), chunk):
         conn.execute(insert(table), rows[i:i + chunk])
+
+
+def load_demo(database: Database, *, trainees: int = 3000, seed: int = 2025, today: dt.date | None = None,
+              progress: Callable[[int, str], None] | None = None) -> dict[str, int]:
+    """Fill an empty database with demo data in one transaction (all or nothing)."""
+    with database.engine.begin() as conn:
+        counts = generate(conn, trainees=trainees, seed=seed, today=today, progress=progress)
+        from db.services.backup import reset_sequences
+        reset_sequences(conn)  # PostgreSQL: the generator writes explicit ids
+    if database.backend == "sqlite":
+        with database.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.exec_driver_sql("ANALYZE")
+    return counts

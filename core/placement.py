@@ -1,0 +1,68 @@
+"""The placement rules: the status machine, which statuses hold a seat, appear on a list or count as
+started work, how many seats a vacancy has left, and when a person may be proposed into a batch."""
+
+from __future__ import annotations
+
+from typing import overload
+
+import numpy as np
+import numpy.typing as npt
+
+from core.i18n import UserError
+from core.vocab import status_label
+
+STATUSES: tuple[str, ...] = ("proposed", "confirmed", "departed", "on_job", "ended", "declined")
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "proposed": ("confirmed", "declined"),
+    "confirmed": ("departed", "declined"),
+    "departed": ("on_job", "ended", "declined"),
+    "on_job": ("ended",),
+    "ended": (),
+    "declined": (),
+}
+# A placement in one of these holds a seat of its vacancy, and its trainee is taken (not free for another).
+SEAT_HOLDING: tuple[str, ...] = ("confirmed", "departed", "on_job")
+# Still in play in a batch: proposals and the seat holders.
+OPEN: tuple[str, ...] = ("proposed", *SEAT_HOLDING)
+# Printed on placement lists: people actually sent or confirmed to go, never proposals or the declined.
+LISTED: tuple[str, ...] = (*SEAT_HOLDING, "ended")
+# Work that actually started: the history the matcher learns from and statistics count.
+STARTED: tuple[str, ...] = ("departed", "on_job", "ended")
+
+
+def check_transition(current: str, to: str) -> None:
+    if to not in TRANSITIONS.get(current, ()):
+        if current == to:
+            raise UserError(f"该记录已是“{status_label(to)}”，无需重复操作。",
+                            f"This placement is already '{status_label(to)}'.")
+        raise UserError(f"“{status_label(current)}”状态的记录不能改为“{status_label(to)}”。",
+                        f"A placement that is '{status_label(current)}' cannot become '{status_label(to)}'.")
+
+
+@overload
+def seats_left(headcount: int, taken: int, status: str) -> int: ...
+@overload
+def seats_left(headcount: npt.ArrayLike, taken: npt.ArrayLike, status: npt.ArrayLike) -> npt.NDArray[np.int64]: ...
+
+
+def seats_left(headcount: npt.ArrayLike, taken: npt.ArrayLike, status: npt.ArrayLike) -> int | npt.NDArray[np.int64]:
+    """Seats a vacancy still offers: 0 when it is closed, never negative. Scalars or arrays."""
+    left = np.maximum(np.asarray(headcount, dtype=np.int64) - np.asarray(taken, dtype=np.int64), 0)
+    left = np.where(np.asarray(status, dtype=object) == "closed", 0, left).astype(np.int64)
+    return int(left) if left.ndim == 0 else left
+
+
+def check_proposable(*, trainee_name: str, trainee_deleted: bool, holds_seat: bool, vacancy_code: str,
+                     vacancy_status: str, seats: int, already_in_batch: bool = False) -> None:
+    """Whether a person may be proposed for a vacancy of a batch; every path into a batch asks here."""
+    if trainee_deleted:
+        raise UserError(f"学员 {trainee_name} 已删除，不能派遣。", f"Trainee {trainee_name} was deleted.")
+    if holds_seat:
+        raise UserError(f"学员 {trainee_name} 已有在派或在岗的就业记录，不能重复派遣。",
+                        f"Trainee {trainee_name} already has an active placement; a second one is not allowed.")
+    if vacancy_status == "closed":
+        raise UserError(f"岗位 {vacancy_code} 已关闭，不能再派人。", f"Vacancy {vacancy_code} is closed.")
+    if seats <= 0:
+        raise UserError(f"岗位 {vacancy_code} 已没有名额。", f"Vacancy {vacancy_code} has no seat left.")
+    if already_in_batch:
+        raise UserError(f"学员 {trainee_name} 已在本批次的名单中。", f"Trainee {trainee_name} is already in this batch.")

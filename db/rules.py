@@ -1,0 +1,58 @@
+"""The SQL forms of the core rules, generated from their one definition in core/: which trainees an
+actor sees (core.access) and how many seats a vacancy has left (core.placement). Every query that
+expresses one of these rules uses the helper here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, case, func, literal, select
+
+from core.access import Actor, school_scope
+from core.placement import SEAT_HOLDING
+from db.models import Placement, Trainee, Vacancy
+
+
+def scope_trainees(actor: Actor, stmt: Select[Any], trainee_table: Any = None) -> Select[Any]:
+    """Confine a query over trainees to those the actor may see (school accounts: their own school)."""
+    school = school_scope(actor)
+    if school is None:
+        return stmt
+    table = Trainee.__table__ if trainee_table is None else trainee_table
+    return stmt.where(table.c.school_id == school)
+
+
+def sees_trainee_expr(actor: Actor, school_column: Any = None) -> ColumnElement[bool]:
+    """The same rule as a boolean SQL expression (true for everyone but school accounts)."""
+    school = school_scope(actor)
+    if school is None:
+        return literal(True)
+    column = Trainee.__table__.c.school_id if school_column is None else school_column
+    return column == school  # type: ignore[no-any-return]
+
+
+def seat_holding(status_column: Any = None) -> ColumnElement[bool]:
+    column = Placement.__table__.c.status if status_column is None else status_column
+    return column.in_(SEAT_HOLDING)  # type: ignore[no-any-return]
+
+
+def seats_taken_expr(vacancy_id: Any = None) -> ColumnElement[int]:
+    """Correlated count of the placements holding a seat of the vacancy."""
+    p = Placement.__table__
+    column = Vacancy.__table__.c.id if vacancy_id is None else vacancy_id
+    return (select(func.count()).select_from(p)
+            .where(p.c.vacancy_id == column, seat_holding(p.c.status)).scalar_subquery())
+
+
+def seats_left_expr(vacancy_table: Any = None) -> ColumnElement[int]:
+    """core.placement.seats_left in SQL: 0 for a closed vacancy, never negative."""
+    v = Vacancy.__table__ if vacancy_table is None else vacancy_table
+    taken = seats_taken_expr(v.c.id)
+    return case((v.c.status == "closed", 0), (taken >= v.c.headcount, 0),  # type: ignore[return-value]
+                else_=v.c.headcount - taken)
+
+
+def vacancy_open_expr(vacancy_table: Any = None) -> ColumnElement[bool]:
+    """An open vacancy: taking people (status 开放) with a seat left. The one meaning of 在招岗位."""
+    v = Vacancy.__table__ if vacancy_table is None else vacancy_table
+    return (v.c.status == "open") & (seats_left_expr(v) > 0)  # type: ignore[no-any-return]

@@ -1,0 +1,1 @@
+"""The domain operations that buttons and CLI commands share; each takes the acting user."""

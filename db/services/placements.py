@@ -1,0 +1,380 @@
+"""Placements: the seat claimed on confirmation, the lifecycle (出发 → 到岗 → 转职业工 → 离岗 → 再就业),
+and the one path by which a person is proposed into a batch.
+
+Headcount is never overbooked: a seat is claimed by bumping the vacancy row's optimistic version
+(``Vacancy.version``) after counting its occupied seats, under ``SELECT … FOR UPDATE`` where the
+backend has it. Of two confirmations racing for the last seat, the second either finds the version
+moved (StaleDataError) or SQLite's writer lock busy; it then re-reads once and gets a clear message.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.exc import StaleDataError
+
+from core.access import Actor, require, sees_trainee
+from core.fields import date_field as _date
+from core.fields import short_text as _text
+from core.i18n import UserError, tr
+from core.placement import OPEN, SEAT_HOLDING, check_proposable, check_transition, seats_left
+from core.vocab import status_label
+from db import audit
+from db.engine import Database
+from db.models import Batch, BatchVacancy, Placement, PlacementEvent, Trainee, Vacancy
+from db.queries.lookup import find_batch as _batch
+from db.rules import seat_holding
+
+
+def seats_taken(session: Session, vacancy_ids: Sequence[int]) -> dict[int, int]:
+    if not vacancy_ids:
+        return {}
+    rows = session.execute(select(Placement.vacancy_id, func.count()).where(
+        Placement.vacancy_id.in_(list(vacancy_ids)), seat_holding(Placement.status)).group_by(Placement.vacancy_id))
+    return {int(v): int(n) for v, n in rows}
+
+
+def propose(session: Session, actor: Actor, batch: Batch, trainee_id: int, vacancy_id: int, *,
+            score: float | None = None, priority: float | None = None, reasons: list[str] | None = None,
+            audited: bool = True) -> Placement:
+    """The one way a person enters a batch: checked by core.placement.check_proposable, the vacancy
+    joined to the batch when it is not yet in it, and the placement written as 拟派 (proposed)."""
+    trainee = session.get(Trainee, trainee_id)
+    vac = session.get(Vacancy, vacancy_id)
+    if trainee is None or vac is None:
+        raise UserError("所选学员或岗位已不存在，未作任何改动。", "A selected trainee or vacancy no longer exists; nothing was changed.")
+    if not sees_trainee(actor, trainee.school_id):
+        raise UserError("该学员属于其他培训学校。", "This trainee belongs to another school.")
+    holds = session.scalar(select(Placement.id).where(Placement.trainee_id == trainee_id,
+                                                      seat_holding(Placement.status)).limit(1)) is not None
+    already = session.scalar(select(Placement.id).where(
+        Placement.batch_id == batch.id, Placement.trainee_id == trainee_id,
+        Placement.status.in_(OPEN)).limit(1)) is not None
+    taken = seats_taken(session, [vacancy_id]).get(vacancy_id, 0)
+    check_proposable(trainee_name=trainee.name, trainee_deleted=trainee.deleted_at is not None, holds_seat=holds,
+                     vacancy_code=vac.code, vacancy_status=vac.status,
+                     seats=seats_left(vac.headcount, taken, vac.status), already_in_batch=already)
+    if session.get(BatchVacancy, (batch.id, vac.id)) is None:
+        session.add(BatchVacancy(batch_id=batch.id, vacancy_id=vac.id))
+    placement = Placement(trainee_id=trainee_id, vacancy_id=vacancy_id, batch_id=batch.id, status="proposed",
+                          model_score=score, priority=priority,
+                          model_reasons=None if reasons is None else json.dumps(reasons, ensure_ascii=False),
+                          decided_by=actor.user_id)
+    session.add(placement)
+    session.flush()
+    if audited:
+        audit.record(session, actor, "placement.propose", "placement", placement.id,
+                     after={"id_number": trainee.id_number, "vacancy": vac.code, "batch": batch.name})
+    return placement
+
+
+# --- seats and confirmation ---------------------------------------------------------------------
+
+def _ensure_free(session: Session, trainee_id: int, *, except_id: int | None = None) -> None:
+    stmt = select(Placement.id).where(Placement.trainee_id == trainee_id, Placement.status.in_(SEAT_HOLDING))
+    if except_id is not None:
+        stmt = stmt.where(Placement.id != except_id)
+    if session.scalar(stmt.limit(1)) is not None:
+        raise UserError("该学员已有在派或在岗的就业记录，不能重复派遣。",
+                        "This trainee already has an active placement; a second one is not allowed.")
+
+
+# Tests set this to a barrier to force two confirmations to interleave between count and write.
+_race_hook: Callable[[], None] | None = None
+
+
+def _claim_seat(session: Session, vacancy_id: int) -> Vacancy:
+    """Count the vacancy's occupied seats and bump its version, so a racing claim fails."""
+    vac = session.scalars(select(Vacancy).where(Vacancy.id == vacancy_id).with_for_update()).one()
+    if vac.status == "closed":
+        raise UserError(f"岗位 {vac.code} 已关闭，不能再派人。", f"Vacancy {vac.code} is closed.")
+    taken = seats_taken(session, [vacancy_id]).get(vacancy_id, 0)
+    if taken >= vac.headcount:
+        raise UserError(f"岗位 {vac.code} 的 {vac.headcount} 个名额已满，不能再确认；未作任何改动。",
+                        f"All {vac.headcount} seats of vacancy {vac.code} are taken; nothing was changed.")
+    if _race_hook is not None:
+        _race_hook()
+    vac.status = "filled" if taken + 1 >= vac.headcount else "open"
+    flag_modified(vac, "status")  # always UPDATE … WHERE version = seen, even when status is unchanged
+    return vac
+
+
+def _release_seat(session: Session, vacancy_id: int) -> None:
+    vac = session.get(Vacancy, vacancy_id)
+    if vac is not None and vac.status == "filled":
+        vac.status = "open"
+
+
+class _LostRace(Exception):
+    """Another transaction claimed the seat between our count and our write."""
+
+
+def _with_retry(database: Database, work, attempts: int = 3):  # type: ignore[no-untyped-def]
+    """Run ``work(session)`` in a transaction; a lost race is re-run against the new state, where
+    the seat count then gives the clear message."""
+    for attempt in range(attempts):
+        try:
+            with database.session() as session:
+                try:
+                    result = work(session)
+                    session.flush()
+                except StaleDataError:
+                    raise _LostRace() from None
+                return result
+        except (_LostRace, OperationalError) as exc:
+            text = str(exc).lower()
+            if isinstance(exc, OperationalError) and not any(
+                    k in text for k in ("locked", "busy", "could not serialize", "deadlock")):
+                raise
+            if attempt == attempts - 1:
+                raise UserError("其他用户正在修改同一岗位，请稍后再试；未作任何改动。",
+                                "Another user is changing the same vacancy; try again. Nothing was changed.") from None
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _placement(session: Session, placement_id: int) -> Placement:
+    row = session.get(Placement, placement_id)
+    if row is None:
+        raise UserError(f"找不到就业记录 {placement_id}。", f"No placement {placement_id}.")
+    return row
+
+
+def _event(session: Session, actor: Actor, placement: Placement, kind: str, day: dt.date, **values: Any) -> None:
+    session.add(PlacementEvent(placement_id=placement.id, kind=kind, event_date=day, user_id=actor.user_id, **values))
+
+
+def _last_status_date(session: Session, placement_id: int) -> dt.date | None:
+    return session.scalar(select(func.max(PlacementEvent.event_date)).where(
+        PlacementEvent.placement_id == placement_id, PlacementEvent.kind == "status"))
+
+
+def _check_date(session: Session, p: Placement, day: dt.date, *, status_change: bool) -> None:
+    if p.start_date is not None and day < p.start_date:
+        raise UserError(f"日期 {day} 早于上岗日期 {p.start_date}，请核对；未作任何改动。",
+                        f"The date {day} is before the placement started ({p.start_date}); nothing was changed.")
+    if status_change:
+        last = _last_status_date(session, p.id)
+        if last is not None and day < last:
+            raise UserError(f"日期 {day} 早于上一次状态变更（{last}），请核对；未作任何改动。",
+                            f"The date {day} is before the previous status change ({last}); nothing was changed.")
+
+
+def confirm(database: Database, actor: Actor, placement_id: int, *, date: object = None,
+            note: str | None = None) -> None:
+    """A person accepts a proposed pair: a seat of the vacancy is claimed, never beyond headcount."""
+    require(actor, "batch.write")
+    day = _date(date, "确认日期", "confirmation date", required=False) or dt.date.today()
+
+    def work(session: Session) -> None:
+        p = _placement(session, placement_id)
+        check_transition(p.status, "confirmed")
+        _check_date(session, p, day, status_change=True)
+        _ensure_free(session, p.trainee_id, except_id=p.id)
+        _claim_seat(session, p.vacancy_id)
+        p.status = "confirmed"
+        p.decided_by = actor.user_id
+        _event(session, actor, p, "status", day, status_from="proposed", status_to="confirmed",
+               note=_text(note, 500) or None)
+        audit.record(session, actor, "placement.confirm", "placement", p.id, after={"status": "confirmed"})
+        session.flush()
+
+    _with_retry(database, work)
+
+
+def edit_proposal(database: Database, actor: Actor, placement_id: int, vacancy_code: str, *, reason: str) -> None:
+    """Move a proposed pair to another vacancy; the reason is kept in the timeline."""
+    require(actor, "batch.write")
+    reason = _text(reason, 200)
+    if not reason:
+        raise UserError("改派需要填写原因。", "Give a reason for changing the vacancy.")
+    with database.session() as session:
+        p = _placement(session, placement_id)
+        if p.status != "proposed":
+            raise UserError("只有“拟派”的记录可以改派；已确认的请先放弃再重新安排。",
+                            "Only proposed pairs can be moved; decline a confirmed one and propose again.")
+        vac = session.scalar(select(Vacancy).where(Vacancy.code == vacancy_code.strip()))
+        if vac is None:
+            raise UserError(f"找不到岗位编号：{vacancy_code}", f"Unknown vacancy code: {vacancy_code}")
+        if vac.id == p.vacancy_id:
+            raise UserError("新岗位与原岗位相同。", "The new vacancy is the same as the old one.")
+        if seats_left(vac.headcount, seats_taken(session, [vac.id]).get(vac.id, 0), vac.status) <= 0:
+            raise UserError(f"岗位 {vac.code} 已没有名额；未作任何改动。", f"Vacancy {vac.code} has no seat left; nothing was changed.")
+        old = session.get(Vacancy, p.vacancy_id)
+        if p.batch_id is not None and session.get(BatchVacancy, (p.batch_id, vac.id)) is None:
+            session.add(BatchVacancy(batch_id=p.batch_id, vacancy_id=vac.id))
+        p.vacancy_id = vac.id
+        p.model_score = None  # the score was for the old pair
+        p.model_reasons = None
+        p.decided_by = actor.user_id
+        _event(session, actor, p, "note", dt.date.today(),
+               note=tr(f"改派：{old.code if old else ''} → {vac.code}；原因：{reason}",
+                       f"Moved: {old.code if old else ''} → {vac.code}; reason: {reason}"))
+        audit.record(session, actor, "placement.edit", "placement", p.id,
+                     before={"vacancy": old.code if old else None}, after={"vacancy": vac.code, "reason": reason})
+
+
+def decline(database: Database, actor: Actor, placement_id: int, *, reason: str, date: object = None) -> None:
+    """Reject a proposed pair, or a confirmed person who will not go; the reason is kept."""
+    require(actor, "batch.write")
+    reason = _text(reason, 200)
+    if not reason:
+        raise UserError("请填写放弃或拒绝的原因。", "Give the reason for declining.")
+    day = _date(date, "日期", "date", required=False) or dt.date.today()
+    with database.session() as session:
+        p = _placement(session, placement_id)
+        check_transition(p.status, "declined")
+        _check_date(session, p, day, status_change=True)
+        was = p.status
+        p.status = "declined"
+        p.decline_reason = reason
+        p.decided_by = actor.user_id
+        if was in SEAT_HOLDING:
+            _release_seat(session, p.vacancy_id)
+        _event(session, actor, p, "status", day, status_from=was, status_to="declined", note=reason)
+        audit.record(session, actor, "placement.decline", "placement", p.id, before={"status": was},
+                     after={"status": "declined", "reason": reason})
+
+
+# --- lifecycle ----------------------------------------------------------------------------------
+
+def mark_departed(database: Database, actor: Actor, placement_id: int, *, date: object,
+                  note: str | None = None) -> None:
+    _move(database, actor, placement_id, "departed", date, note=note)
+
+
+def mark_on_job(database: Database, actor: Actor, placement_id: int, *, date: object, wage: int | None = None,
+                note: str | None = None) -> None:
+    """Arrived at work: the start date of the placement (上岗日期)."""
+    _move(database, actor, placement_id, "on_job", date, note=note, wage=wage)
+
+
+def end_placement(database: Database, actor: Actor, placement_id: int, *, date: object, reason: str) -> None:
+    """The worker left the job (离岗) on ``date`` for ``reason``."""
+    if not _text(reason):
+        raise UserError("请填写离岗原因。", "Give the reason for leaving.")
+    _move(database, actor, placement_id, "ended", date, note=reason)
+
+
+def _move(database: Database, actor: Actor, placement_id: int, to: str, date: object, *,
+          note: str | None = None, wage: int | None = None) -> None:
+    require(actor, "batch.write")
+    day = _date(date, "日期", "date")
+    assert day is not None
+    if wage is not None and not (0 < int(wage) < 1_000_000):
+        raise UserError("月收入应为正数（元）。", "The monthly wage must be a positive number (yuan).")
+    with database.session() as session:
+        p = _placement(session, placement_id)
+        check_transition(p.status, to)
+        _check_date(session, p, day, status_change=True)
+        was = p.status
+        before = {"status": was, "start_date": p.start_date, "end_date": p.end_date}
+        if to == "on_job":
+            p.start_date = day
+            if wage is not None:
+                p.monthly_wage = int(wage)
+        elif to == "ended":
+            if p.start_date is None:
+                p.start_date = day  # left on arrival: a zero-day job
+            p.end_date = day
+            p.leave_reason = _text(note, 200)
+        p.status = to
+        _event(session, actor, p, "status", day, status_from=was, status_to=to, wage=wage,
+               note=_text(note, 500) or None)
+        audit.record(session, actor, f"placement.{to}", "placement", p.id, before=before,
+                     after={"status": to, "start_date": p.start_date, "end_date": p.end_date})
+
+
+def record_followup(database: Database, actor: Actor, placement_id: int, *, date: object, wage: int | None = None,
+                    employment_form: str | None = None, note: str | None = None) -> None:
+    """A follow-up visit (回访). A visit that finds the worker skilled records the conversion too."""
+    require(actor, "batch.write")
+    day = _date(date, "回访日期", "follow-up date")
+    assert day is not None
+    if wage is not None and not (0 < int(wage) < 1_000_000):
+        raise UserError("月收入应为正数（元）。", "The monthly wage must be a positive number (yuan).")
+    if employment_form not in (None, "temporary", "skilled"):
+        raise UserError("用工形式应为临时工或职业工。", "The employment form is temporary or skilled.")
+    with database.session() as session:
+        p = _placement(session, placement_id)
+        if p.status in ("ended", "declined"):
+            raise UserError(f"该就业记录已{status_label(p.status)}，不能再登记回访；如已再就业，请在新的就业记录上回访。",
+                            f"This placement is {status_label(p.status).lower()}; a follow-up cannot be recorded. "
+                            "Record it on the new placement if the worker was re-placed.")
+        if p.status not in ("departed", "on_job"):
+            raise UserError("学员尚未出发，暂不能回访。", "The worker has not left yet; no follow-up is possible.")
+        _check_date(session, p, day, status_change=False)
+        if day > dt.date.today() + dt.timedelta(days=1):
+            raise UserError(f"回访日期 {day} 在将来，请核对。", f"The follow-up date {day} is in the future.")
+        if wage is not None:
+            p.monthly_wage = int(wage)
+        _event(session, actor, p, "followup", day, wage=wage, employment_form=employment_form,
+               note=_text(note, 500) or None)
+        if employment_form == "skilled" and p.employment_form != "skilled" and p.status == "on_job":
+            _make_skilled(session, actor, p, day, tr("回访时确认转为职业工", "Found skilled at a follow-up"))
+        audit.record(session, actor, "placement.followup", "placement", p.id, after={"date": day, "wage": wage})
+
+
+def _make_skilled(session: Session, actor: Actor, p: Placement, day: dt.date, note: str | None) -> None:
+    p.employment_form = "skilled"
+    p.skilled_since = day
+    _event(session, actor, p, "form", day, employment_form="skilled",
+           note=note or tr("转为职业工", "Became a skilled worker"))
+
+
+def convert_to_skilled(database: Database, actor: Actor, placement_id: int, *, date: object,
+                       note: str | None = None) -> None:
+    """Temporary (临时工) → skilled, contracted (职业工) on ``date``."""
+    require(actor, "batch.write")
+    day = _date(date, "转职业工日期", "conversion date")
+    assert day is not None
+    with database.session() as session:
+        p = _placement(session, placement_id)
+        if p.status != "on_job":
+            raise UserError("只有在岗的工人可以转为职业工。", "Only a worker on the job can become skilled.")
+        if p.employment_form == "skilled":
+            raise UserError(f"该工人已于 {p.skilled_since} 转为职业工。", f"Already skilled since {p.skilled_since}.")
+        _check_date(session, p, day, status_change=False)
+        _make_skilled(session, actor, p, day, _text(note, 500) or None)
+        audit.record(session, actor, "placement.skilled", "placement", p.id, after={"skilled_since": day})
+
+
+def re_place(database: Database, actor: Actor, placement_id: int, vacancy_code: str, *,
+             batch: int | str | None = None, date: object = None, note: str | None = None) -> int:
+    """A new confirmed placement for someone who left (再就业); the seat check applies as always."""
+    require(actor, "batch.write")
+    day = _date(date, "确认日期", "confirmation date", required=False) or dt.date.today()
+
+    def work(session: Session) -> int:
+        old = _placement(session, placement_id)
+        if old.status not in ("ended", "declined"):
+            raise UserError("只有已离岗（或已放弃）的人员可以再就业安排。", "Only someone who left can be re-placed.")
+        if old.end_date is not None and day < old.end_date:
+            raise UserError(f"日期 {day} 早于离岗日期 {old.end_date}。", f"The date {day} is before they left ({old.end_date}).")
+        vac = session.scalar(select(Vacancy).where(Vacancy.code == vacancy_code.strip()))
+        if vac is None:
+            raise UserError(f"找不到岗位编号：{vacancy_code}", f"Unknown vacancy code: {vacancy_code}")
+        _ensure_free(session, old.trainee_id)
+        batch_id = _batch(session, batch).id if batch is not None else None
+        _claim_seat(session, vac.id)
+        new = Placement(trainee_id=old.trainee_id, vacancy_id=vac.id, batch_id=batch_id, status="confirmed",
+                        decided_by=actor.user_id)
+        session.add(new)
+        session.flush()
+        _event(session, actor, new, "status", day, status_from=None, status_to="confirmed",
+               note=_text(note, 500) or tr(f"再就业（原就业记录 {old.id}）", f"Re-placed (after placement {old.id})"))
+        audit.record(session, actor, "placement.replace", "placement", new.id,
+                     after={"previous": old.id, "vacancy": vac.code})
+        return new.id
+
+    return _with_retry(database, work)
+
+

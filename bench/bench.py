@@ -1,4 +1,4 @@
-"""`make bench`: measures the speed bars of DESIGN.md and prints them as one JSON object.
+"""`make bench`: measures the speed bars of docs/DESIGN.md and prints them as one JSON object.
 
 Each area adds a module ``bench/bench_<area>.py`` with ``run(n_trainees, workdir) -> dict``.
 ``BENCH_TRAINEES=N`` runs everything smaller (default 200,000); ``BENCH_ONLY=a,b`` picks areas.

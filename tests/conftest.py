@@ -19,7 +19,7 @@ from db.engine import open_database  # noqa: E402
 from tests.pg import PG_URL, PgServer  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-SAMPLES = REPO.parent / "shared" / "samples"
+SAMPLES = REPO / "tests" / "data" / "samples"  # the sample rosters live in the repository
 TODAY = dt.date(2026, 11, 29)
 
 

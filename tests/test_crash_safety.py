@@ -29,18 +29,19 @@ HARNESS = REPO / "tests" / "crash_harness.py"
 
 
 def _kill_midway(url: str, operation: str, arg: str, writes: int = 1) -> None:
-    proc = subprocess.Popen([sys.executable, str(HARNESS), url, operation, arg, str(writes)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()  # blocks until the child is frozen mid-transaction (or ends)
-        assert line.strip() == "MIDWAY", (line, proc.stderr.read() if proc.stderr else "")
-        os.kill(proc.pid, signal.SIGKILL)
-        assert proc.wait(timeout=60) == -signal.SIGKILL
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+    # The with-block closes the child's pipes whatever happens (no ResourceWarning for them).
+    with subprocess.Popen([sys.executable, str(HARNESS), url, operation, arg, str(writes)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO) as proc:
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()  # blocks until the child is frozen mid-transaction (or ends)
+            assert line.strip() == "MIDWAY", (line, proc.stderr.read() if proc.stderr else "")
+            os.kill(proc.pid, signal.SIGKILL)
+            assert proc.wait(timeout=60) == -signal.SIGKILL
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
 
 
 def _reopen(database):  # type: ignore[no-untyped-def]

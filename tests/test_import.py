@@ -1,4 +1,4 @@
-"""Roster import: the shared samples, idempotence, every bad input a user can produce."""
+"""Roster import: the sample rosters (tests/data/samples), idempotence, every bad input a user can produce."""
 
 from __future__ import annotations
 
@@ -60,7 +60,7 @@ def snapshot(database) -> list[tuple]:  # type: ignore[no-untyped-def]
         return [tuple(r) for r in s.execute(select(Trainee.__table__).order_by(Trainee.id_number))]
 
 
-# --- the shared samples ---------------------------------------------------------------------------
+# --- the sample rosters ----------------------------------------------------------------------------
 
 EXPECTED = json.loads((SAMPLES / "expected.json").read_text(encoding="utf-8"))
 

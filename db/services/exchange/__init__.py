@@ -12,7 +12,7 @@ validated and compared with the registry, nothing is written. A file that cannot
 ``code=2``; row-level problems never raise, they are listed in ``ImportResult.issues`` with the
 row number as Excel shows it, the column header, the value and the reason in the user's language.
 
-Rules (DESIGN.md "Exchange format"): headers are matched after trimming, Chinese or English alias;
+Rules (docs/DESIGN.md "Exchange format"): headers are matched after trimming, Chinese or English alias;
 title rows above the header and blank / totals / note rows are skipped; unknown columns are listed.
 Each row is all or nothing; valid rows are inserted or updated by key in ONE transaction, so a crash
 or a cancel leaves the registry as it was. An exact duplicate row is imported once; a second row

@@ -74,5 +74,4 @@ def sees_trainee(actor: Actor, school_id: int | None) -> bool:
 
 def check_sees_trainee(actor: Actor, school_id: int | None) -> None:
     if not sees_trainee(actor, school_id):
-        raise PermissionDenied("该学员属于其他培训学校，学校账号不能查看或修改。",
-                               "This trainee belongs to another school; a school account cannot see or change it.")
+        raise PermissionDenied("该学员属于其他培训学校，学校账号不能修改", "This trainee belongs to another school")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, case, func, literal, select
+from sqlalchemy import ColumnElement, Select, case, func, select, true
 
 from core.access import Actor, school_scope
 from core.placement import SEAT_HOLDING
@@ -26,7 +26,7 @@ def sees_trainee_expr(actor: Actor, school_column: Any = None) -> ColumnElement[
     """The same rule as a boolean SQL expression (true for everyone but school accounts)."""
     school = school_scope(actor)
     if school is None:
-        return literal(True)
+        return true()
     column = Trainee.__table__.c.school_id if school_column is None else school_column
     return column == school  # type: ignore[no-any-return]
 

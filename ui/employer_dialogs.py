@@ -52,13 +52,15 @@ class EmployerDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(f)
         lay.addWidget(_buttons(self))
+        self.loaded: dict[str, Any] | None = None
         if employer_id is not None:
-            for k, v in registry.employer_values(database, employer_id).items():
+            self.loaded = registry.employer_values(database, employer_id)
+            for k, v in self.loaded.items():
                 f.set_value(k, v)
 
     def save(self) -> None:
-        ok, self.saved_id = self.form.submit(
-            lambda: registry.save_employer(self.database, self.actor, self.form.values(), self.employer_id))
+        ok, self.saved_id = self.form.submit(lambda: registry.save_employer(
+            self.database, self.actor, {**self.form.values(), "loaded": self.loaded}, self.employer_id))
         if ok:
             self.accept()
 
@@ -99,8 +101,10 @@ class VacancyDialog(QDialog):
         lay = QVBoxLayout(self)
         lay.addWidget(f)
         lay.addWidget(_buttons(self))
+        self.loaded: dict[str, Any] | None = None
         if vacancy_id is not None:
-            self._load(registry.vacancy_values(database, vacancy_id))
+            self.loaded = {k: v for k, v in registry.vacancy_values(database, vacancy_id).items() if k != "employer_id"}
+            self._load(self.loaded)
         else:
             f.set_value("headcount", "1")
 
@@ -122,7 +126,7 @@ class VacancyDialog(QDialog):
         v: dict[str, Any] = self.form.values()
         v["status"] = _STATUS[self.form.widgets["status"].currentIndex()][0]  # type: ignore[attr-defined]
         v.update(board=self.board.isChecked(), lodging=self.lodging.isChecked(),
-                 needs_health_cert=self.health.isChecked())
+                 needs_health_cert=self.health.isChecked(), loaded=self.loaded)
         return v
 
     def save(self) -> None:

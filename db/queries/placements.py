@@ -15,6 +15,7 @@ from core.vocab import form_label, household_label, status_label
 from db.engine import Database
 from db.models import Batch, Employer, Placement, PlacementEvent, Trainee, User, Vacancy
 from db.queries.lookup import find_batch as _batch
+from db.rules import scope_trainees
 
 
 
@@ -33,8 +34,7 @@ def _placement_select(actor: Actor, *, batch_id: int | None = None, employer_id:
                    Placement.model_score)
             .join(Trainee, Trainee.id == Placement.trainee_id).join(Vacancy, Vacancy.id == Placement.vacancy_id)
             .join(Employer, Employer.id == Vacancy.employer_id).outerjoin(Batch, Batch.id == Placement.batch_id))
-    if actor.role == "school":
-        stmt = stmt.where(Trainee.school_id == actor.school_id)
+    stmt = scope_trainees(actor, stmt)
     if batch_id is not None:
         stmt = stmt.where(Placement.batch_id == batch_id)
     if employer_id is not None:

@@ -17,6 +17,7 @@ from core.vocab import HOUSEHOLD_RANK, alert_label, household_label
 from db import audit
 from db.engine import Database
 from db.models import AppSetting, Employer, Placement, PlacementEvent, Trainee, Vacancy
+from db.rules import scope_trainees
 
 WAGE_FLOOR_KEY = "alerts.wage_floor"
 
@@ -45,8 +46,7 @@ def followups_due(database: Database, *, today: dt.date | None = None, within_da
             .join(Employer, Employer.id == Vacancy.employer_id)
             .outerjoin(last_visit, last_visit.c.placement_id == Placement.id)
             .where(Placement.status.in_(("departed", "on_job"))))
-    if actor.role == "school":
-        stmt = stmt.where(Trainee.school_id == actor.school_id)
+    stmt = scope_trainees(actor, stmt)
     with database.session() as session:
         rows = session.execute(stmt).all()
     frame = pd.DataFrame(rows, columns=["placement_id", "trainee_id", "name", "id_number", "township",
@@ -122,8 +122,7 @@ def alerts(database: Database, *, today: dt.date | None = None, wage_floor_value
                      .join(Placement, Placement.id == sub.c.id)
                      .join(Trainee, Trainee.id == sub.c.trainee_id).join(Vacancy, Vacancy.id == Placement.vacancy_id)
                      .join(Employer, Employer.id == Vacancy.employer_id))
-        if actor.role == "school":
-            stmt_left = stmt_left.where(Trainee.school_id == actor.school_id)
+        stmt_left = scope_trainees(actor, stmt_left)
         left_frame = pd.DataFrame(session.execute(stmt_left).all(),
                                   columns=["placement_id", "trainee_id", "since", "reason", "monthly_wage", "name",
                                            "id_number", "township", "household_type", "employer", "vacancy_code"])
@@ -133,8 +132,7 @@ def alerts(database: Database, *, today: dt.date | None = None, wage_floor_value
                        .join(Vacancy, Vacancy.id == Placement.vacancy_id)
                        .join(Employer, Employer.id == Vacancy.employer_id)
                        .where(Placement.status.in_(("departed", "on_job"))))
-        if actor.role == "school":
-            stmt_active = stmt_active.where(Trainee.school_id == actor.school_id)
+        stmt_active = scope_trainees(actor, stmt_active)
         active = pd.DataFrame(session.execute(stmt_active).all(),
                               columns=["placement_id", "trainee_id", "start_date", "monthly_wage", "status", "name",
                                        "id_number", "township", "household_type", "employer", "vacancy_code"])

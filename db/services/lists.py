@@ -29,6 +29,7 @@ from core.i18n import UserError, tr
 from db.models import Batch, Employer, Placement, Trainee, Vacancy
 from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, SKILLS
 from core.fields import mask_id, mask_phone
+from db.rules import sees_trainee_expr
 
 
 @dataclass(frozen=True)
@@ -219,8 +220,7 @@ def _build(session: Session, actor: Actor, sel: ListSelection, today: dt.date) -
         where.append(departure >= sel.date_from)
     if sel.date_to:
         where.append(departure <= sel.date_to)
-    if actor.role == "school":
-        where.append(Trainee.school_id == actor.school_id)
+    where.append(sees_trainee_expr(actor))
     stmt = stmt.where(*where)
     listed = stmt.where(Placement.status.in_(LISTED))
     # Batch rosters read best grouped by employer; other lists by date then employer.

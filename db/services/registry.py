@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.audit import record
-from core.access import Actor, require
+from core.access import Actor, check_sees_trainee, require, school_scope, sees_trainee
 from db.engine import Database
 from db.services.exchange import PARSERS, _enrol
 from core.i18n import UserError, tr
@@ -26,7 +26,7 @@ from db.models import (
     Certificate, Cohort, Employer, Placement, School, Trainee, TrainingRecord, Vacancy, utcnow,
 )
 from core.placement import SEAT_HOLDING
-from db.rules import seats_left_expr
+from db.rules import scope_trainees, seats_left_expr
 from core.fields import (
     FieldError, ResidentId, check_contact_phone, check_uscc, clean_text, parse_date, parse_level, parse_number,
     parse_skill,
@@ -107,6 +107,20 @@ def _snapshot(obj: Any, fields: Sequence[str]) -> dict[str, Any]:
     return {f: getattr(obj, f) for f in fields}
 
 
+def _check_unchanged(obj: Any, loaded: Mapping[str, Any] | None, what: str, what_en: str) -> None:
+    """Stale-edit check for a form opened earlier: refuse when any field it showed was changed since.
+
+    Compares the values the form was opened with, not a row version, so a seat confirmed meanwhile
+    (which bumps a vacancy's version) does not spoil an edit of its title."""
+    if loaded is None:
+        return
+    changed = [k for k, v in loaded.items() if hasattr(obj, k) and getattr(obj, k) != v]
+    if changed:
+        raise UserError(f"{what}在您打开之后已被其他用户修改，您的修改未保存；请关闭后重新打开再改。",
+                        f"The {what_en} was changed by someone else after you opened it; your changes were not "
+                        "saved. Reopen it and edit again.", code=3)
+
+
 def save_trainee(database: Database, actor: Actor, values: Mapping[str, Any], trainee_id: int | None = None) -> int:
     """Add (``trainee_id`` None) or edit a trainee; raises FormErrors with per-field messages."""
     require(actor, "registry.write")
@@ -121,9 +135,17 @@ def save_trainee(database: Database, actor: Actor, values: Mapping[str, Any], tr
             raise FormErrors({"id_number": tr(f"该身份证号已登记为“{clash.name}”{extra}，一人只能登记一次",
                                               f"This ID number is already registered as '{clash.name}'{extra}")})
         school_name = clean.pop("school", None)
-        # resolve (or create) the school before the trainee is in the session, so it is one write
-        school_id = _school_id(session, school_name) if school_name else (
-            actor.school_id if actor.role == "school" else None)
+        scope = school_scope(actor)
+        if scope is not None:
+            # a school account registers its own school's trainees only, and never creates a school
+            own = session.scalar(select(School.name).where(School.id == scope))
+            if school_name and school_name != own:
+                raise FormErrors({"school": tr(f"学校账号只能登记本校（{own}）的学员。",
+                                               f"A school account registers only its own school's ({own}) trainees.")})
+            school_id: int | None = scope
+        else:
+            # resolve (or create) the school before the trainee is in the session, so it is one write
+            school_id = _school_id(session, school_name) if school_name else None
         if trainee_id is None:
             trainee = Trainee()
             session.add(trainee)
@@ -132,7 +154,7 @@ def save_trainee(database: Database, actor: Actor, values: Mapping[str, Any], tr
             trainee = session.get(Trainee, trainee_id)
             if trainee is None:
                 raise UserError("该学员已不存在（可能已被他人删除）", "This trainee no longer exists", code=1)
-            _check_school_scope(actor, trainee)
+            check_sees_trainee(actor, trainee.school_id)
             if values.get("version") is not None and int(values["version"]) != trainee.version:
                 raise UserError(f"{trainee.name} 的记录在您打开之后已被其他用户修改，您的修改未保存；请关闭后重新打开再改。",
                                 f"The record of {trainee.name} was changed by someone else after you opened it; "
@@ -147,11 +169,6 @@ def save_trainee(database: Database, actor: Actor, values: Mapping[str, Any], tr
         return trainee.id
 
 
-def _check_school_scope(actor: Actor, trainee: Trainee) -> None:
-    if actor.role == "school" and trainee.school_id != actor.school_id:
-        raise UserError("该学员属于其他培训学校，学校账号不能修改", "This trainee belongs to another school", code=1)
-
-
 def delete_trainee(database: Database, actor: Actor, trainee_id: int) -> None:
     """Soft delete (undo with :func:`restore_trainee`); refused while a placement is active."""
     require(actor, "registry.write")
@@ -159,7 +176,7 @@ def delete_trainee(database: Database, actor: Actor, trainee_id: int) -> None:
         trainee = session.get(Trainee, trainee_id)
         if trainee is None or trainee.deleted_at is not None:
             return
-        _check_school_scope(actor, trainee)
+        check_sees_trainee(actor, trainee.school_id)
         active = session.scalar(select(func.count()).select_from(Placement).where(
             Placement.trainee_id == trainee_id, Placement.status.in_(SEAT_HOLDING)))
         if active:
@@ -176,7 +193,7 @@ def restore_trainee(database: Database, actor: Actor, trainee_id: int) -> None:
         trainee = session.get(Trainee, trainee_id)
         if trainee is None or trainee.deleted_at is None:
             return
-        _check_school_scope(actor, trainee)
+        check_sees_trainee(actor, trainee.school_id)
         trainee.deleted_at = None
         record(session, actor, "restore", "trainee", trainee_id, after={"name": trainee.name})
 
@@ -195,7 +212,7 @@ def trainee_detail(database: Database, actor: Actor, trainee_id: int) -> Trainee
     require(actor, "registry.read")
     with database.session() as session:
         t = session.get(Trainee, trainee_id)
-        if t is None or (actor.role == "school" and t.school_id != actor.school_id):
+        if t is None or not sees_trainee(actor, t.school_id):
             raise UserError("该学员不存在或无权查看", "No such trainee, or not visible to you", code=1)
         values = {f: getattr(t, f) for f in ("name", "id_number", "gender", "birth_date", "ethnicity", "phone",
                                               "township", "village", "household_type", "skills", "skill_level",
@@ -227,8 +244,8 @@ def cohorts(database: Database, actor: Actor, school_id: int | None = None) -> l
     require(actor, "registry.read")
     with database.session() as session:
         stmt = select(Cohort, School.name).join(School, School.id == Cohort.school_id).order_by(Cohort.id.desc())
-        if actor.role == "school":
-            stmt = stmt.where(Cohort.school_id == actor.school_id)
+        if school_scope(actor) is not None:
+            stmt = stmt.where(Cohort.school_id == school_scope(actor))
         elif school_id is not None:
             stmt = stmt.where(Cohort.school_id == school_id)
         members = dict(session.execute(select(TrainingRecord.cohort_id, func.count())
@@ -245,7 +262,7 @@ def create_cohort(database: Database, actor: Actor, *, school: str, name: str, s
     errors: dict[str, str] = {}
     school = clean_text(school)
     name = clean_text(name)
-    if not school and actor.role != "school":
+    if not school and school_scope(actor) is None:
         errors["school"] = tr("培训学校为空", "School is empty")
     if not name:
         errors["name"] = tr("班级名称为空", "Cohort name is empty")
@@ -266,7 +283,7 @@ def create_cohort(database: Database, actor: Actor, *, school: str, name: str, s
     if errors:
         raise FormErrors(errors)
     with database.session() as session:
-        sid = actor.school_id if actor.role == "school" else _school_id(session, school)
+        sid = school_scope(actor) or _school_id(session, school)
         assert sid is not None
         if session.scalar(select(Cohort.id).where(Cohort.school_id == sid, Cohort.name == name)):
             raise FormErrors({"name": tr(f"本校已有名为“{name}”的培训班", f"This school already has a cohort '{name}'")})
@@ -354,7 +371,7 @@ def graduate(database: Database, actor: Actor, cohort_id: int, trainee_ids: Sequ
         cohort = session.get(Cohort, cohort_id)
         if cohort is None:
             raise UserError("培训班不存在", "No such cohort", code=1)
-        if actor.role == "school" and cohort.school_id != actor.school_id:
+        if not sees_trainee(actor, cohort.school_id):
             raise UserError("该培训班属于其他学校", "This cohort belongs to another school", code=1)
         if numbers:
             taken = session.execute(select(Certificate.number, Certificate.trainee_id)
@@ -437,6 +454,7 @@ def save_employer(database: Database, actor: Actor, values: Mapping[str, Any], e
             employer = session.get(Employer, employer_id)
             if employer is None:
                 raise UserError("该单位已不存在", "This employer no longer exists", code=1)
+            _check_unchanged(employer, values.get("loaded"), f"单位“{employer.name}”", f"employer '{employer.name}'")
             before = _snapshot(employer, EMPLOYER_FIELDS)
         for key, value in clean.items():
             setattr(employer, key, value)
@@ -492,6 +510,7 @@ def save_vacancy(database: Database, actor: Actor, employer_id: int, values: Map
             vacancy = session.get(Vacancy, vacancy_id)
             if vacancy is None:
                 raise UserError("该岗位已不存在", "This vacancy no longer exists", code=1)
+            _check_unchanged(vacancy, values.get("loaded"), f"岗位 {vacancy.code} ", f"vacancy {vacancy.code}")
             taken = session.scalar(select(func.count()).select_from(Placement).where(
                 Placement.vacancy_id == vacancy_id, Placement.status.in_(SEAT_HOLDING))) or 0
             if clean.get("headcount") and clean["headcount"] < taken:
@@ -550,8 +569,7 @@ def find_by_id_numbers(database: Database, actor: Actor, numbers: Sequence[str])
     with database.session() as session:
         stmt = select(Trainee.id, Trainee.id_number).where(Trainee.id_number.in_(list(wanted)),
                                                            Trainee.deleted_at.is_(None))
-        if actor.role == "school":
-            stmt = stmt.where(Trainee.school_id == actor.school_id)
+        stmt = scope_trainees(actor, stmt)
         found = {n: i for i, n in session.execute(stmt)}
     for number, raw in wanted.items():
         if number in found:

@@ -35,6 +35,7 @@ from db.engine import Database
 from core.i18n import UserError, tr
 from db.models import Certificate, Employer, Placement, School, Trainee, TrainingRecord, Vacancy
 from core.vocab import SKILLS, household_label, skill_label
+from db.rules import sees_trainee_expr
 from matching.survival import grouped_survival_codes, kaplan_meier, survival_at
 
 PLACED = ("confirmed", "departed", "on_job", "ended")
@@ -176,8 +177,7 @@ def _fetch(conn: Connection, ints: list, texts: list, source, where: list):  # t
 def _read_all(conn: Connection, actor: Actor) -> _Data:
     household = case(*[(Trainee.household_type == h, i) for i, h in enumerate(_HOUSEHOLDS)], else_=None)
     where = [Trainee.deleted_at.is_(None)]
-    if actor.role == "school":
-        where.append(Trainee.school_id == actor.school_id)
+    where.append(sees_trainee_expr(actor))
     (t_id, school_id, hh, prefix), (township, skills) = _fetch(
         conn, [Trainee.id, Trainee.school_id, household, cast(func.substr(Trainee.id_number, 1, 2), Integer)],
         [Trainee.township, Trainee.skills], Trainee, where)

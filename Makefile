@@ -30,7 +30,7 @@ demo: $(STAMP)
 # One-folder bundle (dist/LaborBridge) with PyInstaller; bundle-check rebuilds only when sources changed,
 # then starts the BUILT executable headless (--self-test, the console launcher, start-up time).
 BUNDLE_EXE := dist/LaborBridge/LaborBridge
-BUNDLE_SOURCES := main.py requirements.txt requirements-build.txt $(shell find db ui matching resources packaging \
+BUNDLE_SOURCES := main.py requirements.txt requirements-build.txt $(shell find core db ui matching resources packaging \
 	-type f -not -path '*/__pycache__/*' 2>/dev/null)
 
 bundle: $(STAMP)

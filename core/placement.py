@@ -26,6 +26,8 @@ SEAT_HOLDING: tuple[str, ...] = ("confirmed", "departed", "on_job")
 OPEN: tuple[str, ...] = ("proposed", *SEAT_HOLDING)
 # Printed on placement lists: people actually sent or confirmed to go, never proposals or the declined.
 LISTED: tuple[str, ...] = (*SEAT_HOLDING, "ended")
+# Left home for the job and not ended: follow-up visits apply.
+AWAY: tuple[str, ...] = ("departed", "on_job")
 # Work that actually started: the history the matcher learns from and statistics count.
 STARTED: tuple[str, ...] = ("departed", "on_job", "ended")
 

@@ -20,8 +20,6 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-ROLES = ("admin", "staff", "school", "officer")
-PLACEMENT_STATUSES = ("proposed", "confirmed", "departed", "on_job", "ended", "declined")
 
 
 def utcnow() -> dt.datetime:

@@ -25,7 +25,7 @@ DAYS_PER_YEAR = 365.2425
 
 
 def age_years(birth_d: np.ndarray, day: np.ndarray) -> np.ndarray:
-    """Completed years on ``day`` (day numbers), counted by calendar like db.validation.age_on:
+    """Completed years on ``day`` (day numbers), counted by calendar like core.fields.age_on:
     someone born 2000-03-01 is 18 on 2018-03-01 (days / 365.2425 would say 17)."""
     birth, on = np.broadcast_arrays(np.asarray(birth_d, dtype=float), np.asarray(day, dtype=float))
     missing = np.isnan(birth) | np.isnan(on)

@@ -1,6 +1,6 @@
 """Roles enforced in db/: each service called as each role, allowed and refused.
 
-Permissions as checked here (see db/auth.py PERMISSIONS):
+Permissions as checked here (see core/access.py PERMISSIONS):
   admin   — everything, manages users, reads the audit log, backs up and restores
   staff   — registry, employers/vacancies, matching, batches, export, print (masked IDs), statistics
   school  — its own school's trainees only (read, edit, export); no employers, batches, matching, printing

@@ -6,7 +6,7 @@ never touch a real user's configuration. Every key is declared once below with i
 the rest of the UI reads and writes through :class:`Settings`, never through raw QSettings keys.
 
 Other engineers' code reads these keys:
-- ``print/bureau_name`` and ``print/columns`` — the printed lists (ui/printing, db/lists.py);
+- ``print/bureau_name`` and ``print/columns`` — the printed lists (ui/printing, db/services/lists.py);
 - ``policy/priority_<household>`` — the matcher's policy priority weights;
 
 One setting is bureau-wide rather than per computer and lives in the database (``app_setting``, audited):

@@ -14,6 +14,7 @@ from core.i18n import UserError, tr
 from core.placement import SEAT_HOLDING
 from core.policy import ALERT_WINDOW_DAYS, DEFAULT_WAGE_FLOOR, FOLLOWUP_DAYS, REPLACE_DAYS
 from core.vocab import HOUSEHOLD_RANK, alert_label, household_label
+from core.placement import AWAY
 from db import audit
 from db.engine import Database
 from db.models import AppSetting, Employer, Placement, PlacementEvent, Trainee, Vacancy
@@ -45,7 +46,7 @@ def followups_due(database: Database, *, today: dt.date | None = None, within_da
             .join(Trainee, Trainee.id == Placement.trainee_id).join(Vacancy, Vacancy.id == Placement.vacancy_id)
             .join(Employer, Employer.id == Vacancy.employer_id)
             .outerjoin(last_visit, last_visit.c.placement_id == Placement.id)
-            .where(Placement.status.in_(("departed", "on_job"))))
+            .where(Placement.status.in_(AWAY)))
     stmt = scope_trainees(actor, stmt)
     with database.session() as session:
         rows = session.execute(stmt).all()
@@ -131,7 +132,7 @@ def alerts(database: Database, *, today: dt.date | None = None, wage_floor_value
                        .join(Trainee, Trainee.id == Placement.trainee_id)
                        .join(Vacancy, Vacancy.id == Placement.vacancy_id)
                        .join(Employer, Employer.id == Vacancy.employer_id)
-                       .where(Placement.status.in_(("departed", "on_job"))))
+                       .where(Placement.status.in_(AWAY)))
         stmt_active = scope_trainees(actor, stmt_active)
         active = pd.DataFrame(session.execute(stmt_active).all(),
                               columns=["placement_id", "trainee_id", "start_date", "monthly_wage", "status", "name",

@@ -27,6 +27,7 @@ from core.fields import short_text as _text
 from core.i18n import UserError, tr
 from core.placement import OPEN, SEAT_HOLDING, check_proposable, check_transition, seats_left
 from core.vocab import status_label
+from core.placement import AWAY
 from db import audit
 from db.engine import Database
 from db.models import Batch, BatchVacancy, Placement, PlacementEvent, Trainee, Vacancy
@@ -309,7 +310,7 @@ def record_followup(database: Database, actor: Actor, placement_id: int, *, date
             raise UserError(f"该就业记录已{status_label(p.status)}，不能再登记回访；如已再就业，请在新的就业记录上回访。",
                             f"This placement is {status_label(p.status).lower()}; a follow-up cannot be recorded. "
                             "Record it on the new placement if the worker was re-placed.")
-        if p.status not in ("departed", "on_job"):
+        if p.status not in AWAY:
             raise UserError("学员尚未出发，暂不能回访。", "The worker has not left yet; no follow-up is possible.")
         _check_date(session, p, day, status_change=False)
         if day > dt.date.today() + dt.timedelta(days=1):

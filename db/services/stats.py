@@ -35,11 +35,11 @@ from db.engine import Database
 from core.i18n import UserError, tr
 from db.models import Certificate, Employer, Placement, School, Trainee, TrainingRecord, Vacancy
 from core.vocab import SKILLS, household_label, skill_label
+from core.placement import LISTED
 from db.rules import sees_trainee_expr
 from matching.survival import grouped_survival_codes, kaplan_meier, survival_at
 
-PLACED = ("confirmed", "departed", "on_job", "ended")
-STARTED = ("departed", "on_job", "ended")
+PLACED = LISTED  # placed: confirmed to go, gone, or back
 HORIZONS = (90, 180, 365)
 DIMENSIONS = ("township", "school", "employer", "skill", "household_type")
 DIMENSION_LABELS = {"township": ("乡镇", "Township"), "school": ("培训学校", "School"),

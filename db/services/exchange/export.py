@@ -25,6 +25,7 @@ from db.services.exchange import COLUMNS, KINDS
 from core.i18n import UserError
 from db.models import Employer, Placement, School, Trainee, Vacancy
 from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, MANDARIN, SKILLS
+from core.placement import STARTED
 
 _TEXT_FIELDS = {"id_number", "phone", "uscc", "code", "vacancy_code", "contact_phone"}
 
@@ -81,7 +82,7 @@ def _placement_rows(conn: Any, actor: Actor) -> Iterator[dict[str, Any]]:
     p, t, v = Placement.__table__, Trainee.__table__, Vacancy.__table__
     stmt = (select(p, t.c.id_number, t.c.name, v.c.code)
             .select_from(p.join(t, t.c.id == p.c.trainee_id).join(v, v.c.id == p.c.vacancy_id))
-            .where(p.c.start_date.is_not(None), p.c.status.in_(("on_job", "ended", "departed")))
+            .where(p.c.start_date.is_not(None), p.c.status.in_(STARTED))
             .order_by(p.c.id))
     stmt = scope_trainees(actor, stmt, t)
     for r in conn.execute(stmt):

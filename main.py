@@ -290,15 +290,6 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
-# --- not yet available ----------------------------------------------------------------------------
-
-def _pending(name: str) -> Handler:
-    def handler(_args: argparse.Namespace) -> int:
-        raise UserError(f"命令“{name}”在此版本中尚未提供。", f"The command '{name}' is not available in this version yet.",
-                        code=2)
-    return handler
-
-
 def build_parser() -> Parser:
     parser = Parser(prog="main.py", description=tr("劳务协作桥：不带参数运行打开图形界面。",
                                                   "LaborBridge: run without arguments to open the GUI."))
@@ -369,8 +360,6 @@ def build_parser() -> Parser:
     p.add_argument("action", choices=["list", "create-admin", "passwd"])
     p.add_argument("name", nargs="?", help=tr("create-admin：新管理员的用户名", "create-admin: the new admin's name"))
 
-    for name in ("import", "export", "train", "rank", "plan", "print-list"):
-        HANDLERS.setdefault(name, _pending(name))
     return parser
 
 

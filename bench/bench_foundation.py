@@ -19,8 +19,9 @@ sys.path.insert(0, sys.argv[3])
 from ui.app import make_app
 from db.engine import open_database
 app = make_app()
+from core.access import SYSTEM
 from ui.main_window import MainWindow
-window = MainWindow(open_database(sys.argv[1]))
+window = MainWindow(open_database(sys.argv[1]), SYSTEM)
 window.show()
 app.processEvents()
 print(f"{time.time() - t0:.4f}")

@@ -133,6 +133,7 @@ def page_probe(path: Path) -> dict[str, float]:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtWidgets import QApplication
 
+    from core.access import SYSTEM
     from db.engine import open_database
     from ui.pages.trainees import TraineesPage
 
@@ -140,7 +141,7 @@ def page_probe(path: Path) -> dict[str, float]:
     database = open_database(f"sqlite:///{path}")
     try:
         t0 = time.perf_counter()
-        page = TraineesPage(database)
+        page = TraineesPage(database, SYSTEM)
         page.resize(1280, 800)
         page.show()
         app.processEvents()

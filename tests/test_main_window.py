@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+from core.access import SYSTEM
 from ui.app import make_app
 from ui.main_window import MainWindow
 
 
 def test_window_shows_navigation_database_and_counts(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
     make_app()
-    window = MainWindow(demo_db)
+    window = MainWindow(demo_db, SYSTEM)
     qtbot.addWidget(window)
     window.show()
     titles = [window.nav.item(i).text() for i in range(window.nav.count())]
@@ -30,7 +31,7 @@ def test_empty_database_offers_demo_data_and_loads_it(qtbot, database, monkeypat
         return QMessageBox.StandardButton.Yes
 
     monkeypatch.setattr(QMessageBox, "question", answer_yes)
-    window = MainWindow(database)
+    window = MainWindow(database, SYSTEM)
     qtbot.addWidget(window)
     window.show()
     window.offer_demo_if_empty()
@@ -41,7 +42,7 @@ def test_empty_database_offers_demo_data_and_loads_it(qtbot, database, monkeypat
 def test_non_empty_database_does_not_ask(qtbot, demo_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     make_app()
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: (_ for _ in ()).throw(AssertionError("asked")))
-    window = MainWindow(demo_db)
+    window = MainWindow(demo_db, SYSTEM)
     qtbot.addWidget(window)
     window.offer_demo_if_empty()
     QApplication.processEvents()

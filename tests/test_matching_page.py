@@ -6,6 +6,7 @@ from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import func, select
 
+from core.access import SYSTEM
 from db.models import Placement, Trainee
 from ui.pages.matching import MatchingPage, ModelReportDialog
 
@@ -13,7 +14,7 @@ from ui.pages.matching import MatchingPage, ModelReportDialog
 def test_matching_page_ranks_shortlists_trains_and_reports(demo_db, qtbot, qtmodeltester, monkeypatch) -> None:
     infos: list[str] = []
     monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text, *a, **k: infos.append(text))
-    page = MatchingPage(demo_db)
+    page = MatchingPage(demo_db, SYSTEM)
     qtbot.addWidget(page)
     page.resize(1200, 760)
     page.show()
@@ -55,7 +56,7 @@ def test_matching_page_ranks_shortlists_trains_and_reports(demo_db, qtbot, qtmod
     qtmodeltester.check(page.vac_excluded_model)
     page.grab().save("/tmp/matching_page_trainee.png")
 
-    dialog = ModelReportDialog(demo_db, page)
+    dialog = ModelReportDialog(demo_db, SYSTEM, page)
     qtbot.addWidget(dialog)
     dialog.show()
     assert dialog.metrics_model.rowCount() == 5 and len(dialog.plot.series) == 2
@@ -72,7 +73,7 @@ def test_matching_page_ranks_shortlists_trains_and_reports(demo_db, qtbot, qtmod
 def test_matching_page_bad_input_shows_one_sentence(demo_db, qtbot, monkeypatch) -> None:
     errors: list[str] = []
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *a, **k: errors.append(text))
-    page = MatchingPage(demo_db)
+    page = MatchingPage(demo_db, SYSTEM)
     qtbot.addWidget(page)
     page.trainee_edit.setText("110101199003071234")
     page.rank_trainee_button.click()

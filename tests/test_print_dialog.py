@@ -49,12 +49,15 @@ def test_opens_on_the_batch_and_counts(qtbot, batch_db, tmp_path: Path) -> None:
 
 def test_full_numbers_offered_only_to_allowed_roles(qtbot, batch_db) -> None:
     staff = make_dialog(qtbot, batch_db, STAFF, batch_id=BATCH_ID)
-    assert not staff.full_radio.isVisibleTo(staff)
+    assert not staff.full_radio.isEnabled()
+    assert staff.full_radio.toolTip() == "仅局管理员、经办/审核可以操作"
     staff.full_radio.setChecked(True)  # even if forced, the selection stays masked
     assert staff.selection().full_numbers is False
     officer = make_dialog(qtbot, batch_db, OFFICER, batch_id=BATCH_ID)
-    assert officer.full_radio.isVisibleTo(officer)
-    assert not officer.xlsx_button.isVisibleTo(officer)  # officers print; they do not export workbooks
+    assert officer.full_radio.isEnabled()
+    qtbot.waitUntil(lambda: officer.pdf_button.isEnabled())
+    assert not officer.xlsx_button.isEnabled()  # officers print; they do not export workbooks
+    assert officer.xlsx_button.toolTip() == "仅局管理员、局工作人员、培训学校可以操作"
     officer.full_radio.setChecked(True)
     assert officer.selection().full_numbers is True
 
@@ -173,7 +176,7 @@ def test_no_printer_or_cancelled_print(qtbot, batch_db) -> None:
 def test_main_window_file_menu_opens_the_dialog(qtbot, batch_db) -> None:
     from ui.main_window import MainWindow
 
-    window = MainWindow(batch_db)
+    window = MainWindow(batch_db, SYSTEM)
     qtbot.addWidget(window)
     action = window.findChild(type(window.file_menu.actions()[0]), "action_print_list")
     assert action is not None and action.text().startswith("打印名册")

@@ -20,7 +20,7 @@ from ui.sql_model import SqlTableModel
 def trainees_page(demo_db, qtbot):  # type: ignore[no-untyped-def]
     from ui.pages.trainees import TraineesPage
 
-    page = TraineesPage(demo_db)
+    page = TraineesPage(demo_db, SYSTEM)
     qtbot.addWidget(page)
     page.resize(1280, 800)
     page.show()
@@ -177,7 +177,7 @@ def test_import_wizard_unusable_file_message(database, qtbot, tmp_path: Path, mo
 def test_employers_page(demo_db, qtbot, qtmodeltester) -> None:  # type: ignore[no-untyped-def]
     from ui.pages.employers import EmployersPage
 
-    page = EmployersPage(demo_db)
+    page = EmployersPage(demo_db, SYSTEM)
     qtbot.addWidget(page)
     page.show()
     qtmodeltester.check(page.emp_model)

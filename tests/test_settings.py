@@ -12,7 +12,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
 
 from core import i18n
-from core.access import Actor
+from core.access import SYSTEM, Actor
 from core.policy import DEFAULT_WAGE_FLOOR
 from db.services.followup import wage_floor
 from db.engine import data_dir
@@ -177,7 +177,7 @@ def _ok(dialog: SettingsDialog) -> None:
 
 
 def test_dialog_saves_what_the_user_typed(qtbot, demo_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    dialog = SettingsDialog(database=demo_db)
+    dialog = SettingsDialog(database=demo_db, actor=SYSTEM)
     qtbot.addWidget(dialog)
     assert dialog.wage_spin.isEnabled() and dialog.wage_spin.value() == DEFAULT_WAGE_FLOOR
     assert dialog.weight_spins["monitored"].value() == pytest.approx(DEFAULT_PRIORITY_WEIGHTS["monitored"])
@@ -203,7 +203,7 @@ def test_dialog_saves_what_the_user_typed(qtbot, demo_db, tmp_path: Path) -> Non
 
 
 def test_dialog_server_url_and_restore_defaults(qtbot) -> None:  # type: ignore[no-untyped-def]
-    dialog = SettingsDialog()
+    dialog = SettingsDialog(actor=SYSTEM)
     qtbot.addWidget(dialog)
     assert not dialog.wage_spin.isEnabled()  # no database open: the bureau-wide value is not offered
     dialog.db_server.setChecked(True)
@@ -212,7 +212,7 @@ def test_dialog_server_url_and_restore_defaults(qtbot) -> None:  # type: ignore[
     dialog.bureau_edit.setText("临时名称")
     _ok(dialog)
     assert Settings().database_url == "postgresql+psycopg://staff@10.0.0.5/laborbridge"
-    dialog = SettingsDialog()
+    dialog = SettingsDialog(actor=SYSTEM)
     qtbot.addWidget(dialog)
     assert dialog.db_server.isChecked()
     dialog.restore_defaults()
@@ -227,7 +227,7 @@ def test_dialog_shows_a_clear_message_and_keeps_the_old_values(qtbot, monkeypatc
     s = Settings()
     s.set(st.BUREAU_NAME, "原单位")
     s.sync()
-    dialog = SettingsDialog()
+    dialog = SettingsDialog(actor=SYSTEM)
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.bureau_edit.setText("新单位")
@@ -249,6 +249,7 @@ def test_wage_floor_is_refused_for_a_role_without_the_right(qtbot, demo_db) -> N
     dialog = SettingsDialog(database=demo_db, actor=viewer)
     qtbot.addWidget(dialog)
     assert not dialog.wage_spin.isEnabled()
+    assert dialog.wage_spin.toolTip() == "仅局管理员、局工作人员可以操作"
     dialog.bureau_edit.setText("只读用户的单位")
     _ok(dialog)
     assert Settings().bureau_name == "只读用户的单位"
@@ -257,7 +258,7 @@ def test_wage_floor_is_refused_for_a_role_without_the_right(qtbot, demo_db) -> N
 
 def test_dialog_in_english(qtbot) -> None:  # type: ignore[no-untyped-def]
     i18n.set_language("en")
-    dialog = SettingsDialog()
+    dialog = SettingsDialog(actor=SYSTEM)
     qtbot.addWidget(dialog)
     assert dialog.windowTitle() == "Settings"
     assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == [
@@ -286,7 +287,7 @@ def test_about_dialog_lists_licences_and_the_font_licence(qtbot) -> None:  # typ
 def test_menu_opens_settings_and_about(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
     from ui.main_window import MainWindow
 
-    window = MainWindow(demo_db)
+    window = MainWindow(demo_db, SYSTEM)
     qtbot.addWidget(window)
     titles: list[str] = []
 

@@ -12,7 +12,7 @@ from ui.pages.statistics import BarChart, StatisticsPage, SurvivalChart
 
 @pytest.fixture
 def page(qtbot, demo_db):  # type: ignore[no-untyped-def]
-    widget = StatisticsPage(demo_db)
+    widget = StatisticsPage(demo_db, SYSTEM)
     qtbot.addWidget(widget)
     widget.resize(1280, 820)
     widget.show()
@@ -62,7 +62,7 @@ def test_export_from_the_page(qtbot, page: StatisticsPage, tmp_path) -> None:  #
 
 
 def test_empty_database_shows_dashes(qtbot, database) -> None:  # type: ignore[no-untyped-def]
-    widget = StatisticsPage(database)
+    widget = StatisticsPage(database, SYSTEM)
     qtbot.addWidget(widget)
     widget.show()
     qtbot.waitUntil(lambda: widget.result is not None, timeout=30_000)

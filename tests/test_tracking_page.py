@@ -13,6 +13,7 @@ from PySide6.QtCore import QDate, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox, QDateEdit, QDialog, QLineEdit, QMessageBox, QSpinBox
 from sqlalchemy import select
 
+from core.access import SYSTEM
 from db.services import followup
 from db.models import Placement
 from ui.pages.tracking import FormDialog, TrackingPage
@@ -65,7 +66,7 @@ class Dialogs:
 
 @pytest.fixture
 def page(qtbot, demo_db):  # type: ignore[no-untyped-def]
-    widget = TrackingPage(demo_db)
+    widget = TrackingPage(demo_db, SYSTEM)
     qtbot.addWidget(widget)
     widget.resize(1280, 820)
     widget.show()

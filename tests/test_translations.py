@@ -397,12 +397,13 @@ def test_qt_own_dialogs_are_translated(qapp) -> None:  # type: ignore[no-untyped
 def test_the_main_window_reads_in_each_language(qtbot, database) -> None:  # type: ignore[no-untyped-def]
     """Every navigation entry and menu title changes with the language: nothing is stuck in one."""
     from core import i18n
+    from core.access import SYSTEM
     from ui.main_window import MainWindow
 
     texts = {}
     for lang in ("zh", "en"):
         i18n.set_language(lang)
-        window = MainWindow(database)
+        window = MainWindow(database, SYSTEM)
         qtbot.addWidget(window)
         nav = [window.nav.item(i).text() for i in range(window.nav.count())]
         menus = [a.text() for a in window.menuBar().actions()]

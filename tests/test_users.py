@@ -270,13 +270,14 @@ def test_gui_main_window_by_role(qtbot, demo_db) -> None:  # type: ignore[no-unt
     plain = MainWindow(demo_db, officer)
     qtbot.addWidget(plain)
     assert "audit" not in plain.pages
-    names = {a.objectName() for a in plain.admin_menu.actions()}
-    assert "action_users" not in names and "action_backup" not in names and "action_change_password" in names
+    actions = {a.objectName(): a for a in plain.admin_menu.actions()}
+    assert actions["action_change_password"].isEnabled()
+    for name in ("action_users", "action_audit", "action_backup", "action_restore"):  # shown, but disabled
+        assert not actions[name].isEnabled() and actions[name].toolTip() == "仅局管理员可以操作"
     assert "officer" in plain.findChild(type(plain.db_label), "user_label").text()
-    # Constructible without a login (other pages' tests): SYSTEM acts.
-    default = MainWindow(demo_db)
-    qtbot.addWidget(default)
-    assert default.actor == SYSTEM
+    # No window without its user: the acting user is a required argument.
+    with pytest.raises(TypeError):
+        MainWindow(demo_db)  # type: ignore[call-arg]
 
 
 def test_gui_start_flow_login_then_forced_change(qtbot, database) -> None:  # type: ignore[no-untyped-def]

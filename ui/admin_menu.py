@@ -15,6 +15,7 @@ from db.services import backup, users
 from core.vocab import ROLE_LABELS
 from core.i18n import UserError, tr
 from ui.dialogs import confirm, show_error
+from ui.permissions import gate
 from ui.tasks import TaskContext, run_task
 
 if TYPE_CHECKING:
@@ -38,15 +39,13 @@ def build_admin_menu(window: MainWindow) -> None:
         add("change_password", "修改密码…", "Change password…", lambda: change_password(window))
     elif not users.has_users(window.database):
         add("create_admin", "创建管理员…", "Create the administrator…", lambda: create_admin(window))
-    if actor.can("users.manage"):
-        add("users", "用户管理…", "User accounts…", lambda: open_users(window))
-    if actor.can("audit.read"):
-        add("audit", "审计日志", "Audit log", lambda: window.show_page("audit"))
-    if actor.can("backup"):
-        menu.addSeparator()
-        add("backup", "备份数据库…", "Back up the database…", lambda: backup_now(window))
-        add("restore", "从备份恢复…", "Restore from a backup…", lambda: restore(window))
-    menu.menuAction().setVisible(bool(menu.actions()))
+    # Shown to every role, disabled (saying who may) where the role lacks the right.
+    gate(actor, "users.manage", add("users", "用户管理…", "User accounts…", lambda: open_users(window)))
+    gate(actor, "audit.read", add("audit", "审计日志", "Audit log", lambda: window.show_page("audit")))
+    menu.addSeparator()
+    gate(actor, "backup", add("backup", "备份数据库…", "Back up the database…", lambda: backup_now(window)),
+         add("restore", "从备份恢复…", "Restore from a backup…", lambda: restore(window)))
+    menu.setToolTipsVisible(True)
 
     who = (tr("未设置用户（数据库对所有人开放）", "No users yet (open database)") if actor.user_id is None
            else f"{actor.username} · {tr(*ROLE_LABELS[actor.role])}")

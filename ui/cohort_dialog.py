@@ -21,6 +21,7 @@ from core.vocab import LEVEL_NAMES, SKILLS, skill_label
 from core.fields import mask_id
 from ui.dialogs import show_error
 from ui.forms import ERROR_STYLE, FieldForm
+from ui.permissions import gate, set_enabled
 
 
 def _d(value: Any) -> str:
@@ -94,6 +95,7 @@ class CohortDialog(QDialog):
             row.addWidget(b)
         row.addStretch(1)
         rv.addLayout(row)
+        gate(actor, "registry.write", create, self.add_button, self.import_button, self.graduate_button)
 
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -140,7 +142,7 @@ class CohortDialog(QDialog):
     def load_members(self) -> None:
         cohort = self.current_cohort()
         for b in (self.add_button, self.import_button, self.graduate_button):
-            b.setEnabled(cohort is not None)
+            set_enabled(b, cohort is not None)
         if cohort is None:
             self.member_rows = []
             self.member_table.setRowCount(0)

@@ -13,6 +13,7 @@ from db.engine import Database
 from core.i18n import tr
 from core.vocab import LEVEL_NAMES, PROVINCES, SKILLS
 from ui.forms import FieldForm
+from ui.permissions import gate
 
 
 def _buttons(dialog: QDialog) -> QDialogButtonBox:
@@ -20,6 +21,7 @@ def _buttons(dialog: QDialog) -> QDialogButtonBox:
     b.button(QDialogButtonBox.StandardButton.Save).setText(tr("保存", "Save"))
     b.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("取消", "Cancel"))
     b.accepted.connect(dialog.save)  # type: ignore[attr-defined]
+    gate(dialog.actor, "employer.write", b.button(QDialogButtonBox.StandardButton.Save))  # type: ignore[attr-defined]
     b.rejected.connect(dialog.reject)
     return b
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
@@ -13,44 +14,41 @@ from PySide6.QtWidgets import (
 
 from db import queries
 from db.services import demo
-from core.access import SYSTEM, Actor
+from core.access import Actor
 from db.engine import Database, display_url
 from core.i18n import tr
 from ui.dialogs import show_error
-from ui.pages.base import Page, PlaceholderPage
+from ui.pages.base import Page
+from ui.permissions import gate
 from ui.tasks import TaskContext, run_task
 
 
-def _placeholder(text_zh: str, text_en: str) -> Callable[[Database], Page]:
-    return lambda db: PlaceholderPage(db, tr(text_zh, text_en))
-
-
-def _trainees_page(database: Database) -> Page:
+def _trainees_page(database: Database, actor: Actor) -> Page:
     from ui.pages.trainees import TraineesPage
-    return TraineesPage(database)
+    return TraineesPage(database, actor)
 
 
-def _employers_page(database: Database) -> Page:
+def _employers_page(database: Database, actor: Actor) -> Page:
     from ui.pages.employers import EmployersPage
-    return EmployersPage(database)
+    return EmployersPage(database, actor)
 
 
-def _matching_page(database: Database) -> Page:
+def _matching_page(database: Database, actor: Actor) -> Page:
     from ui.pages.matching import MatchingPage
-    return MatchingPage(database)
+    return MatchingPage(database, actor)
 
 
-def _tracking_page(database: Database) -> Page:
+def _tracking_page(database: Database, actor: Actor) -> Page:
     from ui.pages.tracking import TrackingPage
-    return TrackingPage(database)
+    return TrackingPage(database, actor)
 
 
-def _statistics_page(database: Database) -> Page:
+def _statistics_page(database: Database, actor: Actor) -> Page:
     from ui.pages.statistics import StatisticsPage
-    return StatisticsPage(database)
+    return StatisticsPage(database, actor)
 
 
-def page_factories() -> list[tuple[str, str, Callable[[Database], Page]]]:
+def page_factories() -> list[tuple[str, str, Callable[[Database, Actor], Page]]]:
     """(key, title, factory) of every page, in navigation order."""
     return [
         ("trainees", tr("学员", "Trainees"), _trainees_page),
@@ -62,10 +60,10 @@ def page_factories() -> list[tuple[str, str, Callable[[Database], Page]]]:
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, database: Database, actor: Actor = SYSTEM) -> None:
+    def __init__(self, database: Database, actor: Actor) -> None:
         super().__init__()
         self.database = database
-        self.actor = actor  # who signed in (ui/login_dialog.py); SYSTEM while the database has no user
+        self.actor = actor  # who signed in (ui/login_dialog.py decides, SYSTEM only for a database with no user)
         self.setWindowTitle(tr("劳务协作桥 LaborBridge", "LaborBridge"))
         self.resize(1280, 800)
         self.nav = QListWidget()
@@ -79,7 +77,8 @@ class MainWindow(QMainWindow):
         # bureau PC should show its window in well under the 3 s start-up bar.
         self.pages: dict[str, Page] = {}
         self._factories: dict[str, Callable[[], Page]] = {}
-        factories = [(key, title, (lambda f=factory: f(database))) for key, title, factory in page_factories()]
+        factories: list[tuple[str, str, Callable[[], Page]]] = [
+            (key, title, partial(factory, database, actor)) for key, title, factory in page_factories()]
         if actor.can("audit.read"):
             def audit_page() -> Page:
                 from ui.pages.audit import AuditPage
@@ -116,6 +115,7 @@ class MainWindow(QMainWindow):
         print_action.setObjectName("action_print_list")
         print_action.setShortcut(QKeySequence.StandardKey.Print)
         print_action.triggered.connect(self.open_print_list)
+        gate(self.actor, "print", print_action)
         file_menu.addAction(print_action)
         settings_action = QAction(tr("设置(&S)…", "&Settings…"), self)
         settings_action.setObjectName("action_settings")
@@ -127,6 +127,7 @@ class MainWindow(QMainWindow):
         quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         quit_action.triggered.connect(self.close)
         file_menu.addAction(quit_action)
+        file_menu.setToolTipsVisible(True)  # a disabled entry says which roles may use it
         self.file_menu = file_menu
         from ui.admin_menu import build_admin_menu
         build_admin_menu(self)
@@ -148,11 +149,10 @@ class MainWindow(QMainWindow):
         AboutDialog(self).exec()
 
     def open_print_list(self) -> None:
-        from core.access import SYSTEM
         from ui.printing import open_print_dialog
 
         try:
-            open_print_dialog(self, self.database, getattr(self, "actor", SYSTEM))
+            open_print_dialog(self, self.database, self.actor)
         except Exception as exc:  # noqa: BLE001 - a menu action must show a message, not crash
             show_error(self, exc)
 

@@ -1,14 +1,12 @@
 """`--self-test` and `--startup-probe`: prove that an installed copy (or the source tree) works.
 
-The self-test builds a small demo database in a temporary folder, runs a ranking and writes a PDF
-list, and prints one JSON summary; the exit code is 0 only when every available check passed. Parts
-that another capability provides (matcher, printed lists) are reported as "not available" while that
-capability is missing from the build, so the self-test stays honest instead of failing on them.
+The self-test builds a small demo database in a temporary folder, trains and runs the matcher, makes
+a batch, writes its PDF list, and prints one JSON summary; the exit code is 0 only when every check
+passed. It acts as SYSTEM: the throw-away database it builds has no user.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 import shutil
@@ -23,7 +21,6 @@ from typing import Any
 from core import i18n
 from core.i18n import tr
 
-NOT_AVAILABLE = "not available"
 SELF_TEST_TRAINEES = 1500
 
 
@@ -71,16 +68,6 @@ def _check(summary: dict[str, Any], name: str, fn: Callable[[], Any]) -> None:
     summary[name] = result
 
 
-def _optional(module: str) -> Any | None:
-    """The module when this build has it; None only when the module itself is missing."""
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name and (exc.name == module or module.startswith(exc.name + ".")):
-            return None
-        raise
-
-
 # --- the checks ---------------------------------------------------------------------------------
 
 def _check_qt(lang: str) -> dict[str, Any]:
@@ -110,28 +97,23 @@ def _open(workdir: Path):  # type: ignore[no-untyped-def]
 
 def _train(database) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Fit the matcher on the demo history (scikit-learn and SciPy inside the build)."""
-    service = _optional("db.services.matching")
-    if service is None or not hasattr(service, "train"):
-        return {"ok": True, "status": NOT_AVAILABLE, "why": "db.services.matching.train is missing"}
     from core.access import SYSTEM
+    from db.services import matching as service
 
     result = service.train(database, SYSTEM)
-    metrics = result.get("metrics", {}) if isinstance(result, dict) else {}
-    learned = metrics.get("learned", {}) if isinstance(metrics, dict) else {}
+    learned = result["metrics"]["learned"]
     return {"version": result.get("version"), "activated": result.get("activated"),
             "learned_auc": learned.get("auc"), "learned_ndcg10": learned.get("ndcg10"),
             "active_model": service.active_model(database).as_dict().get("kind")}
 
 
 def _ranking(database) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """Rank the trainees of one open vacancy with the matcher, when this build has it."""
-    service = _optional("db.services.matching")
-    if service is None or not hasattr(service, "rank_vacancy"):
-        return {"ok": True, "status": NOT_AVAILABLE, "why": "db.services.matching.rank_vacancy is missing"}
+    """Rank the trainees of one open vacancy with the matcher."""
     from sqlalchemy import select
 
     from core.access import SYSTEM
     from db.models import Vacancy
+    from db.services import matching as service
 
     with database.session() as session:
         codes = session.scalars(select(Vacancy.code).where(Vacancy.status == "open").order_by(Vacancy.code)).all()
@@ -139,12 +121,10 @@ def _ranking(database) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         raise RuntimeError("the demo database has no open vacancy")
     for code in codes[:10]:  # the first open vacancy with any eligible trainee
         result = service.rank_vacancy(database, code, top=5, actor=SYSTEM)
-        rows = _rows(getattr(result, "ranked", result))
+        rows = _rows(result.ranked)
         if rows:
-            model = getattr(result, "model", None)
-            return {"vacancy": code, "ranked": len(rows), "top": rows[0],
-                    "model": model.describe() if hasattr(model, "describe") else None,
-                    "excluded": len(getattr(result, "excluded", []))}
+            return {"vacancy": code, "ranked": len(rows), "top": rows[0], "model": result.model.describe(),
+                    "excluded": len(result.excluded)}
     raise RuntimeError(f"no eligible trainee for the first {min(len(codes), 10)} open vacancies")
 
 
@@ -153,7 +133,7 @@ def _rows(frame: Any) -> list[dict[str, Any]]:
     from core.fields import mask_id
 
     keep = ("id_number", "name", "score", "priority", "reasons")
-    records = frame.to_dict("records") if hasattr(frame, "to_dict") else list(frame)
+    records = frame.to_dict("records")
     rows = []
     for row in records:
         out = {k: row[k] for k in keep if k in row}
@@ -172,9 +152,6 @@ SELF_TEST_BATCH = "自检批次 self-test"
 
 def _make_batch(database) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """A departure batch with a few confirmed people, made through the batch service as staff would."""
-    batches = _optional("db.services.batches")
-    if batches is None:
-        return {"ok": True, "status": NOT_AVAILABLE, "why": "db.services.batches is missing"}
     import datetime as dt
 
     from sqlalchemy import exists, select
@@ -182,7 +159,7 @@ def _make_batch(database) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     from core.access import SYSTEM
     from core.placement import SEAT_HOLDING
     from db.models import Placement, Trainee, Vacancy
-    from db.services import placements
+    from db.services import batches, placements
 
     with database.session() as session:
         busy = exists().where(Placement.trainee_id == Trainee.id, Placement.status.in_(SEAT_HOLDING))
@@ -199,26 +176,19 @@ def _make_batch(database) -> dict[str, Any]:  # type: ignore[no-untyped-def]
         placement_id = batches.add_proposal(database, SYSTEM, batch_id, id_number, vacancy)
         placements.confirm(database, SYSTEM, placement_id)
         confirmed += 1
-    result: dict[str, Any] = {"batch": SELF_TEST_BATCH, "vacancy": vacancy, "confirmed": confirmed}
-    if _optional("db.services.matching") is not None:  # the optimal plan needs the matcher's scores
-        plan = batches.plan(database, batch_id, actor=SYSTEM)
-        result["plan"] = {"pairs": len(plan.pairs), "expected_retained": round(plan.expected_retained, 3),
-                          "greedy_expected_retained": round(plan.greedy_expected_retained, 3)}
-    return result
+    plan = batches.plan(database, batch_id, actor=SYSTEM)
+    return {"batch": SELF_TEST_BATCH, "vacancy": vacancy, "confirmed": confirmed,
+            "plan": {"pairs": len(plan.pairs), "expected_retained": round(plan.expected_retained, 3),
+                     "greedy_expected_retained": round(plan.greedy_expected_retained, 3)}}
 
 
-def _pdf(database, workdir: Path, batch: dict[str, Any]) -> dict[str, Any]:  # type: ignore[no-untyped-def]
-    """Write the batch's placement list as PDF with the printing code, when this build has it."""
-    out = workdir / "selftest-list.pdf"
-    printing = _optional("ui.printing")
-    writer = getattr(printing, "write_batch_pdf", None) if printing is not None else None
-    if writer is None or batch.get("status") == NOT_AVAILABLE:
-        return {"ok": True, "status": NOT_AVAILABLE,
-                "why": "ui.printing.write_batch_pdf is missing" if writer is None else "no batch service",
-                "fallback": _fallback_pdf(workdir / "selftest-fallback.pdf")}
+def _pdf(database, workdir: Path) -> dict[str, Any]:  # type: ignore[no-untyped-def]
+    """Write the batch's placement list as PDF with the printing code."""
     from core.access import SYSTEM
+    from ui.printing import write_batch_pdf
 
-    writer(database, SELF_TEST_BATCH, out, actor=SYSTEM)
+    out = workdir / "selftest-list.pdf"
+    write_batch_pdf(database, SELF_TEST_BATCH, out, actor=SYSTEM)
     facts = _pdf_facts(out)
     text = _pdf_text(out)
     if text is not None:
@@ -233,23 +203,6 @@ def _pdf_text(path: Path) -> str | None:
     except ImportError:
         return None
     return "".join(page.extract_text() or "" for page in PdfReader(str(path)).pages)
-
-
-def _fallback_pdf(out: Path) -> dict[str, Any]:
-    """A one-page Chinese PDF through QPdfWriter: proves fonts and print support are in the build."""
-    from PySide6.QtCore import QMarginsF
-    from PySide6.QtGui import QPageLayout, QPageSize, QPainter, QPdfWriter
-
-    from ui.resources import app_font
-
-    writer = QPdfWriter(str(out))
-    writer.setPageLayout(QPageLayout(QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Portrait,
-                                     QMarginsF(15, 15, 15, 15)))
-    painter = QPainter(writer)
-    painter.setFont(app_font(14))
-    painter.drawText(200, 400, "劳务协作桥 自检页 LaborBridge self-test page")
-    painter.end()
-    return _pdf_facts(out)
 
 
 def _pdf_facts(path: Path) -> dict[str, Any]:
@@ -294,7 +247,7 @@ def run_self_test(lang: str | None = None, keep: bool = False) -> int:
             _check(summary, "batch", lambda: _make_batch(database))
             batch = summary.get("batch") if isinstance(summary.get("batch"), dict) else {}
             if batch.get("ok"):
-                _check(summary, "pdf", lambda: _pdf(database, workdir, batch))
+                _check(summary, "pdf", lambda: _pdf(database, workdir))
     finally:
         if database is not None:
             database.dispose()
@@ -302,7 +255,6 @@ def run_self_test(lang: str | None = None, keep: bool = False) -> int:
             summary["workdir"] = str(workdir)
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    summary["not_available"] = [k for k, v in summary.items() if isinstance(v, dict) and v.get("status") == NOT_AVAILABLE]
     summary["elapsed_s"] = round(time.perf_counter() - t0, 3)
     _emit(summary)
     if not summary["ok"]:
@@ -314,6 +266,7 @@ def run_startup_probe(db_url: str | None) -> int:
     """Start the GUI as a user would, exit as soon as the main window is on screen, print the time."""
     from PySide6.QtCore import QTimer
 
+    from core.access import SYSTEM
     from db.engine import open_database
     from ui.app import make_app
 
@@ -325,7 +278,7 @@ def run_startup_probe(db_url: str | None) -> int:
     database = open_database(db_url)
     from ui.main_window import MainWindow
 
-    window = MainWindow(database)
+    window = MainWindow(database, SYSTEM)  # shown and closed at once: nothing is read beyond the counts
     window.show()
     shown: dict[str, Any] = {}
 

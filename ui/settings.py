@@ -24,24 +24,16 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QSettings
 
-from core.access import SYSTEM, Actor
-from db.engine import Database, data_dir
+from core import policy, vocab
+from core.access import Actor
 from core.i18n import UserError
+from db.engine import Database, data_dir
+from db.services.lists import LIST_COLUMNS
 
 T = TypeVar("T")
 
-HOUSEHOLD_TYPES = ("general", "poverty_exited", "monitored")
-# Used only until core.policy.DEFAULT_PRIORITY_WEIGHTS exists: an additive bonus on the ranking score.
-FALLBACK_PRIORITY_WEIGHTS = {"general": 0.0, "poverty_exited": 0.05, "monitored": 0.1}
+HOUSEHOLD_TYPES = tuple(vocab.HOUSEHOLD_TYPES)
 PRIORITY_MAX = 1.0
-# Used only until db.services.lists.LIST_COLUMNS exists: the columns issue 6 names for the batch roster.
-FALLBACK_LIST_COLUMNS: tuple[tuple[str, str, str], ...] = (
-    ("seq", "序号", "No."), ("name", "姓名", "Name"), ("gender", "性别", "Gender"),
-    ("id_number", "身份证号", "ID number"), ("household_type", "户类型", "Household type"),
-    ("skill_level", "技能/等级", "Skill / level"), ("employer", "用人单位", "Employer"), ("job", "岗位", "Job"),
-    ("wage", "月薪", "Monthly wage"), ("departure", "出发日期", "Departure"),
-    ("phone", "联系电话", "Phone"),
-)
 LANGUAGES = ("zh", "en")
 
 
@@ -50,47 +42,12 @@ def settings_path() -> Path:
 
 
 def default_priority_weights() -> dict[str, float]:
-    """The matcher's defaults when it declares them, else the fallback above."""
-    try:
-        from core.policy import DEFAULT_PRIORITY_WEIGHTS
-    except ImportError:
-        return dict(FALLBACK_PRIORITY_WEIGHTS)
-    weights = dict(FALLBACK_PRIORITY_WEIGHTS)
-    weights.update({str(k): float(v) for k, v in dict(DEFAULT_PRIORITY_WEIGHTS).items()})
-    return weights
+    return dict(policy.DEFAULT_PRIORITY_WEIGHTS)
 
 
 def list_columns() -> list[tuple[str, str, str]]:
     """(key, Chinese label, English label) of every column a printed list can show, in print order."""
-    try:
-        from db.services.lists import LIST_COLUMNS
-    except ImportError:
-        return list(FALLBACK_LIST_COLUMNS)
-    return [_column_entry(key, value) for key, value in _column_items(LIST_COLUMNS)]
-
-
-def _column_items(columns: Any) -> list[tuple[Any, Any]]:
-    if isinstance(columns, dict):
-        return list(columns.items())
-    return [(None, c) for c in columns]
-
-
-def _column_entry(key: Any, value: Any) -> tuple[str, str, str]:
-    """Accept the shapes a column table may take: 'key', (key, zh, en), objects with key/label."""
-    if key is None:
-        if isinstance(value, str):
-            return value, value, value
-        if isinstance(value, tuple | list):
-            parts = [str(v) for v in value]
-            return parts[0], parts[1] if len(parts) > 1 else parts[0], parts[2] if len(parts) > 2 else parts[0]
-        key = getattr(value, "key", None) or getattr(value, "name", None)
-    zh = getattr(value, "zh", None) or getattr(value, "label_zh", None) or getattr(value, "title_zh", None)
-    en = getattr(value, "en", None) or getattr(value, "label_en", None) or getattr(value, "title_en", None)
-    if isinstance(value, str):
-        zh = zh or value
-    elif isinstance(value, tuple | list) and value:
-        zh, en = str(value[0]), str(value[1]) if len(value) > 1 else str(value[0])
-    return str(key), str(zh or key), str(en or zh or key)
+    return [(c.key, c.zh, c.en) for c in LIST_COLUMNS.values()]
 
 
 def default_list_columns() -> list[str]:
@@ -256,13 +213,17 @@ class SettingsValues:
         if self.language not in LANGUAGES:
             raise UserError("界面语言只能是中文或英文。", "The language must be Chinese or English.")
 
-    def save(self, settings: Settings, database: Database | None = None, actor: Actor = SYSTEM) -> None:
-        """Check everything, then store: the bureau-wide wage floor first (it may be refused by role)."""
+    def save_wage_floor(self, database: Database, actor: Actor) -> None:
+        """Check everything, then store the bureau-wide wage floor if it changed (refused by role)."""
         self.validate()
-        if database is not None and self.wage_floor is not None and self.wage_floor != stored_wage_floor(database):
+        if self.wage_floor is not None and self.wage_floor != stored_wage_floor(database):
             from db.services.followup import set_wage_floor
 
             set_wage_floor(database, actor, self.wage_floor)
+
+    def save(self, settings: Settings) -> None:
+        """Check everything, then store this computer's settings."""
+        self.validate()
         settings.set(BUREAU_NAME, self.bureau_name.strip())
         settings.set(DATABASE_URL, self.database_url.strip())
         settings.set(BACKUP_FOLDER, self.backup_folder.strip())

@@ -11,10 +11,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from core.access import SYSTEM, Actor
+from core.access import Actor
 from db.engine import Database, data_dir, default_url
 from core.i18n import UserError, language, tr
 from ui.dialogs import show_error
+from ui.permissions import gate, set_enabled
 from core.vocab import household_label
 from ui.settings import (
     HOUSEHOLD_TYPES, PRIORITY_MAX, Settings, SettingsValues, apply_backup_folder, default_list_columns,
@@ -41,8 +42,8 @@ def _note(text: str) -> QLabel:
 class SettingsDialog(QDialog):
     """Tabs: general, data, matching, printing. OK validates and saves; Cancel changes nothing."""
 
-    def __init__(self, settings: Settings | None = None, *, database: Database | None = None,
-                 actor: Actor = SYSTEM, parent: QWidget | None = None) -> None:
+    def __init__(self, settings: Settings | None = None, *, actor: Actor, database: Database | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.settings = settings or Settings()
         self.database = database
@@ -145,7 +146,8 @@ class SettingsDialog(QDialog):
                                  "Workers on the job earning less than this a month are flagged. Stored in the "
                                  "database: the same for every office sharing it.")))
         # Only a role that may manage batches changes it; db.services.batches enforces that too.
-        self.wage_spin.setEnabled(self.database is not None and self.actor.can("batch.write"))
+        gate(self.actor, "batch.write", self.wage_spin)
+        set_enabled(self.wage_spin, self.database is not None)
         if self.database is None:  # shows this text instead of a made-up 0
             self.wage_spin.setSpecialValueText(tr("（未打开数据库）", "(no database open)"))
         return tab
@@ -213,7 +215,9 @@ class SettingsDialog(QDialog):
     def accept(self) -> None:
         try:
             values = self.values()
-            values.save(self.settings, self.database if self.wage_spin.isEnabled() else None, self.actor)
+            if self.database is not None and self.wage_spin.isEnabled():  # first: the role may be refused
+                values.save_wage_floor(self.database, self.actor)
+            values.save(self.settings)
             apply_backup_folder(self.settings)  # the next automatic backup already goes there
         except UserError as exc:
             show_error(self, exc)

@@ -13,6 +13,7 @@ from db.engine import Database
 from core.i18n import tr
 from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, MANDARIN, SKILLS, gender_label
 from ui.forms import FieldForm
+from ui.permissions import gate
 
 DATE_HINT = "2025-03-05"
 
@@ -65,6 +66,7 @@ class TraineeDialog(QDialog):
         self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(tr("保存", "Save"))
         self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("取消", "Cancel"))
         self.buttons.accepted.connect(self.save)
+        gate(actor, "registry.write", self.buttons.button(QDialogButtonBox.StandardButton.Save))
         self.buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
         lay.addWidget(scroll)

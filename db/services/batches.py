@@ -237,10 +237,8 @@ def _resolve_vacancies(session: Session, batch: int | str | None, codes: Sequenc
 
 def _candidate_scores(database: Database, vacancy_ids: list[int], actor: Actor, today: dt.date | None,
                       priority_weights: dict[str, float] | None) -> pd.DataFrame:
-    try:
-        from db.services.matching import candidate_scores
-    except ImportError:
-        raise UserError("匹配模块尚未安装，无法生成方案。", "The matcher is not available; cannot plan.") from None
+    from db.services.matching import candidate_scores  # here: scikit-learn loads only when a plan is made
+
     return candidate_scores(database, vacancy_ids, actor=actor, priority_weights=priority_weights, today=today)
 
 

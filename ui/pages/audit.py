@@ -103,8 +103,7 @@ def _pretty(raw: str | None) -> str:
 
 class AuditPage(Page):
     def __init__(self, database: Database, actor: Actor, parent: QWidget | None = None) -> None:
-        super().__init__(database, parent)
-        self.actor = actor
+        super().__init__(database, actor, parent)
         layout = QVBoxLayout(self)
         bar = QHBoxLayout()
         self.search = QLineEdit()

@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QWidget
 
-from core.access import SYSTEM, Actor
+from core.access import Actor
 from db.engine import Database
 
 
 class Page(QWidget):
-    """A page in the navigation. ``changed`` asks the window to refresh counts."""
+    """A page in the navigation, built for the signed-in user. ``changed`` asks the window to refresh counts."""
 
     changed = Signal()
 
-    def __init__(self, database: Database, parent: QWidget | None = None) -> None:
+    def __init__(self, database: Database, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.database = database
+        self.actor = actor  # from the first query on: a page never shows more than its user may see
 
     def refresh(self) -> None:
         """Reload from the database (after an import, demo load, …)."""
@@ -34,31 +35,3 @@ class Page(QWidget):
             timer.start()
         self._paused_timers = []
         super().showEvent(event)  # type: ignore[arg-type]
-
-    _actor: Actor | None = None
-
-    @property
-    def actor(self) -> Actor:
-        """The signed-in user: given to the page, else kept by the main window (else SYSTEM)."""
-        if self._actor is not None:
-            return self._actor
-        window = self.window()
-        if window is self or isinstance(window, Page):
-            return SYSTEM
-        return getattr(window, "actor", None) or SYSTEM
-
-    @actor.setter
-    def actor(self, value: Actor) -> None:
-        self._actor = value
-
-
-class PlaceholderPage(Page):
-    """A page whose capability has not landed yet: says so plainly."""
-
-    def __init__(self, database: Database, text: str, parent: QWidget | None = None) -> None:
-        super().__init__(database, parent)
-        layout = QVBoxLayout(self)
-        label = QLabel(text)
-        label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        label.setWordWrap(True)
-        layout.addWidget(label)

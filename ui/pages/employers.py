@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (
     QSplitter, QTableView, QVBoxLayout, QWidget,
 )
 
+from core.access import Actor
 from db.engine import Database
 from db.services.exchange.export import export_roster
 from core.i18n import tr
@@ -18,6 +19,7 @@ from db.queries.registry import (
 )
 from core.vocab import LEVEL_NAMES, SKILLS, skill_label
 from ui.pages.base import Page
+from ui.permissions import gate, set_enabled
 from ui.sql_model import ModelColumn, SqlTableModel
 from ui.tasks import run_task
 
@@ -71,8 +73,8 @@ class VacancyModel(SqlTableModel):
 
 
 class EmployersPage(Page):
-    def __init__(self, database: Database, parent: QWidget | None = None) -> None:
-        super().__init__(database, parent)
+    def __init__(self, database: Database, actor: Actor, parent: QWidget | None = None) -> None:
+        super().__init__(database, actor, parent)
         self.emp_filter = EmployerFilter()
         self.vac_filter = VacancyFilter()
         outer = QVBoxLayout(self)
@@ -172,6 +174,9 @@ class EmployersPage(Page):
         self.vac_search.textChanged.connect(lambda _t: self.debounce.start())
         self.emp_view.selectionModel().currentRowChanged.connect(lambda _c, _p: self.apply_vacancy_filter())
         self.emp_view.doubleClicked.connect(lambda _i: self.edit_employer())
+        gate(actor, "employer.write", *(self.buttons[k] for k in ("add_employer", "edit_employer", "add_vacancy",
+                                                                  "edit_vacancy", "import")))
+        gate(actor, "export", self.buttons["export"])
         self.refresh()
 
 
@@ -227,8 +232,8 @@ class EmployersPage(Page):
         name = self.emp_model.value(self.emp_view.currentIndex().row(), "name") if employer else None
         what = tr(f"{name} 的岗位", f"Vacancies of {name}") if flt.employer_id and flt.employer_id > 0 else tr("岗位", "Vacancies")
         self.vac_title.setText(f"{what}（{self.vac_model.total():,}）")
-        self.buttons["add_vacancy"].setEnabled(employer is not None)
-        self.buttons["edit_employer"].setEnabled(employer is not None)
+        set_enabled(self.buttons["add_vacancy"], employer is not None)
+        set_enabled(self.buttons["edit_employer"], employer is not None)
 
     # --- actions --------------------------------------------------------------------------
     def add_employer(self) -> None:

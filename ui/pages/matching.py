@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from db.services import batches
 from db.services import matching as ms
-from core.access import SYSTEM, Actor
+from core.access import Actor
 from db.engine import Database
 from core.i18n import tr
 from core.vocab import household_label, level_label
@@ -24,6 +24,7 @@ from core.fields import mask_id
 from ui.dialogs import show_error
 from ui.frame_model import FrameTableModel
 from ui.pages.base import Page
+from ui.permissions import gate
 from ui.tasks import TaskContext, run_task
 
 
@@ -106,7 +107,7 @@ class CalibrationPlot(QWidget):
 class ModelReportDialog(QDialog):
     """Metrics of heuristic vs learned model, calibration plot, fairness report."""
 
-    def __init__(self, database: Database, parent: QWidget | None = None, actor: Actor = SYSTEM,
+    def __init__(self, database: Database, actor: Actor, parent: QWidget | None = None,
                  priority_weights: dict[str, float] | None = None) -> None:
         super().__init__(parent)
         self.database = database
@@ -153,6 +154,7 @@ class ModelReportDialog(QDialog):
         fl.addWidget(self.fair_view, 1)
         self.fair_button = QPushButton(tr("生成公平性报告", "Build the fairness report"))
         self.fair_button.clicked.connect(self.build_fairness)
+        gate(actor, "matching.run", self.fair_button)
         fl.addWidget(self.fair_button, 0, Qt.AlignmentFlag.AlignLeft)
         tabs.addTab(fair, tr("公平性报告", "Fairness report"))
         self.tabs = tabs
@@ -214,8 +216,8 @@ class MatchingPage(Page):
                    ("score", tr("稳岗概率", "P(180 days)")), ("skilled_score", tr("转职业工概率", "P(skilled)")),
                    ("priority", tr("政策优先", "Priority")), ("reasons", tr("主要原因", "Main reasons"))]
 
-    def __init__(self, database: Database, parent: QWidget | None = None) -> None:
-        super().__init__(database, parent)
+    def __init__(self, database: Database, actor: Actor, parent: QWidget | None = None) -> None:
+        super().__init__(database, actor, parent)
         fm = {"score": _pct, "skilled_score": _pct, "priority": _prio}
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -312,6 +314,9 @@ class MatchingPage(Page):
         tl.addWidget(split2, 1)
         self.tabs.addTab(tpage, tr("按学员推荐岗位", "Vacancies for a trainee"))
         self.last_vacancy: ms.RankResult | None = None
+        gate(actor, "model.train", self.train_button)
+        gate(actor, "matching.run", self.rank_vacancy_button, self.rank_trainee_button, self.trainee_edit)
+        gate(actor, "batch.write", self.shortlist_button)
         self.refresh()
 
     # --- data ---------------------------------------------------------------------------------
@@ -481,5 +486,5 @@ class MatchingPage(Page):
                                    label=tr("正在训练匹配模型…", "Training the matcher…"))
 
     def show_report(self) -> None:
-        self.report = ModelReportDialog(self.database, self, self.actor, self.priority_weights())
+        self.report = ModelReportDialog(self.database, self.actor, self, self.priority_weights())
         self.report.open()

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.services import stats
+from core.access import Actor
 from db.engine import Database
 from core.i18n import tr
 from ui.dialogs import show_error
@@ -158,8 +159,8 @@ class BarChart(QWidget):
 class StatisticsPage(Page):
     """The figures a bureau reports, computed in the background whenever the page is opened."""
 
-    def __init__(self, database: Database, parent: QWidget | None = None) -> None:
-        super().__init__(database, parent)
+    def __init__(self, database: Database, actor: Actor, parent: QWidget | None = None) -> None:
+        super().__init__(database, actor, parent)
         self.result: stats.Stats | None = None
         self._loaded = False
         self.as_of = QLabel(tr("正在计算…", "Computing…"))

@@ -21,6 +21,7 @@ from core import vocab
 from db.queries import placements as placement_queries
 from db.services import followup
 from db.services import placements
+from core.access import Actor
 from db.engine import Database
 from core.i18n import UserError, tr
 from core.vocab import household_label
@@ -29,6 +30,7 @@ from ui.dialogs import confirm as ask_yes_no
 from ui.dialogs import show_error
 from ui.frame_model import FrameTableModel
 from ui.pages.base import Page
+from ui.permissions import gate
 from ui.sql_model import ModelColumn, SqlTableModel
 from ui.tasks import TaskContext, run_task
 
@@ -154,8 +156,8 @@ class FormDialog(QDialog):
 class TrackingPage(Page):
     """Batches, placements, follow-ups due and alerts on four tabs."""
 
-    def __init__(self, database: Database, parent: QWidget | None = None) -> None:
-        super().__init__(database, parent)
+    def __init__(self, database: Database, actor: Actor, parent: QWidget | None = None) -> None:
+        super().__init__(database, actor, parent)
         self._candidates: pd.DataFrame | None = None
         self._plan: batches.PlanResult | None = None
         self._pins: set[tuple[int, int]] = set()
@@ -171,6 +173,14 @@ class TrackingPage(Page):
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.tabs)
         self._loaded = False
+        # What the role lacks is disabled up front, saying who may (the services refuse it too).
+        gate(actor, "batch.write", self.floor_spin, *(self.findChild(QPushButton, name) for name in (
+            "btn_new_batch", "btn_edit_batch", "btn_add_vacancies", "btn_remove_vacancy", "btn_pin", "btn_forbid",
+            "btn_replan", "btn_accept_plan", "btn_confirm", "btn_edit_pair", "btn_reject", "btn_add_pair",
+            "btn_departed", "btn_on_job", "btn_followup", "btn_skilled", "btn_end", "btn_replace", "btn_decline",
+            "btn_due_followup", "btn_save_floor")))
+        gate(actor, "matching.run", self.plan_btn)
+        gate(actor, "print", self.print_btn)
 
     # --- common -----------------------------------------------------------------------------
     def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt name
@@ -235,6 +245,7 @@ class TrackingPage(Page):
         new_btn.setObjectName("btn_new_batch")
         new_btn.clicked.connect(self.new_batch)
         edit_btn = QPushButton(tr("编辑…", "Edit…"))
+        edit_btn.setObjectName("btn_edit_batch")
         edit_btn.clicked.connect(self.edit_batch)
         self.print_btn = QPushButton(tr("打印名册…", "Print roster…"))
         self.print_btn.setObjectName("btn_print_roster")
@@ -259,6 +270,7 @@ class TrackingPage(Page):
         add_vac.setObjectName("btn_add_vacancies")
         add_vac.clicked.connect(self.add_vacancies)
         rm_vac = QPushButton(tr("移出岗位", "Remove vacancy"))
+        rm_vac.setObjectName("btn_remove_vacancy")
         rm_vac.clicked.connect(self.remove_vacancy)
         self.plan_btn = QPushButton(tr("生成最优方案", "Plan optimally"))
         self.plan_btn.setObjectName("btn_plan")
@@ -466,11 +478,8 @@ class TrackingPage(Page):
         bid = self.current_batch_id()
         if bid is None:
             return
-        try:
-            from ui.printing import open_print_dialog
-        except ImportError:
-            show_error(self, tr("本版本未提供打印功能。", "Printing is not available in this version."))
-            return
+        from ui.printing import open_print_dialog
+
         try:
             self.print_dialog = open_print_dialog(self, self.database, self.actor, batch_id=bid)
         except UserError as exc:

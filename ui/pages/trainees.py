@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
 )
 
 from db.services import registry
+from core.access import Actor
 from db.engine import Database
 from db.services.exchange.export import export_roster
 from core.vocab import status_label
@@ -22,6 +23,7 @@ from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, MANDARIN, SKILLS, gender_la
 from core.fields import age_on, mask_id, mask_phone
 from ui.dialogs import confirm, show_error
 from ui.pages.base import Page
+from ui.permissions import gate, set_enabled
 from ui.sql_model import ModelColumn, SqlTableModel
 from ui.tasks import run_task
 
@@ -51,8 +53,8 @@ def trainee_columns(today: dt.date | None = None) -> list[ModelColumn]:
 
 
 class TraineesPage(Page):
-    def __init__(self, database: Database, parent: QWidget | None = None) -> None:
-        super().__init__(database, parent)
+    def __init__(self, database: Database, actor: Actor, parent: QWidget | None = None) -> None:
+        super().__init__(database, actor, parent)
         self.filter = TraineeFilter()
         outer = QVBoxLayout(self)
 
@@ -92,6 +94,8 @@ class TraineesPage(Page):
             b.clicked.connect(slot)
             actions.addWidget(b)
             self.buttons[key] = b
+        gate(actor, "registry.write", *(self.buttons[k] for k in ("add", "edit", "delete", "restore", "import")))
+        gate(actor, "export", self.buttons["export"])
         actions.addStretch(1)
         self.count_label = QLabel()
         self.count_label.setObjectName("count")
@@ -200,9 +204,9 @@ class TraineesPage(Page):
     def show_detail(self) -> None:
         tid = self.selected_id()
         deleted = tid is not None and self.model.value(self.view.currentIndex().row(), "status") == "deleted"
-        self.buttons["restore"].setEnabled(deleted)
-        self.buttons["delete"].setEnabled(tid is not None and not deleted)
-        self.buttons["edit"].setEnabled(tid is not None and not deleted)
+        set_enabled(self.buttons["restore"], deleted)
+        set_enabled(self.buttons["delete"], tid is not None and not deleted)
+        set_enabled(self.buttons["edit"], tid is not None and not deleted)
         if tid is None:
             self.detail.setHtml(f"<p style='color:#666'>{tr('选择一名学员查看详情。', 'Select a trainee to see details.')}</p>")
             return

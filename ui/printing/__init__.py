@@ -6,41 +6,25 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.access import SYSTEM, Actor
+from core.access import Actor
 from db.services.lists import DEFAULT_COLUMNS, LIST_COLUMNS
 from db.services.lists import default_bureau as _fallback_bureau
+from ui.settings import Settings
 
 if TYPE_CHECKING:
     from db.engine import Database
     from ui.printing.dialog import PrintListDialog
 
 
-def _stored_settings():  # type: ignore[no-untyped-def]
-    """The settings store (ui.settings), or None when this build has none or it cannot be read."""
-    try:
-        from ui.settings import Settings
-
-        return Settings()
-    except Exception:  # noqa: BLE001 - printing must work without stored settings
-        return None
-
-
 def default_bureau() -> str:
     """The bureau name for list headings: the setting ``print/bureau_name`` if set."""
-    settings = _stored_settings()
-    name = getattr(settings, "bureau_name", "") if settings is not None else ""
-    return str(name).strip() or _fallback_bureau()
+    return Settings().bureau_name.strip() or _fallback_bureau()
 
 
 def default_columns() -> tuple[str, ...]:
     """The columns chosen in settings (``print/columns``), else every column."""
-    settings = _stored_settings()
-    try:
-        keys = list(getattr(settings, "list_columns", []) or []) if settings is not None else []
-    except Exception:  # noqa: BLE001
-        keys = []
-    keys = [k for k in keys if k in LIST_COLUMNS]
-    return tuple(k for k in LIST_COLUMNS if k in set(keys)) or DEFAULT_COLUMNS
+    chosen = set(Settings().list_columns)
+    return tuple(k for k in LIST_COLUMNS if k in chosen) or DEFAULT_COLUMNS
 
 
 def open_print_dialog(parent, database: Database, actor: Actor, *, batch_id: int | None = None,  # type: ignore[no-untyped-def]
@@ -53,7 +37,7 @@ def open_print_dialog(parent, database: Database, actor: Actor, *, batch_id: int
     return dialog
 
 
-def write_batch_pdf(database: Database, batch_name: str, out: str | os.PathLike[str], *, actor: Actor = SYSTEM,
+def write_batch_pdf(database: Database, batch_name: str, out: str | os.PathLike[str], *, actor: Actor,
                     full_numbers: bool = False, bureau: str | None = None) -> Path:
     """The roster of a batch as PDF (what `main.py print-list --batch NAME --pdf OUT` writes)."""
     from db.queries.lookup import find_batch

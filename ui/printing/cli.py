@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from core.access import SYSTEM, Actor
+from core.access import Actor
 from db.engine import Database
 from core.i18n import UserError, tr
 from db.queries.lookup import find_township as check_township, find_batch, find_employer
@@ -43,7 +43,7 @@ def selection_from_args(database: Database, args: argparse.Namespace) -> ListSel
                          bureau=args.bureau or default_bureau())
 
 
-def print_list(args: argparse.Namespace, database: Database, actor: Actor = SYSTEM) -> int:
+def print_list(args: argparse.Namespace, database: Database, actor: Actor) -> int:
     try:
         selection = selection_from_args(database, args)
         plist = build_list(database, actor, selection)

@@ -24,6 +24,7 @@ from db.services.lists import (
 from ui.dialogs import error_text
 from ui.printing import default_bureau, default_columns
 from ui.printing.renderer import ListRenderer, save_pdf
+from ui.permissions import gate, set_enabled
 from ui.tasks import TaskContext, run_task
 
 KINDS = ("batch", "employer", "area")
@@ -107,8 +108,8 @@ class PrintListDialog(QDialog):
         pv = QVBoxLayout(privacy)
         pv.addWidget(self.masked_radio)
         pv.addWidget(self.full_radio)
-        # Only roles allowed to print full numbers are offered the choice (db/lists checks again).
-        self.full_radio.setVisible(actor.can("print.full_id"))
+        # Only roles allowed to print full numbers may choose them (db/services/lists.py checks again).
+        gate(actor, "print.full_id", self.full_radio)
         self.bureau_edit = QLineEdit(default_bureau())
         self.bureau_edit.setMaxLength(60)
         heading = QGroupBox(tr("抬头", "Heading"))
@@ -130,7 +131,8 @@ class PrintListDialog(QDialog):
         self.pdf_button = QPushButton(tr("保存 PDF…", "Save PDF…"))
         self.xlsx_button = QPushButton(tr("保存 Excel…", "Save Excel…"))
         close_button = QPushButton(tr("关闭", "Close"))
-        self.xlsx_button.setVisible(actor.can("export"))
+        gate(actor, "export", self.xlsx_button)
+        gate(actor, "print", self.preview_button, self.print_button, self.pdf_button)
         self.preview_button.clicked.connect(self.preview)
         self.print_button.clicked.connect(self.print_paper)
         self.pdf_button.clicked.connect(lambda: self.save_pdf())
@@ -236,7 +238,7 @@ class PrintListDialog(QDialog):
         return ListSelection(batch_id=batch_id, employer_id=employer_id, township=township,
                              date_from=self.date_from.date().toPython() if period else None,
                              date_to=self.date_to.date().toPython() if period else None,
-                             columns=columns, full_numbers=self.full_radio.isChecked() and self.full_radio.isVisible(),
+                             columns=columns, full_numbers=self.full_radio.isChecked() and self.actor.can("print.full_id"),
                              bureau=self.bureau_edit.text().strip() or default_bureau())
 
     def _employer_id(self) -> int:
@@ -272,7 +274,7 @@ class PrintListDialog(QDialog):
 
     def _set_ready(self, ready: bool) -> None:
         for button in (self.preview_button, self.print_button, self.pdf_button, self.xlsx_button):
-            button.setEnabled(ready)
+            set_enabled(button, ready)
 
     def _say(self, text: str, *, error: bool = False) -> None:
         self.status.setStyleSheet("color: #b00020;" if error else "")

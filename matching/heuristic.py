@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.features import F, GROUP_NAMES
+from matching.features import GROUP_NAMES, F
 
 INTERCEPT = -1.0
 SCALE = 0.35

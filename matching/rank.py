@@ -7,10 +7,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from core.policy import objective_weight, priority_of
 from matching.data import MatchData
 from matching.features import ELIGIBLE, RULES, eligibility, feature_matrix, pair_inputs
 from matching.model import MatchModel
-from core.policy import objective_weight, priority_of
 from matching.reasons import exclusion_reasons, pair_reasons
 
 RANK_COLUMNS = ["trainee_id", "vacancy_id", "id_number", "name", "household_type", "score", "skilled_score",

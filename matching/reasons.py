@@ -15,7 +15,16 @@ from core.i18n import tr
 from core.vocab import level_label, skill_label
 from matching.data import NO_LEVEL, MatchData
 from matching.features import (
-    AGE, AVAILABLE, BUSY, GENDER, GROUP_NAMES, HEALTH, LEVEL, NO_SKILLS, SKILL, age_years,
+    AGE,
+    AVAILABLE,
+    BUSY,
+    GENDER,
+    GROUP_NAMES,
+    HEALTH,
+    LEVEL,
+    NO_SKILLS,
+    SKILL,
+    age_years,
 )
 
 CN_NUM = {1: "一", 2: "二", 3: "三", 4: "四", 5: "五"}
@@ -104,10 +113,10 @@ def pair_reasons(data: MatchData, inputs: dict[str, np.ndarray], contrib: np.nda
             if hit else (tr(f"岗位在{vac['province'].iat[v]}{vac['city'].iat[v]}，不在意向地区内",
                             f"Job in {vac['city'].iat[v]}, not a preferred region") if has
                          else tr("未填意向地区", "No preferred region given")))),
-        "board_lodging": _cached(lambda b, l: tr(
-            {(True, True): "包吃住", (True, False): "包吃不包住", (False, True): "包住不包吃", (False, False): "不包吃住"}[(b, l)],
+        "board_lodging": _cached(lambda b, lodge: tr(
+            {(True, True): "包吃住", (True, False): "包吃不包住", (False, True): "包住不包吃", (False, False): "不包吃住"}[(b, lodge)],
             {(True, True): "Board and lodging", (True, False): "Board only", (False, True): "Lodging only",
-             (False, False): "No board or lodging"}[(b, l)])),
+             (False, False): "No board or lodging"}[(b, lodge)])),
         "mandarin": _cached(lambda m: tr({1.0: "普通话流利", 0.0: "普通话一般", -1.0: "普通话较差"}.get(m, "普通话一般"),
                                          {1.0: "Fluent Mandarin", 0.0: "Basic Mandarin", -1.0: "Poor Mandarin"}.get(m, "Basic Mandarin"))),
         "hours": _cached(lambda h: tr("未登记培训课时", "No training hours recorded") if np.isnan(h)

@@ -13,8 +13,8 @@ from PySide6.QtCore import QDate, QTimer
 from PySide6.QtWidgets import QApplication, QComboBox, QDateEdit, QDialog, QLineEdit, QMessageBox, QSpinBox
 from sqlalchemy import select
 
-from db.services import followup
 from db.models import Placement
+from db.services import followup
 from ui.pages.tracking import FormDialog, TrackingPage
 
 

@@ -25,8 +25,8 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QSettings
 
 from core.access import SYSTEM, Actor
-from db.engine import Database, data_dir
 from core.i18n import UserError
+from db.engine import Database, data_dir
 
 T = TypeVar("T")
 

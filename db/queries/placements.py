@@ -16,8 +16,6 @@ from db.engine import Database
 from db.models import Batch, Employer, Placement, PlacementEvent, Trainee, User, Vacancy
 from db.queries.lookup import find_batch as _batch
 
-
-
 PLACEMENT_COLUMNS = ["id", "trainee_id", "name", "id_number", "township", "household_type", "batch", "vacancy_code",
                      "employer", "title", "status", "start_date", "end_date", "monthly_wage", "employment_form",
                      "skilled_since", "model_score"]

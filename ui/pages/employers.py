@@ -6,17 +6,34 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
-    QSplitter, QTableView, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 
-from db.engine import Database
-from db.services.exchange.export import export_roster
 from core.i18n import tr
-from db.queries.registry import (
-    EMPLOYER_COLUMNS, VACANCY_COLUMNS, EmployerFilter, VacancyFilter, employer_query, provinces, vacancy_query,
-)
 from core.vocab import LEVEL_NAMES, SKILLS, skill_label
+from db.engine import Database
+from db.queries.registry import (
+    EMPLOYER_COLUMNS,
+    VACANCY_COLUMNS,
+    EmployerFilter,
+    VacancyFilter,
+    employer_query,
+    provinces,
+    vacancy_query,
+)
+from db.services.exchange.export import export_roster
 from ui.pages.base import Page
 from ui.sql_model import ModelColumn, SqlTableModel
 from ui.tasks import run_task

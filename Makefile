@@ -1,10 +1,10 @@
-# LaborBridge — `make run` opens the app, `make test` runs the whole suite.
+# LaborBridge — `make run` opens the app, `make test` runs the whole suite, `make check` lint and types.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench demo clean bundle bundle-check
+.PHONY: run test check bench demo clean bundle bundle-check
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "LaborBridge needs Python 3.11 or newer"'
@@ -20,6 +20,11 @@ run: $(STAMP)
 
 test: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+# ruff, then mypy with its per-module ratchet (tools/check_types.py); see README, "Tests and checks".
+check: $(STAMP)
+	$(PY) -m ruff check .
+	$(PY) tools/check_types.py
 
 bench: $(STAMP)
 	@QT_QPA_PLATFORM=offscreen $(PY) bench/bench.py

@@ -76,9 +76,9 @@ def print_json(data: object) -> None:
 
 @command("demo")
 def cmd_demo(args: argparse.Namespace) -> int:
+    from core.access import SYSTEM
     from db import queries
     from db.services import demo
-    from core.access import SYSTEM
     from db.services.users import create_demo_accounts
 
     database = open_db(args)
@@ -218,8 +218,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 @command("rank")
 def cmd_rank(args: argparse.Namespace) -> int:
-    from db.services import matching as matching_service
     from core.fields import mask_id
+    from db.services import matching as matching_service
 
     if args.top is not None and args.top < 1:
         raise UserError("--top 必须是正整数", "--top must be a positive whole number", code=2)
@@ -259,8 +259,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
 @command("plan")
 def cmd_plan(args: argparse.Namespace) -> int:
     """The optimal assignment for a batch (or vacancy codes); prints it, writes nothing."""
-    from db.services import batches
     from core.fields import mask_id
+    from db.services import batches
 
     codes = [c for c in (args.vacancies or "").replace("，", ",").split(",") if c.strip()]
     if not codes and not args.batch:

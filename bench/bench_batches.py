@@ -9,13 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from common import copy_of_demo
 from sqlalchemy import func, insert, select
 
-from common import copy_of_demo
-from db.services import stats
 from core.access import SYSTEM
 from db.engine import open_database
 from db.models import Placement, Trainee, Vacancy
+from db.services import stats
 from matching import assignment
 
 

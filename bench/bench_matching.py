@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 from common import copy_of_demo
 
-from db import frames
 from core.access import SYSTEM
-from db.engine import open_database
 from core.fields import age_on
+from db import frames
+from db.engine import open_database
 from matching import rank
 from matching.data import MatchData
 from matching.features import ELIGIBLE, FEATURES, eligibility

@@ -6,13 +6,13 @@ import datetime as dt
 import time
 from pathlib import Path
 
+from common import copy_of_demo
 from sqlalchemy import func, insert, select
 
-from common import copy_of_demo
 from core.access import SYSTEM
 from db.engine import open_database
-from db.services.lists import ListSelection, build_list, write_xlsx
 from db.models import Batch, Placement, Trainee, Vacancy
+from db.services.lists import ListSelection, build_list, write_xlsx
 
 ROWS = 500
 

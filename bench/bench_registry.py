@@ -6,15 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import os
 import resource
+import sys
 import time
 from pathlib import Path
-
-import sys
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # also when run as a probe subprocess
-from common import copy_of_demo  # noqa: E402
+from common import copy_of_demo
 
 IMPORT_ROWS = int(os.environ.get("BENCH_IMPORT_ROWS", "50000"))
 
@@ -23,8 +22,8 @@ def write_roster(path: Path, n: int, seed: int = 11) -> Path:
     """A school-style roster of ``n`` valid people (title row, header, mixed cell forms)."""
     import xlsxwriter
 
-    from db.services.demo import HAN_GIVEN, HAN_SURNAMES, HUZHU_TOWNSHIPS, VILLAGES
     from core.fields import id_check_char
+    from db.services.demo import HAN_GIVEN, HAN_SURNAMES, HUZHU_TOWNSHIPS, VILLAGES
 
     rng = np.random.default_rng(seed)
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})

@@ -41,12 +41,11 @@ def run(n_trainees: int, workdir: Path) -> dict:
     if not base:
         return _null("no PostgreSQL URL (set LABORBRIDGE_TEST_PG, e.g. `. .ci/postgres`)")
     seconds = float(os.environ.get("BENCH_TRUST_SECONDS", "60"))
-    from db.services import demo
-    from db.services import placements
     from core.access import Actor
-    from db.engine import open_database
     from core.i18n import UserError
+    from db.engine import open_database
     from db.models import Batch, Placement, Trainee, Vacancy
+    from db.services import demo, placements
 
     admin = create_engine(make_url(base), isolation_level="AUTOCOMMIT", poolclass=NullPool)
     name = f"lb_bench_trust_{os.getpid()}"

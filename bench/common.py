@@ -6,8 +6,8 @@ import shutil
 import time
 from pathlib import Path
 
-from db.services import demo
 from db.engine import open_database
+from db.services import demo
 
 _cache: dict[int, tuple[Path, float]] = {}
 

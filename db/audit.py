@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from core.access import Actor, PermissionDenied
-from db.models import AuditLog
 from core.fields import mask_id, mask_phone
+from db.models import AuditLog
 
 _MASKERS = {"id_number": mask_id, "phone": mask_phone}
 _HIDDEN = {"household_type", "health_cert_expiry", "password_hash"}

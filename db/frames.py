@@ -14,9 +14,8 @@ from sqlalchemy import Connection, select
 
 from core.access import Actor
 from core.placement import SEAT_HOLDING, STARTED
-from db.rules import scope_trainees, vacancy_open_expr
 from db.models import Employer, Placement, Trainee, Vacancy
-
+from db.rules import scope_trainees, vacancy_open_expr
 
 _TRAINEE_DATES = ("birth_date", "available_from", "health_cert_expiry", "graduation_date")
 _VACANCY_DATES = ("start_date",)

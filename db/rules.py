@@ -4,7 +4,7 @@ expresses one of these rules uses the helper here."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, func, select, true
 
@@ -12,8 +12,10 @@ from core.access import Actor, school_scope
 from core.placement import SEAT_HOLDING
 from db.models import Placement, Trainee, Vacancy
 
+_S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 
-def scope_trainees(actor: Actor, stmt: Select[Any], trainee_table: Any = None) -> Select[Any]:
+
+def scope_trainees(actor: Actor, stmt: _S, trainee_table: Any = None) -> _S:
     """Confine a query over trainees to those the actor may see (school accounts: their own school)."""
     school = school_scope(actor)
     if school is None:

@@ -88,7 +88,7 @@ class MatchData:
             for k, token in enumerate(items):
                 pref[i, k] = self._code(token)
         T["pref"] = pref
-        T["has_pref"] = (pref >= 0).any(axis=1)
+        T["has_pref"] = (pref >= 0).any(axis=1)  # type: ignore[assignment]  # axis=1 of a 2-D array: an array
         T.update(trainee_prior_now(self.history, T["trainee_id"]))
         self.T = T
         self._pref_lists = lists
@@ -124,10 +124,12 @@ class MatchData:
 
     # --- lookups ------------------------------------------------------------------------------
     def trainee_pos(self, trainee_ids: np.ndarray | list[int]) -> np.ndarray:
-        return pd.Index(self.T["trainee_id"]).get_indexer(np.asarray(trainee_ids))
+        pos: np.ndarray = pd.Index(self.T["trainee_id"]).get_indexer(np.asarray(trainee_ids))
+        return pos
 
     def vacancy_pos(self, vacancy_ids: np.ndarray | list[int]) -> np.ndarray:
-        return pd.Index(self.V["vacancy_id"]).get_indexer(np.asarray(vacancy_ids))
+        pos: np.ndarray = pd.Index(self.V["vacancy_id"]).get_indexer(np.asarray(vacancy_ids))
+        return pos
 
     def preferred_regions(self, pos: int) -> list[str]:
         return self._pref_lists[pos]

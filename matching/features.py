@@ -43,7 +43,7 @@ def age_years(birth_d: np.ndarray, day: np.ndarray) -> np.ndarray:
     return np.where(missing, np.nan, (dy - by - (dmd < bmd)).astype(float))
 
 
-def eligibility(data: MatchData, t_idx: Index, v_idx: Index) -> np.ndarray:
+def eligibility(data: MatchData, t_idx: Index | slice, v_idx: Index | slice) -> np.ndarray:
     """Code of the first rule each pair breaks (0 = eligible), in the order of RULES."""
     T, V = data.T, data.V
     skill_mask = T["skill_mask"][t_idx]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.features import F, GROUP_NAMES
+from matching.features import GROUP_NAMES, F
 
 INTERCEPT = -1.0
 SCALE = 0.35
@@ -41,5 +41,5 @@ def points_by_group(X: np.ndarray) -> np.ndarray:
 
 
 def heuristic_score(X: np.ndarray) -> np.ndarray:
-    points = points_by_group(X).sum(axis=1)
+    points: np.ndarray = points_by_group(X).sum(axis=1)
     return 1.0 / (1.0 + np.exp(-(INTERCEPT + SCALE * points)))

@@ -24,7 +24,7 @@ def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 as float, NaN where the date is missing."""
     arr = pd.to_datetime(pd.Series(values) if not isinstance(values, pd.Series) else values, errors="coerce")
     raw = arr.to_numpy(dtype="datetime64[D]")
-    out = (raw - _EPOCH).astype("timedelta64[D]").astype(np.int64).astype(float)
+    out: np.ndarray = (raw - _EPOCH).astype("timedelta64[D]").astype(np.int64).astype(float)
     out[np.isnat(raw)] = np.nan
     return out
 

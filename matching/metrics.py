@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from sklearn.metrics import brier_score_loss, ndcg_score, roc_auc_score
 
@@ -31,7 +33,7 @@ def calibration_bins(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict[
     return out
 
 
-def evaluate(y: np.ndarray, p: np.ndarray, groups: np.ndarray) -> dict[str, object]:
+def evaluate(y: np.ndarray, p: np.ndarray, groups: np.ndarray) -> dict[str, Any]:
     y = np.asarray(y, dtype=float)
     both = 0 < y.sum() < len(y)
     ndcg, n_groups = ndcg_at_k(y, p, groups)

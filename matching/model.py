@@ -14,6 +14,7 @@ import math
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,12 @@ MIN_TEST = 40
 MIN_ROWS_FOR_TREES = 5000  # boosted trees are only considered with at least this many training rows
 
 
+class Classifier(Protocol):
+    """What the model needs of a fitted scikit-learn classifier (scikit-learn has no type information)."""
+
+    def predict_proba(self, X: np.ndarray, /) -> np.ndarray: ...
+
+
 class ThinHistory(UserError):
     """Too little (or one-sided) history to learn from."""
 
@@ -49,13 +56,13 @@ class MatchModel:
     """What scores pairs: the heuristic (kind='heuristic') or a learned pipeline."""
 
     kind: str = "heuristic"
-    retention: object | None = None
-    skilled: object | None = None
+    retention: Classifier | None = None
+    skilled: Classifier | None = None
     explainer: dict[str, np.ndarray] | None = None
     algorithm: str = "heuristic"
     version_id: int | None = None
     created_at: dt.datetime | None = None
-    metrics: dict = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
 
     @property
     def learned(self) -> bool:
@@ -66,19 +73,20 @@ class MatchModel:
             return np.zeros(0)
         if self.retention is None:
             return heuristic_score(X)
-        return self.retention.predict_proba(X)[:, 1]  # type: ignore[attr-defined]
+        return self.retention.predict_proba(X)[:, 1]
 
     def predict_skilled(self, X: np.ndarray) -> np.ndarray:
         if self.skilled is None or len(X) == 0:
             return np.full(len(X), np.nan)
-        return self.skilled.predict_proba(X)[:, 1]  # type: ignore[attr-defined]
+        return self.skilled.predict_proba(X)[:, 1]
 
     def contributions(self, X: np.ndarray) -> np.ndarray:
         """(n × factor groups): how much each factor pushes this pair up or down."""
         if self.explainer is None:
             return points_by_group(X)
         e = self.explainer
-        return ((X - e["mean"]) / e["scale"] * e["coef"]) @ GROUP_MATRIX
+        contributions: np.ndarray = ((X - e["mean"]) / e["scale"] * e["coef"]) @ GROUP_MATRIX
+        return contributions
 
     def to_blob(self) -> bytes:
         buf = io.BytesIO()
@@ -121,7 +129,7 @@ class TrainingSet:
     prior: dict[str, np.ndarray]
 
     def X(self, data: MatchData, employer_day: np.ndarray) -> np.ndarray:
-        employer = data.employers.at(data.V["employer_id"][self.v_pos], employer_day)  # type: ignore[union-attr]
+        employer = data.employers.at(data.V["employer_id"][self.v_pos], employer_day)  # type: ignore[union-attr]  # MatchData sets employers on load
         inputs = pair_inputs(data, self.t_pos, self.v_pos, day=self.h["start_d"].to_numpy(),
                              prior=self.prior, employer=employer)
         return feature_matrix(inputs)
@@ -197,7 +205,7 @@ def _choose(ts: TrainingSet, data: MatchData, y: np.ndarray, start: np.ndarray) 
     for name in CANDIDATES:
         p = _fit(name, X[inner], yi).predict_proba(X[val])[:, 1]
         losses[name] = float(log_loss(yv, np.clip(p, 1e-6, 1 - 1e-6), labels=[0, 1]))
-    return min(losses, key=losses.get), losses  # type: ignore[arg-type]
+    return min(losses, key=losses.get), losses  # type: ignore[arg-type]  # get never misses: keys of losses
 
 
 def _explainer(X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
@@ -231,7 +239,7 @@ def _check_thin(y: np.ndarray, what_zh: str, what_en: str) -> None:
 @dataclass
 class TrainResult:
     model: MatchModel
-    metrics: dict
+    metrics: dict[str, Any]
     X_test: np.ndarray
     y_test: np.ndarray
     groups_test: np.ndarray
@@ -313,14 +321,15 @@ def _train(data: MatchData, report: Progress) -> TrainResult:
     return TrainResult(result_model, metrics, X_eval[test], y_test, groups[test])
 
 
-def _ndcg_better(a: dict, b: dict) -> bool:
-    x, y = a.get("ndcg10"), b.get("ndcg10")
+def _ndcg_better(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    x: float | None = a.get("ndcg10")
+    y: float | None = b.get("ndcg10")
     if x is None or y is None or math.isnan(x) or math.isnan(y):
         return True  # no vacancy to rank on: decided by AUC alone
     return x > y
 
 
-def compare(result: TrainResult, active: MatchModel | None) -> dict:
+def compare(result: TrainResult, active: MatchModel | None) -> dict[str, Any]:
     """Does the new model beat what is in use? Against the heuristic, and against an active learned
     model on the same held-out rows when that model never saw them (else on its stored figures)."""
     new = result.metrics["learned"]

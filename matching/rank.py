@@ -7,10 +7,10 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from core.policy import objective_weight, priority_of
 from matching.data import MatchData
 from matching.features import ELIGIBLE, RULES, eligibility, feature_matrix, pair_inputs
 from matching.model import MatchModel
-from core.policy import objective_weight, priority_of
 from matching.reasons import exclusion_reasons, pair_reasons
 
 RANK_COLUMNS = ["trainee_id", "vacancy_id", "id_number", "name", "household_type", "score", "skilled_score",
@@ -31,14 +31,14 @@ def rank_vacancy(data: MatchData, model: MatchModel, v_pos: int, *, top: int | N
                  excluded: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(ranked eligible trainees, excluded trainees with why) for one vacancy."""
     n = len(data.T["trainee_id"])
-    codes = eligibility(data, slice(None), v_pos) if n else np.zeros(0, dtype=np.int8)  # type: ignore[arg-type]
+    codes = eligibility(data, slice(None), v_pos) if n else np.zeros(0, dtype=np.int8)
     elig = np.flatnonzero(codes == ELIGIBLE)
     ranked = _ranked(data, model, elig, v_pos, top, priority_weights, reasons)
     out_excluded = _excluded(data, np.flatnonzero(codes != ELIGIBLE), v_pos, codes) if excluded else None
-    return ranked, out_excluded  # type: ignore[return-value]
+    return ranked, out_excluded
 
 
-def _ranked(data: MatchData, model: MatchModel, t_idx: np.ndarray, v_idx: np.ndarray | int, top: int | None,
+def _ranked(data: MatchData, model: MatchModel, t_idx: np.ndarray | int, v_idx: np.ndarray | int, top: int | None,
             weights: Mapping[str, float] | None, reasons: bool) -> pd.DataFrame:
     X, inputs, score, _ = _score(data, model, t_idx, v_idx, skilled=False)
     household = data.T["household_type"][t_idx]
@@ -80,7 +80,7 @@ def rank_trainee(data: MatchData, model: MatchModel, t_pos: int, *, top: int | N
                  priority_weights: Mapping[str, float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(ranked vacancies for which the trainee is eligible, vacancies excluded with why)."""
     m = len(data.V["vacancy_id"])
-    codes = eligibility(data, t_pos, slice(None)) if m else np.zeros(0, dtype=np.int8)  # type: ignore[arg-type]
+    codes = eligibility(data, t_pos, slice(None)) if m else np.zeros(0, dtype=np.int8)
     codes = np.broadcast_to(codes, (m,))
     elig = np.flatnonzero(codes == ELIGIBLE)
     ranked = _ranked(data, model, t_pos, elig, top, priority_weights, True)
@@ -94,7 +94,7 @@ def rank_trainee(data: MatchData, model: MatchModel, t_pos: int, *, top: int | N
                          "title": v["title"].to_numpy(dtype=object)[bad],
                          "employer_name": v["employer_name"].to_numpy(dtype=object)[bad],
                          "rule": [RULES[int(x)] for x in codes[bad]],
-                         "reason": exclusion_reasons(data, t_pos, bad, codes[bad])})  # type: ignore[arg-type]
+                         "reason": exclusion_reasons(data, t_pos, bad, codes[bad])})
     return ranked, excl
 
 
@@ -103,7 +103,7 @@ def candidates(data: MatchData, model: MatchModel, v_positions: list[int],
     """Every eligible (trainee, vacancy) pair of the given vacancies, scored."""
     t_parts, v_parts = [], []
     for v in v_positions:  # eligibility per vacancy (vectorised over trainees), then one scoring pass
-        elig = np.flatnonzero(eligibility(data, slice(None), int(v)) == ELIGIBLE)  # type: ignore[arg-type]
+        elig = np.flatnonzero(eligibility(data, slice(None), int(v)) == ELIGIBLE)
         t_parts.append(elig)
         v_parts.append(np.full(len(elig), int(v)))
     t_all = np.concatenate(t_parts) if t_parts else np.zeros(0, dtype=int)

@@ -15,7 +15,17 @@ from core.i18n import tr
 from core.vocab import level_label, skill_label
 from matching.data import NO_LEVEL, MatchData
 from matching.features import (
-    AGE, AVAILABLE, BUSY, GENDER, GROUP_NAMES, HEALTH, LEVEL, NO_SKILLS, SKILL, age_years,
+    AGE,
+    AVAILABLE,
+    BUSY,
+    GENDER,
+    GROUP_NAMES,
+    HEALTH,
+    LEVEL,
+    NO_SKILLS,
+    SKILL,
+    Index,
+    age_years,
 )
 
 CN_NUM = {1: "一", 2: "二", 3: "三", 4: "四", 5: "五"}
@@ -74,7 +84,7 @@ def _employer_text(rate: float, n: float, name: str) -> str:
 
 
 def _cached(fn: Callable[..., str]) -> Callable[..., str]:
-    cache: dict[tuple, str] = {}
+    cache: dict[tuple[object, ...], str] = {}
 
     def get(*key: object) -> str:
         text = cache.get(key)
@@ -104,10 +114,10 @@ def pair_reasons(data: MatchData, inputs: dict[str, np.ndarray], contrib: np.nda
             if hit else (tr(f"岗位在{vac['province'].iat[v]}{vac['city'].iat[v]}，不在意向地区内",
                             f"Job in {vac['city'].iat[v]}, not a preferred region") if has
                          else tr("未填意向地区", "No preferred region given")))),
-        "board_lodging": _cached(lambda b, l: tr(
-            {(True, True): "包吃住", (True, False): "包吃不包住", (False, True): "包住不包吃", (False, False): "不包吃住"}[(b, l)],
+        "board_lodging": _cached(lambda b, lodge: tr(
+            {(True, True): "包吃住", (True, False): "包吃不包住", (False, True): "包住不包吃", (False, False): "不包吃住"}[(b, lodge)],
             {(True, True): "Board and lodging", (True, False): "Board only", (False, True): "Lodging only",
-             (False, False): "No board or lodging"}[(b, l)])),
+             (False, False): "No board or lodging"}[(b, lodge)])),
         "mandarin": _cached(lambda m: tr({1.0: "普通话流利", 0.0: "普通话一般", -1.0: "普通话较差"}.get(m, "普通话一般"),
                                          {1.0: "Fluent Mandarin", 0.0: "Basic Mandarin", -1.0: "Poor Mandarin"}.get(m, "Basic Mandarin"))),
         "hours": _cached(lambda h: tr("未登记培训课时", "No training hours recorded") if np.isnan(h)
@@ -146,7 +156,7 @@ def _date(d: float) -> str:
     return str(dt.date(1970, 1, 1) + dt.timedelta(days=int(d)))
 
 
-def exclusion_reasons(data: MatchData, t_idx: np.ndarray, v_idx: np.ndarray, codes: np.ndarray) -> list[str]:
+def exclusion_reasons(data: MatchData, t_idx: Index, v_idx: Index, codes: np.ndarray) -> list[str]:
     """One sentence per excluded pair: the first rule it breaks.
 
     Filled per rule with array lookups: a vacancy at 200,000 trainees excludes most of them, and
@@ -160,7 +170,7 @@ def exclusion_reasons(data: MatchData, t_idx: np.ndarray, v_idx: np.ndarray, cod
     skills = data.vacancies["skill"].to_numpy()
     start = V["eff_start_d"][vv]
 
-    def fill(code: int, make) -> None:  # type: ignore[no-untyped-def]
+    def fill(code: int, make: Callable[[np.intp], str]) -> None:
         idx = np.nonzero(codes == code)[0]
         if len(idx):
             out[idx] = [make(i) for i in idx]
@@ -169,7 +179,7 @@ def exclusion_reasons(data: MatchData, t_idx: np.ndarray, v_idx: np.ndarray, cod
     skill_text = {k: (tr(f"不具备{skill_label(k)}技能", f"Lacks the skill {skill_label(k)}")) for k in set(skills)}
     fill(SKILL, lambda i: skill_text[skills[vv[i]]])
 
-    def level(i: int) -> str:
+    def level(i: np.intp) -> str:
         need = level_label(int(V["min_level"][vv[i]]))
         have = T["level"][tt[i]]
         if have >= NO_LEVEL:
@@ -181,7 +191,7 @@ def exclusion_reasons(data: MatchData, t_idx: np.ndarray, v_idx: np.ndarray, cod
     fill(GENDER, lambda i: tr(f"岗位限招{'女性' if V['gender_req'][vv[i]] == 'F' else '男性'}",
                               f"Job is for {'women' if V['gender_req'][vv[i]] == 'F' else 'men'} only"))
 
-    def age(i: int) -> str:
+    def age(i: np.intp) -> str:
         years = int(age_years(T["birth_d"][tt[i]], start[i]))
         lo = "" if np.isnan(V["age_min"][vv[i]]) else str(int(V["age_min"][vv[i]]))
         hi = "" if np.isnan(V["age_max"][vv[i]]) else str(int(V["age_max"][vv[i]]))
@@ -193,7 +203,7 @@ def exclusion_reasons(data: MatchData, t_idx: np.ndarray, v_idx: np.ndarray, cod
     busy = tr("已在岗或已确认其他岗位", "Already on a job or confirmed for another")
     fill(BUSY, lambda i: busy)
 
-    def health(i: int) -> str:
+    def health(i: np.intp) -> str:
         expiry = T["health_d"][tt[i]]
         if np.isnan(expiry):
             return tr("无健康证，岗位需要健康证", "No health certificate; the job needs one")

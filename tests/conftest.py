@@ -14,9 +14,9 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("LABORBRIDGE_LANG", "zh")
 
 from core import i18n
-from db.services import demo  # noqa: E402
-from db.engine import open_database  # noqa: E402
-from tests.pg import PG_URL, PgServer  # noqa: E402
+from db.engine import open_database
+from db.services import demo
+from tests.pg import PG_URL, PgServer
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLES = REPO / "tests" / "data" / "samples"  # the sample rosters live in the repository

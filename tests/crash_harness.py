@@ -15,11 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
-from core.access import SYSTEM  # noqa: E402
-from db.engine import open_database  # noqa: E402
+from core.access import SYSTEM
+from db.engine import open_database
 
 
 def main() -> None:

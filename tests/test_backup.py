@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import delete, func, select, update
 
-from db.services import backup, users
 from core.access import SYSTEM, PermissionDenied
 from core.i18n import UserError
 from db.models import AuditLog, PlacementEvent, Trainee
+from db.services import backup, users
 from tests.conftest import REPO
 
 
@@ -214,8 +214,8 @@ def test_backup_to_a_folder_that_does_not_exist_is_refused(database, tmp_path) -
     import pytest as _pytest
 
     from core.access import SYSTEM
-    from db.services.backup import create_backup
     from core.i18n import UserError as _UserError
+    from db.services.backup import create_backup
 
     with _pytest.raises(_UserError, match="文件夹不存在"):
         create_backup(database, SYSTEM, tmp_path / "typo" / "backup.sqlite3")

@@ -11,15 +11,12 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from db.services import batches
-from core import placement
-from core import vocab
-from db.queries import placements as placement_queries
-from db.services import followup
-from db.services import placements
+from core import placement, vocab
 from core.access import SYSTEM, Actor
 from core.i18n import UserError
 from db.models import AuditLog, Employer, Placement, PlacementEvent, Trainee, Vacancy
+from db.queries import placements as placement_queries
+from db.services import batches, followup, placements
 
 TODAY = dt.date.today()
 

@@ -14,11 +14,10 @@ import threading
 import pytest
 from sqlalchemy import func, select, update
 
-from db.services import batches, registry, users
-from db.services import placements
-from db.engine import open_database
 from core.i18n import UserError
+from db.engine import open_database
 from db.models import Placement, Trainee, Vacancy
+from db.services import batches, placements, registry, users
 
 ACTIVE = ("confirmed", "departed", "on_job")
 

@@ -17,12 +17,11 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
-from db.services import backup, batches, demo
-from db.services import placements
-from db.services.exchange import export
 from core.access import SYSTEM
 from db.engine import open_database
 from db.models import Batch, Placement, Trainee, Vacancy
+from db.services import backup, batches, demo, placements
+from db.services.exchange import export
 from tests.conftest import REPO, TODAY
 
 HARNESS = REPO / "tests" / "crash_harness.py"

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, select, text
 
-from db.engine import create_db_engine, head_revision, open_database, upgrade_schema
 from core.i18n import UserError
+from db.engine import create_db_engine, head_revision, open_database, upgrade_schema
 from db.models import Trainee
 
 

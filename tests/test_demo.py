@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from db.services import demo
-from db.engine import open_database
-from core.i18n import UserError
-from db.models import Certificate, Trainee, TrainingRecord, Vacancy
 from core.fields import check_id_number, check_uscc
+from core.i18n import UserError
+from db.engine import open_database
+from db.models import Certificate, Trainee, TrainingRecord, Vacancy
+from db.services import demo
 from tests.conftest import TODAY
 
 

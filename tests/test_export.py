@@ -9,11 +9,11 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import select
 
 from core.access import SYSTEM, Actor, PermissionDenied
+from core.i18n import UserError
 from db.engine import open_database
+from db.models import AuditLog, Employer, Placement, School, Trainee, Vacancy
 from db.services.exchange import import_roster
 from db.services.exchange.export import export_roster
-from core.i18n import UserError
-from db.models import AuditLog, Employer, Placement, School, Trainee, Vacancy
 from tests.conftest import SAMPLES
 
 TRAINEE_FIELDS = ("name", "id_number", "gender", "birth_date", "ethnicity", "phone", "township", "village",
@@ -119,12 +119,13 @@ def test_export_refusals(demo_db, tmp_path: Path) -> None:  # type: ignore[no-un
 
 def test_export_that_cannot_be_written_leaves_no_file_and_no_audit_entry(demo_db, tmp_path) -> None:  # type: ignore[no-untyped-def]
     import pytest as _pytest
-    from sqlalchemy import func as _func, select as _select
+    from sqlalchemy import func as _func
+    from sqlalchemy import select as _select
 
     from core.access import SYSTEM
-    from db.services.exchange.export import export_roster
     from core.i18n import UserError as _UserError
     from db.models import AuditLog
+    from db.services.exchange.export import export_roster
 
     out = tmp_path / "out"
     out.mkdir()

@@ -19,12 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from db.services import backup
 from core.access import SYSTEM
-from db.services.exchange import ImportResult, import_roster
+from core.fields import id_check_char
 from core.i18n import UserError
 from db.models import Trainee
-from core.fields import id_check_char
+from db.services import backup
+from db.services.exchange import ImportResult, import_roster
 
 HEADERS = ["姓名", "身份证号", "性别", "手机号", "户类型", "技能", "技能等级", "培训课时", "期望月薪", "可出发日期",
            "健康证有效期"]

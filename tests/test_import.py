@@ -13,10 +13,10 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
 
 from core.access import SYSTEM, Actor, PermissionDenied
-from db.services.exchange import MAX_FILE_BYTES, import_roster, write_report, write_template
+from core.fields import id_check_char
 from core.i18n import UserError
 from db.models import AuditLog, Employer, Placement, School, Trainee, Vacancy
-from core.fields import id_check_char
+from db.services.exchange import MAX_FILE_BYTES, import_roster, write_report, write_template
 from tests.conftest import SAMPLES
 
 HEADER = ["姓名", "身份证号", "性别", "手机号", "技能", "技能等级", "期望月薪", "结业日期"]
@@ -82,8 +82,6 @@ def test_school_export_sample_imports_as_expected(database) -> None:  # type: ig
     gender_warnings = [w for w in result.warnings if w.column == "性别"]
     assert gender_warnings and all(w.row not in result.rejected_rows for w in gender_warnings)
     with database.session() as s:
-        for w in gender_warnings:
-            pass
         row30 = s.scalar(select(Trainee).where(Trainee.id_number == "653024197104042501"))
         assert row30 is not None and row30.gender == "F"
         # full-width digits folded, middle dots normalised, skills/levels/dates parsed

@@ -12,15 +12,15 @@ import pytest
 from sqlalchemy import func, select, update
 
 import main
-from db.services import matching as ms
 from core.access import SYSTEM, Actor
 from core.i18n import UserError
+from core.policy import DEFAULT_PRIORITY_WEIGHTS
 from db.models import AuditLog, Batch, ModelVersion, Placement, Trainee, Vacancy
+from db.services import matching as ms
 from matching.data import MatchData
 from matching.features import ELIGIBLE, FEATURES, RULES, eligibility, feature_matrix, pair_inputs
 from matching.history import EmployerHistory, outcomes
 from matching.model import HEURISTIC, MatchModel, ThinHistory, train
-from core.policy import DEFAULT_PRIORITY_WEIGHTS
 from tests.conftest import TODAY
 
 

@@ -17,9 +17,9 @@ from sqlalchemy import func, insert, select, update
 
 from core.access import SYSTEM, Actor, PermissionDenied
 from core.i18n import UserError
+from db.models import AuditLog, Batch, Placement, Trainee, Vacancy
 from db.queries.lookup import find_batch, find_employer
 from db.services.lists import LIST_COLUMNS, ListSelection, build_list, check_columns, write_xlsx
-from db.models import AuditLog, Batch, Placement, Trainee, Vacancy
 
 REPO = Path(__file__).resolve().parent.parent
 LONG_NAME = "阿卜杜热合曼·买买提托合提·艾力江·吐尔逊巴依·克热木·阿布都热依木江·麦麦提"  # 40+ characters

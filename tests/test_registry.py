@@ -8,17 +8,23 @@ import datetime as dt
 import pytest
 from sqlalchemy import func, select
 
-from db.services import registry
+import main
 from core.access import SYSTEM, Actor, PermissionDenied
+from core.fields import id_check_char
 from core.i18n import UserError
 from db.models import AuditLog, Certificate, Placement, Trainee, TrainingRecord, Vacancy
-from db.services.registry import CertificateInput, FormErrors
 from db.queries.registry import (
-    EmployerFilter, PagedQuery, TraineeFilter, VacancyFilter, count_of, employer_query, trainee_query, vacancy_query,
+    EmployerFilter,
+    PagedQuery,
+    TraineeFilter,
+    VacancyFilter,
+    count_of,
+    employer_query,
+    trainee_query,
+    vacancy_query,
 )
-from core.fields import id_check_char
-
-import main
+from db.services import registry
+from db.services.registry import CertificateInput, FormErrors
 
 
 def make_id(prefix17: str) -> str:

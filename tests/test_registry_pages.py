@@ -10,8 +10,8 @@ from python_calamine import CalamineWorkbook
 from sqlalchemy import func, select
 
 from core.access import SYSTEM
-from db.models import Certificate, Employer, Trainee, TrainingRecord
 from core.fields import id_check_char
+from db.models import Certificate, Employer, Trainee, TrainingRecord
 from tests.conftest import SAMPLES
 from ui.sql_model import SqlTableModel
 

@@ -15,13 +15,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from db.services import backup, batches, registry, stats, users
-from db.services.exchange import export
-from db.services.audit_search import AuditFilter, count_entries
 from core.access import PERMISSIONS, SYSTEM, Actor, PermissionDenied
 from core.i18n import UserError
-from db.services.lists import ListSelection, build_list
 from db.models import Placement, School, Trainee, Vacancy
+from db.services import backup, batches, registry, stats, users
+from db.services.audit_search import AuditFilter, count_entries
+from db.services.exchange import export
+from db.services.lists import ListSelection, build_list
 
 EXPECTED = {
     "registry.read": {"admin", "staff", "school", "officer"},

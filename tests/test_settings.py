@@ -13,12 +13,11 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox, QLabel
 
 from core import i18n
 from core.access import SYSTEM, Actor
-from core.policy import DEFAULT_WAGE_FLOOR
-from db.services.followup import wage_floor
-from db.engine import data_dir
 from core.i18n import UserError
+from core.policy import DEFAULT_PRIORITY_WEIGHTS, DEFAULT_WAGE_FLOOR
+from db.engine import data_dir
+from db.services.followup import wage_floor
 from db.services.lists import LIST_COLUMNS
-from core.policy import DEFAULT_PRIORITY_WEIGHTS
 from ui import settings as st
 from ui.about_dialog import VERSION, AboutDialog
 from ui.settings import Settings, SettingsValues

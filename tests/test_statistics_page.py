@@ -5,8 +5,8 @@ from __future__ import annotations
 import openpyxl
 import pytest
 
-from db.services import stats
 from core.access import SYSTEM
+from db.services import stats
 from ui.pages.statistics import BarChart, StatisticsPage, SurvivalChart
 
 

@@ -9,10 +9,9 @@ import openpyxl
 import pytest
 from sqlalchemy import distinct, func, select
 
-from db.services import batches, stats
-from db.services import placements
 from core.access import SYSTEM
 from db.models import AuditLog, Certificate, Employer, Placement, School, Trainee, TrainingRecord, Vacancy
+from db.services import batches, placements, stats
 from tests.conftest import TODAY
 
 

@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QApplication, QComboBox, QDateEdit, QDialog, QLine
 from sqlalchemy import select
 
 from core.access import SYSTEM
-from db.services import followup
 from db.models import Placement
+from db.services import followup
 from ui.pages.tracking import FormDialog, TrackingPage
 
 

@@ -11,11 +11,11 @@ import pytest
 from PySide6.QtWidgets import QDialog
 from sqlalchemy import func, select, update
 
-from db.services import users
-from db.services.audit_search import AuditFilter, count_entries, fetch_entries
 from core.access import SYSTEM, PermissionDenied
 from core.i18n import UserError
 from db.models import AuditLog, User
+from db.services import users
+from db.services.audit_search import AuditFilter, count_entries, fetch_entries
 from tests.conftest import REPO
 
 PW = "Secret123"

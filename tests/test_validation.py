@@ -8,8 +8,21 @@ import pytest
 
 from core import i18n
 from core.fields import (
-    FieldError, check_id_number, check_mobile, check_name, check_uscc, clean_text, id_check_char, mask_id,
-    mask_phone, normalize_name, parse_board_lodging, parse_date, parse_household, parse_level, parse_number,
+    FieldError,
+    check_id_number,
+    check_mobile,
+    check_name,
+    check_uscc,
+    clean_text,
+    id_check_char,
+    mask_id,
+    mask_phone,
+    normalize_name,
+    parse_board_lodging,
+    parse_date,
+    parse_household,
+    parse_level,
+    parse_number,
     parse_skills,
 )
 

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QDialog, QFileDialog, QLabel, QMessageBox
 
-from db.services import backup, users
-from core.vocab import ROLE_LABELS
 from core.i18n import UserError, tr
+from core.vocab import ROLE_LABELS
+from db.services import backup, users
 from ui.dialogs import confirm, show_error
 from ui.permissions import gate
 from ui.tasks import TaskContext, run_task

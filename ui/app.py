@@ -9,8 +9,8 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from core import i18n
-from db.engine import open_database
 from core.i18n import UserError, tr
+from db.engine import open_database
 from ui.resources import app_font, resource_dir
 
 _translators: list[QTranslator] = []

@@ -8,17 +8,30 @@ from typing import Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView, QDialog, QDialogButtonBox, QGroupBox, QHBoxLayout, QHeaderView, QInputDialog,
-    QLabel, QLineEdit, QPushButton, QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
-from db.services import registry
 from core.access import Actor
-from db.engine import Database
-from core.i18n import UserError, tr
-from db.services.registry import CERT_TYPES, CertificateInput, FormErrors
-from core.vocab import LEVEL_NAMES, SKILLS, skill_label
 from core.fields import mask_id
+from core.i18n import UserError, tr
+from core.vocab import LEVEL_NAMES, SKILLS, skill_label
+from db.engine import Database
+from db.services import registry
+from db.services.registry import CERT_TYPES, CertificateInput, FormErrors
 from ui.dialogs import show_error
 from ui.forms import ERROR_STYLE, FieldForm
 from ui.permissions import gate, set_enabled

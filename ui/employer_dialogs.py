@@ -7,11 +7,11 @@ from typing import Any
 
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
-from db.services import registry
 from core.access import Actor
-from db.engine import Database
 from core.i18n import tr
 from core.vocab import LEVEL_NAMES, PROVINCES, SKILLS
+from db.engine import Database
+from db.services import registry
 from ui.forms import FieldForm
 from ui.permissions import gate
 

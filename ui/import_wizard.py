@@ -9,14 +9,24 @@ from typing import Any
 import pandas as pd
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QComboBox, QDialog, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton, QStackedWidget,
-    QTableView, QVBoxLayout, QWidget,
+    QComboBox,
+    QDialog,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 
 from core.access import Actor
+from core.i18n import tr
 from db.engine import Database
 from db.services.exchange import KIND_LABELS, KINDS, ImportResult, import_roster, write_report, write_template
-from core.i18n import tr
 from ui.dialogs import show_error
 from ui.frame_model import FrameTableModel
 from ui.tasks import TaskContext, run_task

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QMessageBox, QVBoxLayout, QWidget,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
 )
 
-from db.services import users
 from core.access import SYSTEM, Actor
-from db.engine import Database, display_url
 from core.i18n import UserError, tr
+from db.engine import Database, display_url
+from db.services import users
 
 
 def _password_edit() -> QLineEdit:

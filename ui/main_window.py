@@ -8,15 +8,22 @@ from functools import partial
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QHBoxLayout, QInputDialog, QLabel, QListWidget, QListWidgetItem, QMainWindow, QMessageBox,
-    QStackedWidget, QWidget,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QStackedWidget,
+    QWidget,
 )
 
-from db import queries
-from db.services import demo
 from core.access import Actor
-from db.engine import Database, display_url
 from core.i18n import tr
+from db import queries
+from db.engine import Database, display_url
+from db.services import demo
 from ui.dialogs import show_error
 from ui.pages.base import Page
 from ui.permissions import gate

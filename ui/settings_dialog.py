@@ -6,20 +6,43 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QButtonGroup, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
-    QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QRadioButton, QSpinBox, QTabWidget,
-    QVBoxLayout, QWidget,
+    QButtonGroup,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
 )
 
 from core.access import Actor
-from db.engine import Database, data_dir, default_url
 from core.i18n import UserError, language, tr
+from core.vocab import household_label
+from db.engine import Database, data_dir, default_url
 from ui.dialogs import show_error
 from ui.permissions import gate, set_enabled
-from core.vocab import household_label
 from ui.settings import (
-    HOUSEHOLD_TYPES, PRIORITY_MAX, Settings, SettingsValues, apply_backup_folder, default_list_columns,
-    default_priority_weights, default_wage_floor, list_columns, sqlite_url,
+    HOUSEHOLD_TYPES,
+    PRIORITY_MAX,
+    Settings,
+    SettingsValues,
+    apply_backup_folder,
+    default_list_columns,
+    default_priority_weights,
+    default_wage_floor,
+    list_columns,
+    sqlite_url,
 )
 
 

@@ -17,8 +17,6 @@ from db.models import Batch, Employer, Placement, PlacementEvent, Trainee, User,
 from db.queries.lookup import find_batch as _batch
 from db.rules import scope_trainees
 
-
-
 PLACEMENT_COLUMNS = ["id", "trainee_id", "name", "id_number", "township", "household_type", "batch", "vacancy_code",
                      "employer", "title", "status", "start_date", "end_date", "monthly_wage", "employment_form",
                      "skilled_since", "model_score"]

@@ -16,11 +16,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
 
 from core.access import Actor
-from core.placement import SEAT_HOLDING
-from db.rules import scope_trainees, seats_left_expr, vacancy_open_expr
-from db.models import Employer, Placement, School, Trainee, Vacancy
 from core.fields import clean_text
-
+from core.placement import SEAT_HOLDING
+from db.models import Employer, Placement, School, Trainee, Vacancy
+from db.rules import scope_trainees, seats_left_expr, vacancy_open_expr
 
 
 @dataclass(frozen=True)

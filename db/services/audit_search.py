@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, or_, select
 
 from core.access import Actor, require
-from db.engine import Database
 from core.i18n import tr
+from db.engine import Database
 from db.models import AuditLog
 
 ACTION_LABELS: dict[str, tuple[str, str]] = {

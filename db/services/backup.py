@@ -32,15 +32,26 @@ from typing import Any
 
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
-    Boolean, Connection, Date, DateTime, LargeBinary, Table, create_engine, delete, func, insert, select, text,
+    Boolean,
+    Connection,
+    Date,
+    DateTime,
+    LargeBinary,
+    Table,
+    create_engine,
+    delete,
+    func,
+    insert,
+    select,
+    text,
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from db import audit
 from core.access import Actor, require
-from db.engine import Database, data_dir, head_revision, known_revisions, upgrade_schema
 from core.i18n import UserError
+from db import audit
+from db.engine import Database, data_dir, head_revision, known_revisions, upgrade_schema
 from db.models import Base, utcnow
 
 FORMAT = "laborbridge-backup"

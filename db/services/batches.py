@@ -33,7 +33,6 @@ from db.rules import vacancy_open_expr
 from db.services.placements import _event, propose, seats_taken
 from matching import assignment
 
-
 # --- batches ------------------------------------------------------------------------------------
 
 def create_batch(database: Database, actor: Actor, *, name: str, departure_date: object = None,

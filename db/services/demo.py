@@ -39,14 +39,22 @@ import numpy as np
 from sqlalchemy import Connection, func, insert, select
 from stdnum.cn import uscc as _uscc
 
+from core.fields import id_check_char
 from core.i18n import UserError, tr
 from db.engine import Database
 from db.models import (
-    AuditLog, Batch, Certificate, Employer, Placement, PlacementEvent, School, Trainee, TrainingRecord,
+    AuditLog,
+    Batch,
+    Certificate,
+    Employer,
+    Placement,
+    PlacementEvent,
+    School,
+    Trainee,
+    TrainingRecord,
     Vacancy,
 )
 from db.search import pinyin_keys
-from core.fields import id_check_char
 
 Progress = Callable[[int, str], None]
 

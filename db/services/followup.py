@@ -11,10 +11,9 @@ from sqlalchemy.orm import aliased
 from core.access import Actor, require
 from core.fields import mask_id
 from core.i18n import UserError, tr
-from core.placement import SEAT_HOLDING
+from core.placement import AWAY, SEAT_HOLDING
 from core.policy import ALERT_WINDOW_DAYS, DEFAULT_WAGE_FLOOR, FOLLOWUP_DAYS, REPLACE_DAYS
 from core.vocab import HOUSEHOLD_RANK, alert_label, household_label
-from core.placement import AWAY
 from db import audit
 from db.engine import Database
 from db.models import AppSetting, Employer, Placement, PlacementEvent, Trainee, Vacancy

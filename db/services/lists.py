@@ -21,14 +21,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.audit import record
-from core.placement import LISTED
 from core.access import Actor, require
-from db.engine import Database
-from core.i18n import UserError, tr
-from db.models import Batch, Employer, Placement, Trainee, Vacancy
-from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, SKILLS
 from core.fields import mask_id, mask_phone
+from core.i18n import UserError, tr
+from core.placement import LISTED
+from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, SKILLS
+from db.audit import record
+from db.engine import Database
+from db.models import Batch, Employer, Placement, Trainee, Vacancy
 from db.rules import sees_trainee_expr
 
 

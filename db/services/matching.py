@@ -16,19 +16,19 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import select, text, update
 
-from db import audit, frames
 from core.access import SYSTEM, Actor, require
+from core.i18n import UserError, tr
 from core.placement import OPEN
+from core.policy import priority_weights as merged_weights
+from db import audit, frames
 from db.engine import Database
+from db.models import ModelVersion, Placement, Trainee
 from db.queries.lookup import find_batch
 from db.services.placements import propose
-from core.i18n import UserError, tr
-from db.models import ModelVersion, Placement, Trainee
 from matching import rank as ranking
 from matching.data import MatchData
 from matching.model import HEURISTIC, MatchModel, ThinHistory, compare
 from matching.model import train as fit_model
-from core.policy import priority_weights as merged_weights
 
 Progress = Callable[[int, str], None]
 TARGET = "retained_180"

@@ -25,9 +25,8 @@ from core.access import Actor, require, sees_trainee
 from core.fields import date_field as _date
 from core.fields import short_text as _text
 from core.i18n import UserError, tr
-from core.placement import OPEN, SEAT_HOLDING, check_proposable, check_transition, seats_left
+from core.placement import AWAY, OPEN, SEAT_HOLDING, check_proposable, check_transition, seats_left
 from core.vocab import status_label
-from core.placement import AWAY
 from db import audit
 from db.engine import Database
 from db.models import Batch, BatchVacancy, Placement, PlacementEvent, Trainee, Vacancy

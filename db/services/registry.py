@@ -17,20 +17,35 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.audit import record
 from core.access import Actor, check_sees_trainee, require, school_scope, sees_trainee
-from db.engine import Database
-from db.services.exchange import PARSERS, _enrol
-from core.i18n import UserError, tr
-from db.models import (
-    Certificate, Cohort, Employer, Placement, School, Trainee, TrainingRecord, Vacancy, utcnow,
-)
-from core.placement import SEAT_HOLDING
-from db.rules import scope_trainees, seats_left_expr
 from core.fields import (
-    FieldError, ResidentId, check_contact_phone, check_uscc, clean_text, parse_date, parse_level, parse_number,
+    FieldError,
+    ResidentId,
+    check_contact_phone,
+    check_uscc,
+    clean_text,
+    parse_date,
+    parse_level,
+    parse_number,
     parse_skill,
 )
+from core.i18n import UserError, tr
+from core.placement import SEAT_HOLDING
+from db.audit import record
+from db.engine import Database
+from db.models import (
+    Certificate,
+    Cohort,
+    Employer,
+    Placement,
+    School,
+    Trainee,
+    TrainingRecord,
+    Vacancy,
+    utcnow,
+)
+from db.rules import scope_trainees, seats_left_expr
+from db.services.exchange import PARSERS, _enrol
 
 
 class FormErrors(UserError):

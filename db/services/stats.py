@@ -29,13 +29,13 @@ import pandas as pd
 from sqlalchemy import Integer, case, cast, func, literal, select, type_coerce
 from sqlalchemy.engine import Connection
 
-from db import audit
 from core.access import Actor, require
-from db.engine import Database
 from core.i18n import UserError, tr
-from db.models import Certificate, Employer, Placement, School, Trainee, TrainingRecord, Vacancy
-from core.vocab import SKILLS, household_label, skill_label
 from core.placement import LISTED
+from core.vocab import SKILLS, household_label, skill_label
+from db import audit
+from db.engine import Database
+from db.models import Certificate, Employer, Placement, School, Trainee, TrainingRecord, Vacancy
 from db.rules import sees_trainee_expr
 from matching.survival import grouped_survival_codes, kaplan_meier, survival_at
 

@@ -18,11 +18,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from db import audit
 from core.access import ALL_ROLES, SYSTEM, Actor, require
-from core.vocab import ROLE_LABELS
-from db.engine import Database
 from core.i18n import UserError, tr
+from core.vocab import ROLE_LABELS
+from db import audit
+from db.engine import Database
 from db.models import School, User, utcnow
 
 LOCK_AFTER_FAILURES = 5

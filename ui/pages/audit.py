@@ -8,15 +8,26 @@ from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QDate, QModelIndex, QPersistentModelIndex, Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDateEdit, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPlainTextEdit,
-    QPushButton, QSplitter, QTableView, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 
+from core.access import Actor
+from core.i18n import tr
+from db.engine import Database
 from db.services import audit_search
 from db.services.audit_search import AuditFilter
-from core.access import Actor
-from db.engine import Database
-from core.i18n import tr
 from ui.pages.base import Page
 
 _Index = QModelIndex | QPersistentModelIndex

@@ -6,18 +6,35 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView, QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
-    QSplitter, QTableView, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
 )
 
 from core.access import Actor
-from db.engine import Database
-from db.services.exchange.export import export_roster
 from core.i18n import tr
-from db.queries.registry import (
-    EMPLOYER_COLUMNS, VACANCY_COLUMNS, EmployerFilter, VacancyFilter, employer_query, provinces, vacancy_query,
-)
 from core.vocab import LEVEL_NAMES, SKILLS, skill_label
+from db.engine import Database
+from db.queries.registry import (
+    EMPLOYER_COLUMNS,
+    VACANCY_COLUMNS,
+    EmployerFilter,
+    VacancyFilter,
+    employer_query,
+    provinces,
+    vacancy_query,
+)
+from db.services.exchange.export import export_roster
 from ui.pages.base import Page
 from ui.permissions import gate, set_enabled
 from ui.sql_model import ModelColumn, SqlTableModel

@@ -10,22 +10,34 @@ from typing import Any
 import pandas as pd
 from PySide6.QtCore import QDate, Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
-    QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QSplitter, QTableView, QTabWidget, QVBoxLayout,
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
     QWidget,
 )
 
-from db.services import batches
-from core import policy
-from core import vocab
-from db.queries import placements as placement_queries
-from db.services import followup
-from db.services import placements
+from core import policy, vocab
 from core.access import Actor
-from db.engine import Database
+from core.fields import mask_id
 from core.i18n import UserError, tr
 from core.vocab import household_label
-from core.fields import mask_id
+from db.engine import Database
+from db.queries import placements as placement_queries
+from db.services import batches, followup, placements
 from ui.dialogs import confirm as ask_yes_no
 from ui.dialogs import show_error
 from ui.frame_model import FrameTableModel

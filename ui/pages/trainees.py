@@ -8,19 +8,38 @@ from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QFileDialog, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
-    QSplitter, QTableView, QTextBrowser, QVBoxLayout, QWidget,
+    QAbstractItemView,
+    QComboBox,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
 )
 
-from db.services import registry
 from core.access import Actor
-from db.engine import Database
-from db.services.exchange.export import export_roster
-from core.vocab import status_label
-from core.i18n import UserError, tr
-from db.queries.registry import TRAINEE_COLUMNS, TraineeFilter, townships, trainee_query
-from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, MANDARIN, SKILLS, gender_label, household_label, skill_label
 from core.fields import age_on, mask_id, mask_phone
+from core.i18n import UserError, tr
+from core.vocab import (
+    HOUSEHOLD_TYPES,
+    LEVEL_NAMES,
+    MANDARIN,
+    SKILLS,
+    gender_label,
+    household_label,
+    skill_label,
+    status_label,
+)
+from db.engine import Database
+from db.queries.registry import TRAINEE_COLUMNS, TraineeFilter, townships, trainee_query
+from db.services import registry
+from db.services.exchange.export import export_roster
 from ui.dialogs import confirm, show_error
 from ui.pages.base import Page
 from ui.permissions import gate, set_enabled

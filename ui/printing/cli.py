@@ -6,11 +6,12 @@ import argparse
 from pathlib import Path
 
 from core.access import Actor
-from db.engine import Database
-from core.i18n import UserError, tr
-from db.queries.lookup import find_township as check_township, find_batch, find_employer
-from db.services.lists import ListSelection, build_list, check_columns, write_xlsx
 from core.fields import FieldError, parse_date
+from core.i18n import UserError, tr
+from db.engine import Database
+from db.queries.lookup import find_batch, find_employer
+from db.queries.lookup import find_township as check_township
+from db.services.lists import ListSelection, build_list, check_columns, write_xlsx
 from ui.printing import default_bureau, default_columns
 from ui.printing.renderer import ensure_gui_app, save_pdf
 

@@ -2,29 +2,52 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QDate, QStandardPaths, Qt, QTimer
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo, QPrintPreviewDialog
 from PySide6.QtWidgets import (
-    QButtonGroup, QCheckBox, QComboBox, QDateEdit, QDialog, QFileDialog, QFormLayout, QGridLayout, QGroupBox,
-    QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem, QPushButton, QRadioButton, QVBoxLayout, QWidget,
+    QButtonGroup,
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
 )
 
 from core.access import Actor
-from db.engine import Database
 from core.i18n import UserError, tr
+from db.engine import Database
 from db.services.lists import (
-    LIST_COLUMNS, ListSelection, PlacementList, batch_choices, build_list, employer_choices, needs_audit,
-    record_output, township_choices, write_xlsx,
+    LIST_COLUMNS,
+    ListSelection,
+    PlacementList,
+    batch_choices,
+    build_list,
+    employer_choices,
+    needs_audit,
+    record_output,
+    township_choices,
+    write_xlsx,
 )
 from ui.dialogs import error_text
+from ui.permissions import gate, set_enabled
 from ui.printing import default_bureau, default_columns
 from ui.printing.renderer import ListRenderer, save_pdf
-from ui.permissions import gate, set_enabled
 from ui.tasks import TaskContext, run_task
 
 KINDS = ("batch", "employer", "area")

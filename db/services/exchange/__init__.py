@@ -37,19 +37,36 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from db.audit import record
 from core.access import Actor, require
-from db.engine import Database
-from core.i18n import UserError, tr
-from db.models import Cohort, Employer, Placement, School, Trainee, TrainingRecord, Vacancy, utcnow
-from db.search import pinyin_keys
-from core.vocab import PROVINCES
 from core.fields import (
-    FieldError, ResidentId, check_contact_phone, check_id_number, check_mobile, check_name, check_uscc, clean_text,
-    parse_board_lodging, parse_contract_type, parse_date, parse_employment_form, parse_gender,
-    parse_gender_requirement, parse_household, parse_level, parse_mandarin, parse_number, parse_skill, parse_skills,
+    FieldError,
+    ResidentId,
+    check_contact_phone,
+    check_id_number,
+    check_mobile,
+    check_name,
+    check_uscc,
+    clean_text,
+    parse_board_lodging,
+    parse_contract_type,
+    parse_date,
+    parse_employment_form,
+    parse_gender,
+    parse_gender_requirement,
+    parse_household,
+    parse_level,
+    parse_mandarin,
+    parse_number,
+    parse_skill,
+    parse_skills,
     split_list,
 )
+from core.i18n import UserError, tr
+from core.vocab import PROVINCES
+from db.audit import record
+from db.engine import Database
+from db.models import Cohort, Employer, Placement, School, Trainee, TrainingRecord, Vacancy, utcnow
+from db.search import pinyin_keys
 
 KINDS = ("trainees", "vacancies", "placements")
 KIND_LABELS = {"trainees": ("学员名册", "Trainee roster"), "vacancies": ("岗位需求", "Vacancies"),

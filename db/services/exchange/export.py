@@ -17,15 +17,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from db.audit import record
 from core.access import Actor, require
-from db.rules import scope_trainees
-from db.engine import Database
-from db.services.exchange import COLUMNS, KINDS
 from core.i18n import UserError
-from db.models import Employer, Placement, School, Trainee, Vacancy
-from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, MANDARIN, SKILLS
 from core.placement import STARTED
+from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, MANDARIN, SKILLS
+from db.audit import record
+from db.engine import Database
+from db.models import Employer, Placement, School, Trainee, Vacancy
+from db.rules import scope_trainees
+from db.services.exchange import COLUMNS, KINDS
 
 _TEXT_FIELDS = {"id_number", "phone", "uscc", "code", "vacancy_code", "contact_phone"}
 
@@ -164,7 +164,7 @@ def _write_csv(path: Path, cols: Any, rows: Iterator[dict[str, Any]]) -> int:
     with path.open("w", encoding="utf-8-sig", newline="") as fh:
         writer = csv.writer(fh)
         writer.writerow([c.zh for c in cols])
-        for n, row in enumerate(rows, start=1):
+        for n, row in enumerate(rows, start=1):  # noqa: B007 - n is the count returned after the loop
             writer.writerow(["" if row.get(c.field) is None else
                              (f"{row[c.field]:%Y-%m-%d}" if isinstance(row[c.field], dt.date) else row[c.field])
                              for c in cols])

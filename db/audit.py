@@ -46,7 +46,7 @@ def record(session: Session, actor: Actor, action: str, entity: str | None = Non
            *, before: Mapping[str, Any] | None = None, after: Mapping[str, Any] | None = None,
            detail: str | None = None) -> None:
     """Append one entry in the caller's transaction (so it is written exactly when the change is)."""
-    session.add(AuditLog(user_id=actor.user_id, username=actor.username, action=action, entity=entity,
+    session.add(AuditLog(user_id=actor.user_id, username=actor.username or None, action=action, entity=entity,
                          entity_id=None if entity_id is None else str(entity_id),
                          before=masked(before), after=masked(after), detail=detail))
 

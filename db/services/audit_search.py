@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from core.access import Actor, require
 from db.engine import Database
 from core.i18n import tr
+from db.audit import ChainReport, verify_chain
 from db.models import AuditLog
 
 ACTION_LABELS: dict[str, tuple[str, str]] = {
@@ -105,3 +106,11 @@ def known_actions(database: Database, actor: Actor) -> list[str]:
     require(actor, "audit.read")
     with database.session() as session:
         return [a for a in session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action)) if a]
+
+
+def verify(database: Database, actor: Actor) -> ChainReport:
+    """Recompute every link of the audit chain: intact, or the id of the first entry that was altered,
+    removed or inserted behind the program's back."""
+    require(actor, "audit.read")
+    with database.engine.connect() as conn:
+        return verify_chain(conn)

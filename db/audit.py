@@ -123,8 +123,8 @@ def verify_chain(conn: Connection) -> ChainReport:
     previous: str | None = None
     n = 0
     cols = [AuditLog.id, *(getattr(AuditLog, k) for k in CHAINED), AuditLog.chain_hash]
-    result = conn.execution_options(stream_results=True, yield_per=5000).execute(
-        select(*cols).order_by(AuditLog.id))
+    result = conn.execute(select(*cols).order_by(AuditLog.id),
+                          execution_options={"stream_results": True, "yield_per": 5000})
     for row in result.mappings():
         if row["chain_hash"] != link(previous, row):
             result.close()

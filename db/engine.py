@@ -155,11 +155,10 @@ def describe_failure(exc: BaseException, logged_to: str | None = None) -> UserEr
     where_zh = f"，详情已写入 {logged_to}" if logged_to else ""
     where_en = f"; details written to {logged_to}" if logged_to else ""
     if cause is not None:
-        return UserError(f"操作未完成：{cause[0]}{where_zh}。", f"The operation did not complete: {cause[1]}{where_en}.",
-                         code=1)
+        return UserError(f"操作失败：{cause[0]}{where_zh}。", f"The operation failed: {cause[1]}{where_en}.", code=1)
     name = type(exc).__name__
-    return UserError(f"意外故障（{name}），操作未完成{where_zh}。",
-                     f"Unexpected failure ({name}); the operation did not complete{where_en}.", code=1)
+    return UserError(f"操作失败：意外故障（{name}）{where_zh}。",
+                     f"The operation failed: unexpected failure ({name}){where_en}.", code=1)
 
 
 def log_failure(exc: BaseException) -> str:
@@ -214,7 +213,26 @@ def create_db_engine(url: str) -> Engine:
         raise _cannot_open(url, f"不支持的数据库类型（{exc}）", f"unsupported database type ({exc})") from None
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+    event.listen(engine, "handle_error", _scrub_error)
     return engine
+
+
+def _scrub_error(context) -> DBAPIError | None:  # type: ignore[no-untyped-def]
+    """PostgreSQL quotes the offending values in an error's DETAIL line (``Key (id_number)=(…) already
+    exists``): the error raised carries the message without them, wherever it is printed or logged."""
+    exc, orig = context.sqlalchemy_exception, context.original_exception
+    if not isinstance(exc, DBAPIError) or orig is None:
+        return None
+    message = str(orig)
+    clean = scrub(message)
+    if clean == message:
+        return None
+    try:
+        orig.args = (clean,)
+    except (AttributeError, TypeError):  # pragma: no cover - every DB-API error takes new args
+        return None
+    return type(exc)(exc.statement, exc.params, orig, hide_parameters=True,
+                     connection_invalidated=exc.connection_invalidated)
 
 
 @lru_cache(maxsize=None)

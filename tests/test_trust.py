@@ -453,3 +453,76 @@ def test_cli_enforces_the_forced_password_change(tmp_path: Path) -> None:
     done = _cli("--db", url, "--user", "clerk", "export", "trainees", str(tmp_path / "x.csv"),
                 env={"LABORBRIDGE_PASSWORD": "Mine12345"})
     assert done.returncode == 0, done.stderr
+
+
+# --- the admin pages ------------------------------------------------------------------------------------
+
+def _admin_window(qtbot, database):  # type: ignore[no-untyped-def]
+    from ui.app import make_app
+    from ui.main_window import MainWindow
+
+    make_app()
+    admin = users.create_first_admin(database, "chief", PW)
+    window = MainWindow(database, admin)
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+@pytest.mark.sqlite_only
+def test_gui_audit_page_verifies_the_chain(qtbot, database) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QLabel, QPushButton
+
+    window = _admin_window(qtbot, database)
+    with database.session() as s:
+        for i in range(3):
+            audit.record(s, SYSTEM, "test", detail=str(i))
+    page = window.show_page("audit")
+    button = page.findChild(QPushButton, "audit_verify")
+    label = page.findChild(QLabel, "audit_verify_result")
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "审计日志完整" in label.text(), timeout=10000)
+    con = sqlite3.connect(make_path(database))  # someone with the file rewrites an entry
+    con.execute("DROP TRIGGER audit_log_no_update")
+    con.execute("UPDATE audit_log SET detail = 'forged' WHERE detail = '1'")
+    target = con.execute("SELECT id FROM audit_log WHERE detail = 'forged'").fetchone()[0]
+    con.commit()
+    con.close()
+    qtbot.waitUntil(button.isEnabled, timeout=5000)
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "已被改动" in label.text(), timeout=10000)
+    assert f"第 {target} 条" in label.text()
+
+
+def make_path(database) -> str:  # type: ignore[no-untyped-def]
+    from sqlalchemy.engine import make_url
+
+    return str(make_url(database.url).database)
+
+
+def test_gui_restore_of_an_older_backup_asks_and_is_audited(qtbot, database, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtGui import QAction
+    from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+    window = _admin_window(qtbot, database)
+    suffix = ".sqlite3" if database.backend == "sqlite" else ".lbbackup"
+    info = backup.create_backup(database, SYSTEM, tmp_path / f"b{suffix}")
+    with database.session() as s:
+        audit.record(s, SYSTEM, "test", detail="after the backup")
+    questions: list[str] = []
+    infos: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(info.path), ""))
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda _p, _t, text, *a, **k: questions.append(text) or QMessageBox.StandardButton.Yes)
+    monkeypatch.setattr(QMessageBox, "information", lambda _p, _t, text, *a, **k: infos.append(text))
+    window.findChild(QAction, "action_restore").trigger()
+    qtbot.waitUntil(lambda: bool(infos), timeout=30000)
+    assert len(questions) == 2 and "少" in questions[1] and "记入审计日志" in questions[1]
+    assert "审计日志校验通过" in infos[0]
+    with database.session() as s:
+        assert s.scalar(select(func.count()).where(AuditLog.detail == "after the backup")) == 0
+        last = s.scalar(select(AuditLog).order_by(AuditLog.id.desc()).limit(1))
+    assert last.action == "restore" and "confirmed by the administrator" in last.detail
+    _chain_ok(database)

@@ -294,6 +294,9 @@ def _inspect_schema(engine: Engine, url: str) -> str | None:
                 differences = schema_differences(conn, current)
                 if differences:
                     raise _foreign(url, differences)
+            elif not tables & set(expected_schema(head_revision())) - {"alembic_version"}:
+                # An unknown revision and none of our tables: another program's, not a newer LaborBridge.
+                raise _foreign(url, [f"+{name}" for name in sorted(tables - {"alembic_version"})])
     except UserError:
         raise
     except DBAPIError as exc:

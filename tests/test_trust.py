@@ -526,3 +526,17 @@ def test_gui_restore_of_an_older_backup_asks_and_is_audited(qtbot, database, tmp
         last = s.scalar(select(AuditLog).order_by(AuditLog.id.desc()).limit(1))
     assert last.action == "restore" and "confirmed by the administrator" in last.detail
     _chain_ok(database)
+
+
+def test_another_programs_database_with_an_unknown_revision_is_foreign(tmp_path: Path) -> None:
+    path = tmp_path / "shop.db"
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+    con.execute("INSERT INTO alembic_version VALUES ('ae1027a6acf')")
+    con.execute("CREATE TABLE orders (id INTEGER PRIMARY KEY)")
+    con.commit()
+    con.close()
+    digest = _sha(path)
+    with pytest.raises(UserError, match=r"数据表结构与 LaborBridge 不符（\+orders）") as refused:
+        open_database(f"sqlite:///{path}")
+    assert refused.value.code == 2 and _sha(path) == digest

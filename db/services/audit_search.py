@@ -43,7 +43,7 @@ ENTITY_LABELS: dict[str, tuple[str, str]] = {
     "placements": ("就业台账", "Placement roster"), "employer": ("用人单位", "Employer"),
     "vacancy": ("岗位", "Vacancy"), "placement": ("就业记录", "Placement"), "batch": ("派遣批次", "Batch"),
     "cohort": ("培训班", "Cohort"), "certificate": ("证书", "Certificate"), "model_version": ("匹配模型", "Model"),
-    "setting": ("设置", "Setting"),
+    "setting": ("设置", "Setting"), "rank": ("排序推荐", "Ranking"), "plan": ("分配方案", "Plan"),
 }
 
 

@@ -28,13 +28,16 @@ def upgrade() -> None:
     # The entries written before the chain existed are chained now, in id order.
     previous = None
     rows = conn.execute(sa.select(_log.c.id, *(_log.c[k] for k in CHAINED)).order_by(_log.c.id)).mappings().all()
+    updates = []
     for row in rows:
         entry = dict(row)
-        values = {}
         if entry["at"] is None:  # written by hand without a time: a fixed one, so its hash is stable
-            entry["at"] = values["at"] = datetime.datetime(2000, 1, 1)
-        previous = values["chain_hash"] = link(previous, entry)
-        conn.execute(sa.update(_log).where(_log.c.id == row["id"]).values(**values))
+            entry["at"] = datetime.datetime(2000, 1, 1)
+        previous = link(previous, entry)
+        updates.append({"_id": row["id"], "_at": entry["at"], "_hash": previous})
+    if updates:
+        conn.execute(sa.update(_log).where(_log.c.id == sa.bindparam("_id"))
+                     .values(at=sa.bindparam("_at"), chain_hash=sa.bindparam("_hash")), updates)
     for statement in trigger_ddl(conn.dialect.name):
         conn.exec_driver_sql(statement)
 

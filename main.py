@@ -40,9 +40,10 @@ def open_db(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return open_database(args.db)
 
 
-def actor_from_args(args: argparse.Namespace, database):  # type: ignore[no-untyped-def]
+def actor_from_args(args: argparse.Namespace, database, *, changing_password: bool = False):  # type: ignore[no-untyped-def]
     """The Actor a CLI command runs as: ``--user NAME`` with the password from LABORBRIDGE_PASSWORD or
-    a prompt; SYSTEM while the database has no user yet (open until its administrator is created)."""
+    a prompt; SYSTEM while the database has no user yet (open until its administrator is created).
+    An account that must change its password may only do that (``users passwd``)."""
 
     from db.services.users import actor_for, has_users
 
@@ -50,7 +51,7 @@ def actor_from_args(args: argparse.Namespace, database):  # type: ignore[no-unty
     password = None
     if username and has_users(database):
         password = ask_password("LABORBRIDGE_PASSWORD", f"用户 {username} 的密码：", f"Password for {username}: ")
-    return actor_for(database, username, password)
+    return actor_for(database, username, password, allow_must_change=changing_password)
 
 
 def ask_password(env: str, prompt_zh: str, prompt_en: str) -> str:
@@ -65,6 +66,24 @@ def ask_password(env: str, prompt_zh: str, prompt_en: str) -> str:
                         f"Give the password in {env} (there is no terminal to type it).", code=1)
     import getpass
     return getpass.getpass(tr(prompt_zh, prompt_en))
+
+
+def full_ids_in_json(database, actor, rows: list[dict], what: str) -> list[dict]:  # type: ignore[no-untyped-def]
+    """ID numbers leaving as JSON: masked for a role without ``print.full_id``; for one with it, full
+    and audited like an export."""
+    from core.fields import mask_id
+
+    with_ids = [r for r in rows if r.get("id_number")]
+    if not with_ids:
+        return rows
+    if not actor.can("print.full_id"):
+        return [{**r, "id_number": mask_id(str(r["id_number"]))} if r.get("id_number") else r for r in rows]
+    from db import audit
+
+    with database.session() as session:
+        audit.record(session, actor, "export_full_id", what, None,
+                     detail=f"{what} --json: {len(with_ids)} full ID numbers")
+    return rows
 
 
 def print_json(data: object) -> None:
@@ -97,8 +116,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
              f"{counts['vacancies']} vacancies ({counts['open_vacancies']} open), {counts['placements']} placements."))
     if accounts:
         from core.vocab import ROLE_LABELS
-        print(tr("演示账户（首次在图形界面登录时须修改密码）：",
-                 "Demo accounts (each must change its password at the first GUI login):"))
+        print(tr("演示账户（首次登录时须修改密码；命令行：users passwd）：",
+                 "Demo accounts (each must change its password at the first login; CLI: users passwd):"))
         for username, role, password in accounts:
             print(f"  {username:<8} {password}  {tr(*ROLE_LABELS[role])}")
     return 0
@@ -123,12 +142,29 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from db.services import backup
 
     database = open_db(args)
-    report = backup.restore_backup(database, actor_from_args(args, database), args.file)
-    print(tr(f"恢复完成并已校验：{len(report.tables)} 张表共 {report.total_rows} 行。"
+    report = backup.restore_backup(database, actor_from_args(args, database), args.file, force=args.force)
+    print(tr(f"恢复完成并已校验：{len(report.tables)} 张表共 {report.total_rows} 行；审计日志校验通过。"
              + (f"恢复前的数据已另存为 {report.safety_copy}" if report.safety_copy else ""),
-             f"Restored and verified: {report.total_rows} rows in {len(report.tables)} tables."
+             f"Restored and verified: {report.total_rows} rows in {len(report.tables)} tables; audit log verified."
              + (f" The data from before was saved as {report.safety_copy}" if report.safety_copy else "")))
     return 0
+
+
+@command("audit")
+def cmd_audit(args: argparse.Namespace) -> int:
+    """audit verify: exit 0 when every link of the audit chain holds, 1 with the first broken entry."""
+    from db.services import audit_search
+
+    database = open_db(args)
+    report = audit_search.verify(database, actor_from_args(args, database))
+    if report.intact:
+        print(tr(f"审计日志完整：{report.entries} 条记录逐条校验通过。",
+                 f"The audit log is intact: {report.entries} entries verified."))
+        return 0
+    print(tr(f"审计日志已被改动：第 {report.broken_at} 条记录起校验不符（此前 {report.entries} 条完好）。",
+             f"The audit log was altered: the chain breaks at entry {report.broken_at} "
+             f"({report.entries} entries before it are intact)."), file=sys.stderr)
+    return 1
 
 
 @command("users")
@@ -142,7 +178,7 @@ def cmd_users(args: argparse.Namespace) -> int:
         users.create_first_admin(database, args.name or "", password)
         print(tr(f"管理员 {args.name} 已创建。", f"Administrator {args.name} created."))
         return 0
-    actor = actor_from_args(args, database)
+    actor = actor_from_args(args, database, changing_password=args.action == "passwd")
     if args.action == "list":
         rows = users.list_users(database, actor)
         print_json([{"username": u.username, "role": u.role, "school": u.school_name, "active": u.active,
@@ -237,7 +273,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     if result.model.warning:
         print(result.model.warning, file=sys.stderr)
     if args.json:
-        print_json(rows)
+        print_json(full_ids_in_json(database, actor, rows, "rank"))
         if result.message:
             print(result.message, file=sys.stderr)
         return 0
@@ -267,11 +303,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
         raise UserError("请用 --vacancies 给出岗位编号，或用 --batch 给出批次名称。",
                         "Give vacancy codes with --vacancies or a batch name with --batch.", code=2)
     database = open_db(args)
-    result = batches.plan(database, args.batch, codes or None, actor=actor_from_args(args, database))
+    actor = actor_from_args(args, database)
+    result = batches.plan(database, args.batch, codes or None, actor=actor)
     for note in result.notes:
         print(note, file=sys.stderr)
     if args.json:
-        print_json(result.to_json())
+        data = result.to_json()
+        data["pairs"] = full_ids_in_json(database, actor, data["pairs"], "plan")
+        print_json(data)
         return 0
     gain = result.expected_retained - result.greedy_expected_retained
     print(tr(f"名额 {result.seats} 个，符合条件的候选人 {result.candidates} 人，分配 {len(result.pairs)} 人。",
@@ -355,6 +394,12 @@ def build_parser() -> Parser:
 
     p = sub.add_parser("restore", help=tr("从备份恢复（会替换当前数据）", "restore a backup (replaces the data)"))
     p.add_argument("file")
+    p.add_argument("--force", action="store_true",
+                   help=tr("确认恢复审计日志较短或已被改动的备份（会记入审计日志）",
+                           "confirm restoring a backup whose audit log is shorter or altered (audited)"))
+
+    p = sub.add_parser("audit", help=tr("审计日志", "the audit log"))
+    p.add_argument("action", choices=["verify"])
 
     p = sub.add_parser("users", help=tr("用户管理", "user accounts"))
     p.add_argument("action", choices=["list", "create-admin", "passwd"])
@@ -389,28 +434,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(tr("已中断，未完成的操作已撤销。", "Interrupted; the unfinished operation was rolled back."), file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the user gets one sentence, the log gets the traceback
-        log_path = _log_traceback()
-        print(tr(f"错误：意外故障（{type(exc).__name__}: {exc}），详情已写入 {log_path}",
-                 f"Error: unexpected failure ({type(exc).__name__}: {exc}); details written to {log_path}"),
-              file=sys.stderr)
-        return 1
+    except Exception as exc:  # noqa: BLE001 - the user gets one sentence naming the cause, the log the traceback
+        from db.engine import describe_failure, log_failure
 
-
-def _log_traceback() -> str:
-    import traceback
-
-    from db.engine import data_dir
-
-    try:
-        folder = data_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "laborbridge.log"
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write(traceback.format_exc() + "\n")
-        return str(path)
-    except OSError:
-        return "stderr"
+        failure = describe_failure(exc, log_failure(exc))
+        print(f"{tr('错误', 'Error')}: {failure}", file=sys.stderr)
+        return failure.code
 
 
 if __name__ == "__main__":

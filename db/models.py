@@ -318,6 +318,9 @@ class AuditLog(Base):
     before: Mapped[str | None] = mapped_column(Text)
     after: Mapped[str | None] = mapped_column(Text)
     detail: Mapped[str | None] = mapped_column(Text)
+    # SHA-256 over this entry and the previous entry's hash (db/audit.py): a rewritten, removed or
+    # inserted entry breaks every link after it.
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class AppSetting(Base):

@@ -56,7 +56,13 @@ def test_backup_restore_round_trip(demo_db, tmp_path: Path, use_pg_dump: bool) -
     assert info.tables["trainee"] == 3000 and info.total_rows == sum(n for n, _ in before.values())
     _damage(demo_db)
     assert _without_audit(backup.fingerprint(demo_db)) != _without_audit(before)
-    report = backup.restore_backup(demo_db, SYSTEM, info.path)
+    # The backup's audit log lacks the entries written since: only a confirmed restore may rewind it.
+    with pytest.raises(backup.ConfirmationNeeded, match="少 2 条") as refused:
+        backup.restore_backup(demo_db, SYSTEM, info.path)
+    assert refused.value.code == 2 and "未作任何改动" in str(refused.value)
+    assert backup.fingerprint(demo_db)["audit_log"][0] == before["audit_log"][0] + 2
+    report = backup.restore_backup(demo_db, SYSTEM, info.path, force=True)
+    assert report.forced and "2 entries fewer" in report.forced
     assert report.total_rows == info.total_rows
     _check_restored(demo_db, before, before["audit_log"][0])
     # The database object stays usable and new ids do not collide with restored ones.
@@ -80,7 +86,7 @@ def test_sqlite_backup_restores_into_any_backend(demo_db, tmp_path: Path) -> Non
         before = backup.fingerprint(demo_db)
     info = backup.inspect_backup(src)
     _damage(demo_db)
-    backup._restore_rows(demo_db, info)  # the cross-backend path, also on SQLite
+    backup._restore_rows(demo_db, info, force=True)  # the cross-backend path, also on SQLite
     after = backup.fingerprint(demo_db)
     assert _without_audit(after) == _without_audit(before)
 
@@ -196,7 +202,13 @@ def test_cli_backup_and_restore(tmp_path: Path) -> None:
 
     out = run("demo", "--trainees", "80")
     assert out.returncode == 0, out.stderr
-    admin_pw = next(ln.split()[1] for ln in out.stdout.splitlines() if ln.strip().startswith("admin "))
+    first_pw = next(ln.split()[1] for ln in out.stdout.splitlines() if ln.strip().startswith("admin "))
+    admin_pw = "Chosen123"
+    changed = subprocess.run([sys.executable, str(REPO / "main.py"), "--db", url, "--user", "admin", "users",
+                              "passwd"], capture_output=True, text=True, cwd=REPO, stdin=subprocess.DEVNULL,
+                             env={**env, "LABORBRIDGE_PASSWORD": first_pw, "LABORBRIDGE_NEW_PASSWORD": admin_pw},
+                             timeout=180)
+    assert changed.returncode == 0, changed.stderr
     refused = run("--user", "officer", "backup", str(tmp_path / "b.sqlite3"), password="whatever")
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     made = run("--user", "admin", "backup", str(tmp_path / "b.sqlite3"), password=admin_pw)
@@ -205,7 +217,9 @@ def test_cli_backup_and_restore(tmp_path: Path) -> None:
     bogus.write_text("nope")
     bad = run("--user", "admin", "restore", str(bogus), password=admin_pw)
     assert bad.returncode == 2 and "不是可用的 LaborBridge 备份" in bad.stderr and "Traceback" not in bad.stderr
-    good = run("--user", "admin", "restore", str(tmp_path / "b.sqlite3"), password=admin_pw)
+    rewind = run("--user", "admin", "restore", str(tmp_path / "b.sqlite3"), password=admin_pw)
+    assert rewind.returncode == 2 and "--force" in rewind.stderr and "Traceback" not in rewind.stderr
+    good = run("--user", "admin", "restore", str(tmp_path / "b.sqlite3"), "--force", password=admin_pw)
     assert good.returncode == 0 and "已校验" in good.stdout, good.stderr
     shutil.rmtree(tmp_path / "data", ignore_errors=True)
 

@@ -170,6 +170,8 @@ def test_school_user_through_the_cli(db_url: str, tmp_path: Path) -> None:
     pw = {ln.split()[0]: ln.split()[1] for ln in made.stdout.splitlines()[2:]}
     database = open_database(db_url)
     school = users.login(database, "school", pw["school"]).actor
+    users.change_password(database, school, pw["school"], "School1234")  # demo accounts must, before any command
+    pw["school"] = "School1234"
     foreign = _other_school_trainee(database, school.school_id)
     with database.session() as s:
         foreign_number = s.get(Trainee, foreign).id_number

@@ -131,12 +131,13 @@ def test_demo_accounts_must_change_password(demo_db) -> None:  # type: ignore[no
 
 
 def test_audit_search_sql_metacharacters_harmless(database) -> None:  # type: ignore[no-untyped-def]
+    from core.access import Actor
+    from db import audit
+
     admin = users.create_first_admin(database, "chief", PW)
-    for name in ("50%_off", "o'brien", "x"):
-        try:
-            users.login(database, name, "whatever1")
-        except UserError:
-            pass
+    with database.session() as s:  # entries whose user name and detail hold SQL metacharacters
+        for name in ("50%_off", "o'brien", "x"):
+            audit.record(s, Actor(None, name, "officer"), "test", detail=name)
     all_entries = count_entries(database, admin, AuditFilter())
     for text in ("%", "_", "'", "' OR '1'='1", "'; DROP TABLE audit_log; --", "\\", "[a-z]*", '"'):
         hits = fetch_entries(database, admin, AuditFilter(text=text, username=text))
@@ -164,10 +165,13 @@ def test_audit_log_is_append_only(database) -> None:  # type: ignore[no-untyped-
         assert s.scalar(select(func.count()).where(AuditLog.detail == "rewritten")) == 0
 
 
-def _cli(db_url: str, *args: str, password: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "LABORBRIDGE_PASSWORD"}
+def _cli(db_url: str, *args: str, password: str | None = None,
+         new_password: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("LABORBRIDGE_PASSWORD", "LABORBRIDGE_NEW_PASSWORD")}
     if password is not None:
         env["LABORBRIDGE_PASSWORD"] = password
+    if new_password is not None:
+        env["LABORBRIDGE_NEW_PASSWORD"] = new_password
     return subprocess.run([sys.executable, str(REPO / "main.py"), "--db", db_url, *args], capture_output=True,
                           text=True, env=env, cwd=REPO, stdin=subprocess.DEVNULL, timeout=120)
 
@@ -181,10 +185,18 @@ def test_cli_user_and_demo_accounts(db_url: str, tmp_path) -> None:  # type: ign
     assert no_user.returncode == 1 and "--user" in no_user.stderr and "Traceback" not in no_user.stderr
     wrong = _cli(db_url, "--user", "admin", "users", "list", password="wrong")
     assert wrong.returncode == 1 and "用户名或密码错误" in wrong.stderr
-    ok = _cli(db_url, "--user", "admin", "users", "list", password=lines["admin"])
+    # A demo account must choose its own password before it may run anything else, on the CLI too.
+    forced = _cli(db_url, "--user", "admin", "users", "list", password=lines["admin"])
+    assert forced.returncode == 2 and "users passwd" in forced.stderr and "Traceback" not in forced.stderr
+    assert len(forced.stderr.strip().splitlines()) == 1 and not forced.stdout
+    changed = _cli(db_url, "--user", "admin", "users", "passwd", password=lines["admin"], new_password="Chosen123")
+    assert changed.returncode == 0, changed.stderr
+    ok = _cli(db_url, "--user", "admin", "users", "list", password="Chosen123")
     assert ok.returncode == 0, ok.stderr
-    assert '"must_change_password": true' in ok.stdout
-    refused = _cli(db_url, "--user", "officer", "users", "list", password=lines["officer"])
+    assert '"must_change_password": true' in ok.stdout  # the other demo accounts still must
+    officer = _cli(db_url, "--user", "officer", "users", "passwd", password=lines["officer"], new_password="Chosen456")
+    assert officer.returncode == 0, officer.stderr
+    refused = _cli(db_url, "--user", "officer", "users", "list", password="Chosen456")
     assert refused.returncode == 1 and "没有此操作的权限" in refused.stderr
 
 
@@ -312,3 +324,17 @@ def test_gui_start_flow_login_then_forced_change(qtbot, database) -> None:  # ty
     assert seen == ["login", "change"]
     assert actor is not None and actor.username == "clerk" and actor.role == "staff"
     assert users.login(database, "clerk", "Mine56789").must_change_password is False
+
+
+def test_a_password_typed_as_the_user_name_is_not_stored(database) -> None:  # type: ignore[no-untyped-def]
+    """A failed login by an unknown name is audited without the typed name (often the password)."""
+    from db.models import AuditLog
+
+    users.create_first_admin(database, "chief", PW)
+    with pytest.raises(UserError, match="用户名或密码错误"):
+        users.login(database, "Geheim-2024xyz", "")
+    with database.session() as s:
+        entries = s.execute(select(AuditLog.username, AuditLog.detail, AuditLog.before, AuditLog.after)
+                            .where(AuditLog.action == "login_failed")).all()
+    assert len(entries) == 1 and entries[0].username is None and entries[0].detail == "unknown user"
+    assert all("Geheim" not in str(v) for v in entries[0])

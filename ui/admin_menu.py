@@ -115,15 +115,31 @@ def restore_file(window: MainWindow, path: Path) -> None:
                               f"{info.total_rows:,} rows)?\nA safety copy of the current data is kept first.")):
         return
 
+    _run_restore(window, path, force=False)
+
+
+def _run_restore(window: MainWindow, path: Path, *, force: bool) -> None:
     def work(_ctx: TaskContext) -> backup.RestoreReport:
-        return backup.restore_backup(window.database, window.actor, path)
+        return backup.restore_backup(window.database, window.actor, path, force=force)
 
     def done(report: backup.RestoreReport) -> None:
         window.refresh_all()
         QMessageBox.information(window, "LaborBridge",
-                                tr(f"恢复完成并已校验：{len(report.tables)} 张表共 {report.total_rows:,} 行。",
+                                tr(f"恢复完成并已校验：{len(report.tables)} 张表共 {report.total_rows:,} 行；"
+                                   "审计日志校验通过。",
                                    f"Restored and verified: {report.total_rows:,} rows in {len(report.tables)} "
-                                   "tables."))
+                                   "tables; audit log verified."))
 
-    run_task(window, work, on_done=done, on_error=lambda e: show_error(window, e),
-             label=tr("正在恢复备份…", "Restoring…"), cancellable=False)
+    def failed(exc: BaseException) -> None:
+        # A backup that would rewind or carries an altered audit log: the administrator decides, and the
+        # decision is written into the restored database's audit log.
+        if isinstance(exc, backup.ConfirmationNeeded) and not force:
+            reason = str(exc).split("。")[0] if "。" in str(exc) else str(exc).split(". ")[0]
+            if confirm(window, tr(f"{reason}。\n仍要恢复吗？您的确认会记入审计日志。",
+                                  f"{reason}.\nRestore anyway? Your confirmation is written to the audit log.")):
+                _run_restore(window, path, force=True)
+            return
+        show_error(window, exc)
+
+    run_task(window, work, on_done=done, on_error=failed, label=tr("正在恢复备份…", "Restoring…"),
+             cancellable=False)

@@ -49,11 +49,11 @@ def run_gui(db_url: str | None) -> int:
     app = make_app()
     import logging
 
-    from db.engine import data_dir
+    from db.engine import log_path
     from ui.dialogs import install_error_hook
 
-    data_dir().mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(filename=str(data_dir() / "laborbridge.log"), level=logging.WARNING,
+    # The log is created readable by its owner only (it may name the failing record's table).
+    logging.basicConfig(filename=str(log_path()), level=logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", encoding="utf-8")
     install_error_hook()
     try:

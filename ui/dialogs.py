@@ -6,7 +6,7 @@ import logging
 
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from core.i18n import UserError, tr
+from core.i18n import UserError
 
 log = logging.getLogger(__name__)
 
@@ -14,8 +14,11 @@ log = logging.getLogger(__name__)
 def error_text(exc: BaseException) -> str:
     if isinstance(exc, UserError):
         return str(exc)
-    log.error("unexpected error: %s", getattr(exc, "__lb_traceback__", repr(exc)))
-    return tr(f"操作失败：{exc}", f"The operation failed: {exc}")
+    from db.engine import describe_failure, log_path, scrub
+
+    # One sentence naming the cause; the traceback to the log, with ID and phone numbers scrubbed.
+    log.error("unexpected error: %s", scrub(getattr(exc, "__lb_traceback__", repr(exc))))
+    return str(describe_failure(exc, str(log_path())))
 
 
 def install_error_hook() -> None:

@@ -13,6 +13,7 @@ from sqlalchemy import Select, func, or_, select
 
 from core.access import Actor, require
 from core.i18n import tr
+from db.audit import ChainReport, verify_chain
 from db.engine import Database
 from db.models import AuditLog
 
@@ -42,7 +43,7 @@ ENTITY_LABELS: dict[str, tuple[str, str]] = {
     "placements": ("就业台账", "Placement roster"), "employer": ("用人单位", "Employer"),
     "vacancy": ("岗位", "Vacancy"), "placement": ("就业记录", "Placement"), "batch": ("派遣批次", "Batch"),
     "cohort": ("培训班", "Cohort"), "certificate": ("证书", "Certificate"), "model_version": ("匹配模型", "Model"),
-    "setting": ("设置", "Setting"),
+    "setting": ("设置", "Setting"), "rank": ("排序推荐", "Ranking"), "plan": ("分配方案", "Plan"),
 }
 
 
@@ -105,3 +106,11 @@ def known_actions(database: Database, actor: Actor) -> list[str]:
     require(actor, "audit.read")
     with database.session() as session:
         return [a for a in session.scalars(select(AuditLog.action).distinct().order_by(AuditLog.action)) if a]
+
+
+def verify(database: Database, actor: Actor) -> ChainReport:
+    """Recompute every link of the audit chain: intact, or the id of the first entry that was altered,
+    removed or inserted behind the program's back."""
+    require(actor, "audit.read")
+    with database.engine.connect() as conn:
+        return verify_chain(conn)

@@ -26,6 +26,8 @@ import sqlite3
 import subprocess
 import tempfile
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,13 +48,22 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from core.access import Actor, require
 from core.i18n import UserError
 from db import audit
-from db.engine import Database, data_dir, head_revision, known_revisions, upgrade_schema
-from db.models import Base, utcnow
+from db.engine import (
+    Database,
+    data_dir,
+    head_revision,
+    known_revisions,
+    private_file,
+    schema_differences,
+    scrub,
+    upgrade_schema,
+)
+from db.models import AuditLog, Base, utcnow
 
 FORMAT = "laborbridge-backup"
 FORMAT_VERSION = 1
@@ -155,6 +166,7 @@ def _sqlite_backup(database: Database, dest: Path) -> BackupInfo:
     src_path = _sqlite_path(database)
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
+    private_file(partial)  # personal data: the owner's eyes only
     src = sqlite3.connect(str(src_path), timeout=30)
     dst = sqlite3.connect(str(partial))
     try:
@@ -193,6 +205,7 @@ def _manifest(kind: str, revision: str, counts: dict[str, int], backend: str) ->
 def _pg_backup(database: Database, dest: Path, *, use_pg_dump: bool = True) -> BackupInfo:
     partial = dest.with_name(dest.name + ".partial")
     partial.unlink(missing_ok=True)
+    private_file(partial)
     pg_dump = shutil.which("pg_dump") if use_pg_dump else None
     with database.engine.connect() as base_conn:
         conn = base_conn.execution_options(isolation_level="REPEATABLE READ")
@@ -326,6 +339,10 @@ def _inspect_sqlite(path: Path) -> BackupInfo:
                 raise _not_a_backup(path, "不是 LaborBridge 数据库", "not a LaborBridge database")
             revision = _revision(conn) or ""
             _check_revision(path, revision)
+            problems = _schema_problems(conn, revision)
+            if problems:  # table by table, and no trigger or view of its own
+                raise _not_a_backup(path, "数据表结构与 LaborBridge 不符：" + "、".join(problems[:5]),
+                                    "its tables do not match LaborBridge's: " + ", ".join(problems[:5]))
             missing = [t.name for t in tables() if t.name not in names]
             counts = {t.name: int(conn.scalar(select(func.count()).select_from(t)) or 0)
                       for t in tables() if t.name in names}
@@ -380,33 +397,107 @@ def _inspect_zip(path: Path) -> BackupInfo:
 
 # --- restoring --------------------------------------------------------------------------------------
 
+EXCLUSIVE_WAIT = 3.0  # seconds a restore waits for other connections to finish before it refuses
+_PRE_CHAIN = {"0001", "0002", "0003"}  # revisions before the audit log was chained
+
+
+class ConfirmationNeeded(UserError):
+    """The backup would rewind or carries a broken audit log: refused unless the administrator confirms."""
+
+
 @dataclass
 class RestoreReport:
     kind: str
     revision: str
     tables: dict[str, int]
     safety_copy: Path | None
+    forced: str | None = None  # what the administrator confirmed, when they did
 
     @property
     def total_rows(self) -> int:
         return sum(self.tables.values())
 
 
-def _verify(database: Database, info: BackupInfo, *, revision_must_match: bool = True) -> None:
-    """After a restore: integrity, schema revision and every table's row count as in the backup."""
-    with database.engine.connect() as conn:
-        if database.backend == "sqlite":
-            check = conn.exec_driver_sql("PRAGMA integrity_check").scalar()
-            if check != "ok":
-                raise _verify_failed(f"完整性检查未通过：{check}", f"integrity check failed: {check}")
-        revision = _revision(conn) or ""
-        if revision_must_match and revision != info.revision:
-            raise _verify_failed(f"结构版本为 {revision}，备份为 {info.revision}",
-                                 f"schema revision {revision}, the backup has {info.revision}")
-        counts = row_counts(conn)
+def _norm_sql(sql: str | None) -> str:
+    return " ".join((sql or "").split())
+
+
+def foreign_objects(conn: Connection, revision: str) -> list[str]:
+    """Triggers, views and rules LaborBridge did not create (a backup must not bring code along)."""
+    chained = revision not in _PRE_CHAIN
+    if conn.dialect.name == "sqlite":
+        ours = {_norm_sql(ddl) for ddl in audit.trigger_ddl("sqlite")} if chained else set()
+        rows = conn.exec_driver_sql("SELECT type, name, sql FROM sqlite_master WHERE type IN ('trigger', 'view')")
+        return [f"{kind} {name}" for kind, name, sql in rows if _norm_sql(sql) not in ours]
+    if conn.dialect.name == "postgresql":
+        out = []
+        for name, table, function, body in conn.execute(text(
+                "SELECT t.tgname, c.relname, p.proname, p.prosrc FROM pg_trigger t "
+                "JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_proc p ON p.oid = t.tgfoid "
+                "WHERE NOT t.tgisinternal")):
+            if not (chained and name in audit.TRIGGERS and table == "audit_log" and function == audit.PG_FUNCTION
+                    and body == audit.PG_FUNCTION_BODY):
+                out.append(f"trigger {name}")
+        out += [f"view {v}" for v in conn.execute(text(
+            "SELECT viewname FROM pg_views WHERE schemaname = current_schema()")).scalars()]
+        out += [f"rule {r}" for r in conn.execute(text(
+            "SELECT rulename FROM pg_rules WHERE schemaname = current_schema()")).scalars()]
+        return out
+    return []
+
+
+def _schema_problems(conn: Connection, revision: str) -> list[str]:
+    return schema_differences(conn, revision) + foreign_objects(conn, revision)
+
+
+def _chain(conn: Connection, revision: str) -> audit.ChainReport:
+    """The audit chain of ``conn``; a log from before the chain counts its entries only."""
+    if revision in _PRE_CHAIN:
+        n = int(conn.scalar(select(func.count()).select_from(AuditLog)) or 0)
+        return audit.ChainReport(n, None, None)
+    return audit.verify_chain(conn)
+
+
+def _chain_problem(restored: audit.ChainReport, live: audit.ChainReport, force: bool) -> str | None:
+    """Why the restored audit log needs the administrator's confirmation (None: it does not); raises
+    ConfirmationNeeded unless ``force``."""
+    if not restored.intact:
+        zh = f"备份中的审计日志已被改动（第 {restored.broken_at} 条记录起校验不符）"
+        en = f"the backup's audit log was altered (the chain breaks at entry {restored.broken_at})"
+    elif restored.entries < live.entries:
+        missing = live.entries - restored.entries
+        zh = f"备份中的审计日志比当前数据库少 {missing} 条，恢复会抹去这些记录"
+        en = f"the backup's audit log has {missing} entries fewer than the live one; restoring erases them"
+    else:
+        return None
+    if not force:
+        raise ConfirmationNeeded(f"{zh}。如确认恢复，请由管理员确认（命令行加 --force）；数据库未作任何改动。",
+                                 f"{en[0].upper()}{en[1:]}. An administrator must confirm the restore "
+                                 "(--force on the command line). Nothing was changed.", code=2)
+    return en
+
+
+def _verify(conn: Connection, info: BackupInfo, live: audit.ChainReport, force: bool,
+            *, integrity: bool = False) -> str | None:
+    """After a restore, before it counts: integrity, schema table by table, no foreign triggers, every
+    table's row count as in the backup, and the audit chain. Returns what the administrator confirmed."""
+    if integrity:
+        check = conn.exec_driver_sql("PRAGMA integrity_check").scalar()
+        if check != "ok":
+            raise _verify_failed(f"完整性检查未通过：{check}", f"integrity check failed: {check}")
+    revision = _revision(conn) or ""
+    if revision != info.revision:
+        raise _verify_failed(f"结构版本为 {revision}，备份为 {info.revision}",
+                             f"schema revision {revision}, the backup has {info.revision}")
+    problems = _schema_problems(conn, revision)
+    if problems:
+        raise _verify_failed("数据表结构与 LaborBridge 不符（" + "、".join(problems[:5]) + "）",
+                             "the tables do not match LaborBridge's (" + ", ".join(problems[:5]) + ")")
+    counts = row_counts(conn)
     wrong = [f"{name}: {counts.get(name)} ≠ {n}" for name, n in info.tables.items() if counts.get(name) != n]
     if wrong:
         raise _verify_failed("行数不符（" + "；".join(wrong) + "）", "row counts differ (" + "; ".join(wrong) + ")")
+    return _chain_problem(_chain(conn, revision), live, force)
 
 
 def _verify_failed(zh: str, en: str) -> UserError:
@@ -415,52 +506,141 @@ def _verify_failed(zh: str, en: str) -> UserError:
                      code=2)
 
 
-def restore_backup(database: Database, actor: Actor, path: Path | str) -> RestoreReport:
-    """Replace the database's data with a backup's, verified; the database object stays usable."""
+def _in_use(database: Database, who: list[str] | None = None) -> UserError:
+    if who is not None:  # PostgreSQL: the sessions are named
+        shown = "；".join(who[:5])
+        return UserError(
+            f"数据库正被其他程序或其他办公室使用（{shown}），恢复需要独占数据库。请让这些用户退出 LaborBridge "
+            "（服务器上可查询 pg_stat_activity），然后重试；数据库未作任何改动。",
+            f"The database is in use by another program or office ({shown.replace('；', '; ')}); a restore "
+            "needs it alone. Ask them to close LaborBridge (the server lists them in pg_stat_activity) and try "
+            "again. Nothing was changed.", code=2)
+    path = _sqlite_path(database)
+    return UserError(
+        f"数据库 {path} 正被其他程序或其他办公室使用（例如正在导入），恢复需要独占数据库。请关闭所有打开它的 "
+        "LaborBridge 窗口和命令（Windows：任务管理器中的 LaborBridge；共享文件夹：计算机管理 → 共享文件夹 → 打开的文件），"
+        "然后重试；数据库未作任何改动。",
+        f"The database {path} is in use by another program or office (an import, for example); a restore "
+        "needs it alone. Close every LaborBridge window and command using it (Windows: LaborBridge in the Task "
+        "Manager; on a shared folder: Computer Management → Shared Folders → Open Files) and try again. "
+        "Nothing was changed.", code=2)
+
+
+@contextmanager
+def _exclusive_sqlite(database: Database) -> Iterator[Connection]:
+    """The live SQLite file held exclusively (no other connection may read or write) until the block
+    ends, as a SQLAlchemy connection; refuses while any other connection has the file open."""
+    database.engine.dispose()  # our own pooled connections first
+    raw = sqlite3.connect(str(_sqlite_path(database)), timeout=EXCLUSIVE_WAIT, isolation_level=None,
+                          check_same_thread=False)
+    try:
+        raw.execute("PRAGMA locking_mode=EXCLUSIVE")  # the lock, once taken, is kept until close
+        try:
+            raw.execute("BEGIN EXCLUSIVE")
+            raw.execute("COMMIT")
+        except sqlite3.OperationalError:
+            raise _in_use(database) from None
+        engine = create_engine("sqlite://", creator=lambda: raw, poolclass=StaticPool)
+        with engine.connect() as conn:
+            yield conn
+    finally:
+        raw.close()
+
+
+def _pg_alone(database: Database) -> None:
+    """Refuses while any other session is connected to the database (pg_stat_activity)."""
+    database.engine.dispose()
+    with database.engine.connect() as conn:
+        rows = conn.execute(text(
+            "SELECT pid, usename, application_name, client_addr FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()")).all()
+    database.engine.dispose()
+    if rows:
+        raise _in_use(database, [f"{addr or 'local'} {user or ''} {app or ''} pid {pid}".replace("  ", " ")
+                                 for pid, user, app, addr in rows])
+
+
+def restore_backup(database: Database, actor: Actor, path: Path | str, *, force: bool = False) -> RestoreReport:
+    """Replace the database's data with a backup's, verified; the database object stays usable.
+
+    Takes the database exclusively; refuses a backup whose schema differs from LaborBridge's table by
+    table or that carries triggers or views of its own; refuses (unless ``force``) one whose audit log
+    is broken or shorter than the live one. Any failure puts the data from before back."""
     require(actor, "backup")
     info = inspect_backup(path)  # refuses anything that is not a backup before touching the data
-    if database.backend == "sqlite" and info.kind == "sqlite":
-        report = _restore_sqlite_file(database, info)
+    if database.backend == "sqlite":
+        report = _restore_sqlite(database, info, force)
     elif database.backend == "postgresql" and info.kind == "pg_dump":
-        report = _restore_pg_dump(database, info)
+        report = _restore_pg_dump(database, info, force)
     else:
-        report = _restore_rows(database, info)
+        _pg_alone(database)
+        report = _restore_rows(database, info, force=force)
+    if info.revision != head_revision():
+        upgrade_schema(database.engine)
     with database.session() as session:
         audit.record(session, actor, "restore", "database", None,
-                     detail=f"{info.kind}: {info.path.name} ({info.total_rows} rows)")
+                     detail=f"{info.kind}: {info.path.name} ({info.total_rows} rows)"
+                     + (f"; confirmed by the administrator: {report.forced}" if report.forced else ""))
     return report
+
+
+def _copy_out(conn: Connection, dest: Path) -> BackupInfo:
+    """A safety copy of the (exclusively held) live SQLite file."""
+    raw = conn.connection.dbapi_connection
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    partial = private_file(dest.with_name(dest.name + ".partial"))
+    dst = sqlite3.connect(str(partial))
+    try:
+        raw.backup(dst)  # type: ignore[union-attr]
+        dst.execute("PRAGMA journal_mode=DELETE")
+        dst.commit()
+    finally:
+        dst.close()
+    os.replace(partial, dest)
+    return BackupInfo(dest, "sqlite", "")
+
+
+def _copy_in(src: Path, conn: Connection) -> None:
+    raw = conn.connection.dbapi_connection
+    s = sqlite3.connect(str(src), timeout=30)
+    try:
+        s.backup(raw)  # type: ignore[arg-type]
+    finally:
+        s.close()
+
+
+def _restore_sqlite(database: Database, info: BackupInfo, force: bool) -> RestoreReport:
+    with _exclusive_sqlite(database) as conn:
+        live = _chain(conn, _revision(conn) or "")
+        if info.kind == "sqlite":  # checked on the file first, so a refusal touches nothing
+            _check_backup_chain(info, live, force)
+        stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        safety = _copy_out(conn, backup_dir() / f"{_db_stem(database)}-before-restore-{stamp}.sqlite3")
+        if info.kind != "sqlite":  # an export zip: row by row in one transaction (rolled back on failure)
+            report = _restore_rows_on(conn, info, live, force)
+            report.safety_copy = safety.path
+            return report
+        try:
+            _copy_in(info.path, conn)
+            forced = _verify(conn, info, live, force, integrity=True)
+        except BaseException:
+            _copy_in(safety.path, conn)
+            raise
+    return RestoreReport(info.kind, info.revision, info.tables, safety.path, forced)
+
+
+def _check_backup_chain(info: BackupInfo, live: audit.ChainReport, force: bool) -> None:
+    engine = create_engine(f"sqlite:///{info.path}", poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            _chain_problem(_chain(conn, info.revision), live, force)
+    finally:
+        engine.dispose()
 
 
 def _safety_copy(database: Database) -> BackupInfo:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     return _write_backup(database, backup_dir() / f"{_db_stem(database)}-before-restore-{stamp}{_suffix(database)}")
-
-
-def _copy_sqlite(src: Path, dst: Path) -> None:
-    s = sqlite3.connect(str(src), timeout=30)
-    d = sqlite3.connect(str(dst), timeout=30)
-    try:
-        d.execute("PRAGMA journal_mode=WAL")
-        s.backup(d)
-    finally:
-        d.close()
-        s.close()
-
-
-def _restore_sqlite_file(database: Database, info: BackupInfo) -> RestoreReport:
-    safety = _safety_copy(database)
-    live = _sqlite_path(database)
-    database.engine.dispose()  # no pooled connection of ours keeps an old snapshot
-    _copy_sqlite(info.path, live)
-    try:
-        _verify(database, info)
-    except UserError:
-        database.engine.dispose()
-        _copy_sqlite(safety.path, live)
-        raise
-    if info.revision != head_revision():
-        upgrade_schema(database.engine)
-    return RestoreReport(info.kind, info.revision, info.tables, safety.path)
 
 
 def _run_pg_restore(database: Database, info: BackupInfo, pg_restore: str) -> None:
@@ -472,30 +652,33 @@ def _run_pg_restore(database: Database, info: BackupInfo, pg_restore: str) -> No
                                "--no-privileges", "--exit-on-error", *args, str(dump)],
                               env=env, capture_output=True, text=True, timeout=3600)
     if proc.returncode != 0:  # one transaction: nothing was changed
-        reason = (proc.stderr.strip().splitlines() or ["?"])[-1]
+        reason = scrub((proc.stderr.strip().splitlines() or ["?"])[-1])
         raise UserError(f"恢复失败（{reason}），数据库未作任何改动。",
                         f"The restore failed ({reason}); nothing was changed.", code=2)
 
 
-def _restore_pg_dump(database: Database, info: BackupInfo) -> RestoreReport:
+def _restore_pg_dump(database: Database, info: BackupInfo, force: bool) -> RestoreReport:
     pg_restore = shutil.which("pg_restore")
     if pg_restore is None:
         raise UserError("恢复 PostgreSQL 转储需要 pg_restore 程序（PostgreSQL 客户端），本机未找到；数据库未作任何改动。",
                         "Restoring a PostgreSQL dump needs pg_restore (the PostgreSQL client), which is not "
                         "installed here. Nothing was changed.", code=2)
+    _pg_alone(database)
+    with database.engine.connect() as conn:
+        live = _chain(conn, _revision(conn) or "")
     safety = _safety_copy(database)
     _run_pg_restore(database, info, pg_restore)
     try:
-        _verify(database, info)
-    except UserError:
+        with database.engine.connect() as conn:
+            forced = _verify(conn, info, live, force)
+    except BaseException:
+        database.engine.dispose()
         if safety.kind == "pg_dump":
             _run_pg_restore(database, safety, pg_restore)
         else:
-            _restore_rows(database, safety)
+            _restore_rows(database, safety, force=True)
         raise
-    if info.revision != head_revision():
-        upgrade_schema(database.engine)
-    return RestoreReport(info.kind, info.revision, info.tables, safety.path)
+    return RestoreReport(info.kind, info.revision, info.tables, safety.path, forced)
 
 
 def _decode(table: Table, row: dict[str, Any]) -> dict[str, Any]:
@@ -547,23 +730,42 @@ def _source_rows(info: BackupInfo):  # type: ignore[no-untyped-def]
                         code=2)
 
 
-def _restore_rows(database: Database, info: BackupInfo) -> RestoreReport:
-    """Row by row in ONE transaction: delete everything, insert the backup's rows, check the counts.
-
-    Works across backends (a SQLite backup into PostgreSQL, an export into either). The schema must be
-    the same revision as this program's."""
+def _restore_rows(database: Database, info: BackupInfo, *, force: bool = False) -> RestoreReport:
+    """Row by row in ONE transaction (see _restore_rows_on); works across backends."""
     with database.engine.connect() as conn:
-        current = _revision(conn) or ""
+        live = _chain(conn, _revision(conn) or "")
+        report = _restore_rows_on(conn, info, live, force)
+    return report
+
+
+def _restore_rows_on(conn: Connection, info: BackupInfo, live: audit.ChainReport, force: bool) -> RestoreReport:
+    """Delete everything, insert the backup's rows, check counts and the audit chain: one transaction,
+    so any failure leaves the data as it was. The schema must be the same revision as the database's."""
+    current = _revision(conn) or ""
     if info.revision != current:
         raise UserError(f"该备份的数据结构版本（{info.revision}）与当前数据库（{current}）不同，无法逐行恢复；"
                         "数据库未作任何改动。",
                         f"The backup's schema revision ({info.revision}) differs from the database's ({current}); "
                         "it cannot be restored row by row. Nothing was changed.", code=2)
-    with database.engine.begin() as conn:
+    dialect = conn.dialect.name
+    if conn.in_transaction():
+        conn.commit()
+    if dialect == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        conn.begin()
+    try:
+        if dialect == "postgresql":  # nobody else reads or writes until the new data is in
+            names = ", ".join(t.name for t in tables())
+            conn.exec_driver_sql(f"LOCK TABLE {names} IN ACCESS EXCLUSIVE MODE NOWAIT")
+        for statement in audit.drop_trigger_ddl(dialect):  # the old log goes with the old data
+            conn.exec_driver_sql(statement)
         for t in reversed(tables()):
             conn.execute(delete(t))
         for t, chunk in _source_rows(info):
             conn.execute(insert(t), chunk)
+        for statement in audit.trigger_ddl(dialect):
+            conn.exec_driver_sql(statement)
         reset_sequences(conn)
         counts = row_counts(conn)
         wrong = [f"{name}: {counts.get(name)} ≠ {n}" for name, n in info.tables.items() if counts.get(name) != n]
@@ -571,4 +773,9 @@ def _restore_rows(database: Database, info: BackupInfo) -> RestoreReport:
             raise UserError("恢复后的校验未通过：行数不符（" + "；".join(wrong) + "）。数据库未作任何改动。",
                             "The restored data failed verification: row counts differ (" + "; ".join(wrong)
                             + "). Nothing was changed.", code=2)
-    return RestoreReport(info.kind, info.revision, info.tables, None)
+        forced = _chain_problem(_chain(conn, current), live, force)
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return RestoreReport(info.kind, info.revision, info.tables, None, forced)

@@ -41,9 +41,9 @@ from stdnum.cn import uscc as _uscc
 
 from core.fields import id_check_char
 from core.i18n import UserError, tr
+from db import audit
 from db.engine import Database
 from db.models import (
-    AuditLog,
     Batch,
     Certificate,
     Employer,
@@ -454,8 +454,8 @@ def generate(conn: Connection, *, trainees: int = 3000, seed: int = 2025, today:
         conn.execute(insert(BatchVacancy), [{"batch_id": 1, "vacancy_id": r["id"]} for r in upcoming])
     counts = {"schools": len(SCHOOLS), "trainees": n, "employers": n_emp, "vacancies": n_vac,
               "open_vacancies": n_open, "placements": len(pl_rows), "events": len(ev_rows)}
-    conn.execute(insert(AuditLog), [{"action": "demo", "entity": "database",
-                                     "detail": json.dumps({"seed": seed, **counts}, ensure_ascii=False)}])
+    audit.append(conn, [{"action": "demo", "entity": "database",
+                        "detail": json.dumps({"seed": seed, **counts}, ensure_ascii=False)}])
     report(100, tr("完成", "Done"))
     return counts
 

@@ -157,7 +157,8 @@ def login(database: Database, username: str, password: str) -> LoginResult:
                 _hasher.verify(_DUMMY_HASH, password or "x")
             except VerificationError:
                 pass
-            audit.record(session, Actor(None, username[:50], "officer"), "login_failed", "user", None,
+            # Not the typed name: a password typed into the user-name field must not be stored.
+            audit.record(session, Actor(None, "", "officer"), "login_failed", "user", None,
                          detail="unknown user")
             failure: UserError | None = _bad_credentials()
         elif not user.active:
@@ -203,8 +204,10 @@ def login(database: Database, username: str, password: str) -> LoginResult:
     raise failure
 
 
-def actor_for(database: Database, username: str | None, password: str | None) -> Actor:
-    """The Actor for a CLI call: SYSTEM while the database has no user, else a checked login."""
+def actor_for(database: Database, username: str | None, password: str | None, *,
+              allow_must_change: bool = False) -> Actor:
+    """The Actor for a CLI call: SYSTEM while the database has no user, else a checked login. An
+    account that must change its password is refused unless the call is that change."""
     if not username:
         if not has_users(database):
             return SYSTEM
@@ -215,7 +218,15 @@ def actor_for(database: Database, username: str | None, password: str | None) ->
         raise UserError("此数据库还没有任何用户，请先创建管理员（或不带 --user 运行）。",
                         "This database has no user yet: create the administrator first (or run without --user).",
                         code=1)
-    return login(database, username, password or "").actor
+    result = login(database, username, password or "")
+    if result.must_change_password and not allow_must_change:
+        name = result.actor.username
+        raise UserError(f"账户 {name} 须先修改密码：请运行 main.py --user {name} users passwd（新密码放在 "
+                        "LABORBRIDGE_NEW_PASSWORD 或在提示时输入），然后再执行其他命令。",
+                        f"The account {name} must change its password first: run main.py --user {name} users "
+                        "passwd (the new password from LABORBRIDGE_NEW_PASSWORD or a prompt), then other commands.",
+                        code=2)
+    return result.actor
 
 
 def logout(database: Database, actor: Actor) -> None:

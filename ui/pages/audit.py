@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from core.access import Actor
 from core.i18n import tr
+from db.audit import ChainReport
 from db.engine import Database
 from db.services import audit_search
 from db.services.audit_search import AuditFilter
@@ -140,7 +141,17 @@ class AuditPage(Page):
         refresh = QPushButton(tr("刷新", "Refresh"))
         refresh.clicked.connect(self.refresh)
         bar.addWidget(refresh)
+        self.verify_button = QPushButton(tr("校验", "Verify"))
+        self.verify_button.setObjectName("audit_verify")
+        self.verify_button.setToolTip(tr("逐条校验审计日志的哈希链，找出被改动、删除或插入的记录",
+                                         "Recompute the audit log's hash chain: finds altered, removed or "
+                                         "inserted entries"))
+        self.verify_button.clicked.connect(self.verify)
+        bar.addWidget(self.verify_button)
         layout.addLayout(bar)
+        self.verify_label = QLabel()
+        self.verify_label.setObjectName("audit_verify_result")
+        layout.addWidget(self.verify_label)
         self.count_label = QLabel()
         layout.addWidget(self.count_label)
 
@@ -175,6 +186,32 @@ class AuditPage(Page):
         self.until.dateChanged.connect(self.apply_filter)
         self.view.selectionModel().currentRowChanged.connect(self._show_detail)
         self.refresh()
+
+    def verify(self) -> None:
+        from ui.dialogs import show_error
+        from ui.tasks import run_task
+
+        def done(report: ChainReport) -> None:
+            self.verify_button.setEnabled(True)
+            if report.intact:
+                self.verify_label.setStyleSheet("color: #1b5e20;")
+                self.verify_label.setText(tr(f"审计日志完整：{report.entries:,} 条记录逐条校验通过。",
+                                             f"The audit log is intact: {report.entries:,} entries verified."))
+            else:
+                self.verify_label.setStyleSheet("color: #b00020;")
+                self.verify_label.setText(tr(
+                    f"审计日志已被改动：第 {report.broken_at} 条记录起校验不符（此前 {report.entries:,} 条完好）。",
+                    f"The audit log was altered: the chain breaks at entry {report.broken_at} "
+                    f"({report.entries:,} entries before it are intact)."))
+
+        def failed(exc: BaseException) -> None:
+            self.verify_button.setEnabled(True)
+            show_error(self, exc)
+
+        self.verify_button.setEnabled(False)
+        self.verify_label.setText(tr("正在校验…", "Verifying…"))
+        run_task(self, lambda _ctx: audit_search.verify(self.database, self.actor), on_done=done, on_error=failed,
+                 label=tr("正在校验审计日志…", "Verifying the audit log…"), cancellable=False)
 
     def _date_edit(self, name: str) -> QDateEdit:
         edit = QDateEdit()

@@ -1199,10 +1199,15 @@ def import_roster(database: Database, kind: str, path: str | Path, actor: Actor,
 
 def write_report(result: ImportResult, path: str | Path) -> Path:
     """The row-level report as xlsx: a summary sheet and one row per problem."""
+    return write_file(path, lambda tmp: _write_report(result, tmp))
+
+
+def _write_report(result: ImportResult, path: Path) -> None:
     import xlsxwriter
 
-    path = Path(path)
-    wb = xlsxwriter.Workbook(str(path))
+    # Every text is a string cell: a file name or a header such as "=HYPERLINK(…)" is never a formula.
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False})
     try:
         bold = wb.add_format({"bold": True})
         wrap = wb.add_format({"text_wrap": True, "valign": "top"})
@@ -1227,9 +1232,13 @@ def write_report(result: ImportResult, path: str | Path) -> Path:
                                   "Rejected rows were not imported; correct them as listed and import the "
                                   "whole file again (rows already in are not duplicated).")),
         ]
+        quoted = wb.add_format({"text_wrap": True, "valign": "top", "quote_prefix": True})
         for i, (k, v) in enumerate(lines):
-            summary.write(i, 0, k, bold)
-            summary.write(i, 1, v, wrap)
+            summary.write_string(i, 0, k, bold)
+            if isinstance(v, str):
+                summary.write_string(i, 1, v, quoted if formula_like(v) else wrap)
+            else:
+                summary.write_number(i, 1, v, wrap)
         detail = wb.add_worksheet(tr("问题明细", "Problems"))
         heads = [tr("行号", "Row"), tr("列", "Column"), tr("值", "Value"), tr("原因", "Reason"), tr("类型", "Type")]
         for c, h in enumerate(heads):
@@ -1243,15 +1252,14 @@ def write_report(result: ImportResult, path: str | Path) -> Path:
         for r, issue in enumerate(result.issues, start=1):
             fmt = red if issue.severity == "error" else wrap
             detail.write_number(r, 0, issue.row)
-            detail.write_string(r, 1, issue.column, text)
-            detail.write_string(r, 2, issue.value, text)
+            detail.write_string(r, 1, issue.column, quoted if formula_like(issue.column) else text)
+            detail.write_string(r, 2, issue.value, quoted if formula_like(issue.value) else text)
             detail.write_string(r, 3, issue.reason, fmt)
             detail.write_string(r, 4, tr("错误（未导入）", "error (not imported)") if issue.severity == "error"
                                 else tr("警告", "warning"), fmt)
         detail.autofilter(0, 0, max(1, len(result.issues)), len(heads) - 1)
     finally:
         wb.close()
-    return path
 
 
 _RULES = {
@@ -1280,9 +1288,12 @@ _RULES = {
 
 def write_template(kind: str, path: str | Path) -> Path:
     """An empty roster with the right headers (ID column formatted as text) and a sheet of rules."""
+    return write_file(path, lambda tmp: _write_template(kind, tmp))
+
+
+def _write_template(kind: str, path: Path) -> None:
     import xlsxwriter
 
-    path = Path(path)
     wb = xlsxwriter.Workbook(str(path))
     try:
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
@@ -1307,4 +1318,3 @@ def write_template(kind: str, path: str | Path) -> Path:
             rules.write(r, 2, tr(zh, en))
     finally:
         wb.close()
-    return path

@@ -6,11 +6,13 @@ Entry point (the GUI wizard, the CLI and the tests call only this)::
         -> ImportResult
 
 ``kind`` is ``"trainees"``, ``"vacancies"`` or ``"placements"``; ``path`` an .xlsx, .xls or .csv
-file (UTF-8, UTF-8 with BOM or GB18030). ``dry_run=True`` is the preview: everything is read,
-validated and compared with the registry, nothing is written. A file that cannot be used at all
-(empty, encrypted, corrupt, too large, no recognisable header) raises :class:`UserError` with
-``code=2``; row-level problems never raise, they are listed in ``ImportResult.issues`` with the
-row number as Excel shows it, the column header, the value and the reason in the user's language.
+file (UTF-8 with or without BOM, UTF-16 with BOM, or a confidently detected GB18030/GBK; any other
+encoding is refused). ``dry_run=True`` is the preview: everything is read, validated and compared
+with the registry, nothing is written. A file that cannot be used at all (empty, encrypted, corrupt,
+too large — a workbook is measured from its zip before calamine reads it —, no recognisable header)
+raises :class:`UserError` with ``code=2``; row-level problems never raise, they are listed in
+``ImportResult.issues`` with the row number as Excel shows it, the column header, the value and the
+reason in the user's language (an Excel error value such as #DIV/0! is such a problem).
 
 Rules (docs/DESIGN.md "Exchange format"): headers are matched after trimming, Chinese or English alias;
 title rows above the header and blank / totals / note rows are skipped; unknown columns are listed.
@@ -19,6 +21,10 @@ or a cancel leaves the registry as it was. An exact duplicate row is imported on
 with the same key but different content is rejected. Empty cells and absent columns never erase a
 value already in the registry (import adds and corrects, the GUI clears). Importing the same file
 twice changes nothing (rows whose values are equal are counted as unchanged, not rewritten).
+What is compared is read inside the write transaction (SQLite BEGIN IMMEDIATE, PostgreSQL FOR
+UPDATE) and updated only at the row version read, so an edit saved by someone else meanwhile is
+never overwritten. A school account's rows naming another school, or another school's trainee,
+are rejected; it never creates a school.
 """
 
 from __future__ import annotations
@@ -311,6 +317,8 @@ EXCEL_ERRORS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#N
 _COL_LETTERS = re.compile(rb"[A-Z]{1,7}")
 _ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"(\d{1,12})\"")
 _CELL_REF = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=\"([A-Z]{1,7})(\d{1,12})\"")
+_FAST_ROW = re.compile(rb"<row r=\"(\d{1,12})\"")
+_FAST_CELL = re.compile(rb"<c r=\"([A-Z]{1,7})(\d{1,12})\"")
 _CELL_OPEN = re.compile(rb"<(?:\w+:)?c[\s/>]")
 _ROW_OPEN = re.compile(rb"<(?:\w+:)?row[\s/>]")
 _ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*\bt=\"e\"[^>]*)>(.*?)</(?:\w+:)?c>", re.S)
@@ -393,16 +401,24 @@ def _measure_sheet(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Sh
                     last_col = _col_number(m[3] or m[1])
                     last_row = int(m[4] or m[2] or 0)
                     _check_size(path, last_row, last_col, None)
-            rows = _ROW_REF.findall(data)
+            # Every writer we know puts r= first and uses no namespace prefix: counted with bytes.count
+            # and one plain findall; anything else falls back to the general (slower) patterns.
+            plain = b":c" not in data and b":row" not in data
+            row_count = data.count(b"<row ") + data.count(b"<row>") if plain else len(_ROW_OPEN.findall(data))
+            rows = _FAST_ROW.findall(data) if plain else []
+            if len(rows) < row_count:
+                rows = _ROW_REF.findall(data)
             if rows:
                 size.rows = max(size.rows, max(map(int, rows)))
-            row_tags += len(_ROW_OPEN.findall(data))
-            refs = _CELL_REF.findall(data)
-            opened = len(_CELL_OPEN.findall(data))
+            row_tags += row_count
+            opened = data.count(b"<c ") + data.count(b"<c>") if plain else len(_CELL_OPEN.findall(data))
+            refs = _FAST_CELL.findall(data) if plain else []
+            if len(refs) < opened:
+                refs = _CELL_REF.findall(data)
             size.cells += opened
             unreferenced += opened - len(refs)
             if refs:
-                size.cols = max(size.cols, max(_col_number(c) for c in {c for c, _r in refs}))
+                size.cols = max(size.cols, max(map(_col_number, {c for c, _r in refs})))
                 size.rows = max(size.rows, max(map(int, {r for _c, r in refs})))
             if b't="e"' in data:
                 for m in _ERROR_CELL.finditer(data):
@@ -481,9 +497,7 @@ def _read_workbook(path: Path, head: bytes) -> list[tuple[int, list[Any]]]:
         parts = _sheet_parts(path) if sizes else {}
         best: list[tuple[int, list[Any]]] = []
         for index in range(len(names)):
-            sheet = wb.get_sheet_by_index(index)
-            values = sheet.to_python(skip_empty_area=False)
-            rows = [(i + 1, list(r)) for i, r in enumerate(values)]
+            rows = _sheet_rows(wb.get_sheet_by_index(index))
             if any(any(_filled(c) for c in cells) for _n, cells in rows):
                 size = sizes.get(parts.get(names[index], ""))
                 if size is not None:
@@ -497,6 +511,24 @@ def _read_workbook(path: Path, head: bytes) -> list[tuple[int, list[Any]]]:
         raise _corrupt(path, exc) from None
     finally:
         wb.close()
+
+
+def _sheet_rows(sheet: Any) -> list[tuple[int, list[Any]]]:
+    """(Excel row number, cells from column A) row by row, each repeated value kept once: a roster
+    repeats townships, skills and dates thousands of times, and one object per cell would double
+    the memory a large file needs."""
+    pad = [None] * (sheet.start[1] if sheet.start else 0)  # iter_rows starts at the first used column
+    caches: dict[type, dict[Any, Any]] = {str: {}, float: {}, int: {}, dt.datetime: {}, dt.date: {},
+                                         dt.time: {}, dt.timedelta: {}}
+    rows = []
+    for i, values in enumerate(sheet.iter_rows()):
+        cells = pad + values if pad else values
+        for k, c in enumerate(cells):
+            cache = caches.get(c.__class__)
+            if cache is not None:
+                cells[k] = cache.setdefault(c, c)
+        rows.append((i + 1, cells))
+    return rows
 
 
 def _mark_errors(rows: list[tuple[int, list[Any]]], errors: dict[tuple[int, int], str]) -> None:
@@ -1233,15 +1265,16 @@ def _write_trainees(conn: Connection, actor: Actor, parsed: Parsed, result: Impo
         ids = list(touched_ids)
         for chunk in _chunks(new_keys):
             ids.extend(conn.execute(select(t.c.id).where(t.c.id_number.in_(chunk))).scalars())
-        result.created["training_records"] = _enrol(conn, actor, cohort_id, ids)
+        result.created["training_records"] = _enrol(conn, cohort_id, ids, actor=actor)
 
 
-def _enrol(conn: Connection, actor: Actor, cohort_id: int, trainee_ids: Sequence[int]) -> int:
+def _enrol(conn: Connection, cohort_id: int, trainee_ids: Sequence[int], *, actor: Actor | None = None) -> int:
     """Training records of a cohort for these trainees (those already enrolled are skipped)."""
     cohort = conn.execute(select(Cohort).where(Cohort.id == cohort_id)).one_or_none()
     if cohort is None:
         raise UserError(f"培训班不存在（编号 {cohort_id}）", f"No such cohort ({cohort_id})")
-    check_sees_trainee(actor, cohort.school_id)  # a school account enrols into its own cohorts only
+    if actor is not None:
+        check_sees_trainee(actor, cohort.school_id)  # a school account enrols into its own cohorts only
     tr_t = TrainingRecord.__table__
     enrolled = set(conn.execute(select(tr_t.c.trainee_id).where(tr_t.c.cohort_id == cohort_id)).scalars())
     rows = [{"trainee_id": tid, "school_id": cohort.school_id, "cohort_id": cohort_id, "skill": cohort.skill,

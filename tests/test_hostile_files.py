@@ -467,3 +467,31 @@ def test_failed_write_keeps_the_existing_file_and_leaves_no_temp_file(database, 
     assert target.read_text(encoding="utf-8") == "old content"
     assert sorted(p.name for p in tmp_path.iterdir() if p.suffix != ".sqlite3" and "sqlite3" not in p.name) == \
         ["seed.csv", "名册.csv"]
+
+
+def test_member_longer_than_its_declared_size_is_refused(database, seeded, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A zip whose directory says the sheet is 200 bytes (with the CRC of those 200 bytes) while the
+    stream goes on to a cell at XFD1048576: what zipfile measures is not what calamine would read."""
+    import struct
+    import zlib
+
+    path = raw_xlsx(tmp_path / "liar.xlsx", (header_row() + "<!--" + "x" * 5000 + "-->" + '<row r="1048576">'
+                                             + cell("XFD1048576", "x") + "</row>").encode())
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        prefix = zf.read("xl/worksheets/sheet1.xml")[:200]
+    name = b"xl/worksheets/sheet1.xml"
+    at = data.find(b"PK\x01\x02")  # the central directory entries
+    while at >= 0:
+        n = struct.unpack_from("<H", data, at + 28)[0]
+        if bytes(data[at + 46:at + 46 + n]) == name:
+            struct.pack_into("<I", data, at + 16, zlib.crc32(prefix))
+            struct.pack_into("<I", data, at + 24, len(prefix))
+        at = data.find(b"PK\x01\x02", at + 4)
+    path.write_bytes(bytes(data))
+    with zipfile.ZipFile(path) as zf:
+        assert zf.read("xl/worksheets/sheet1.xml") == prefix  # zipfile itself is satisfied
+    with pytest.raises(UserError) as info:
+        import_roster(database, "trainees", path, SYSTEM)
+    assert info.value.code == 2 and "已损坏" in str(info.value)
+    assert trainees(database) == seeded

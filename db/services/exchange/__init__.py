@@ -432,6 +432,12 @@ def _measure_sheet(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Sh
             _check_size(path, size.rows, size.cols, size.cells)
             if not chunk:
                 break
+        # zipfile stops at the declared size; calamine's reader does not. A stream that goes on past
+        # the size its header declares hides cells from this measurement: refused as damaged.
+        decompressor = getattr(fh, "_decompressor", None)
+        if (decompressor is not None and not getattr(decompressor, "eof", True)) or \
+                (info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size):
+            raise _corrupt(path)
     return size
 
 

@@ -88,8 +88,10 @@ def header_row() -> str:
 
 def run_cli(*args: str, measure: bool = False, password: str | None = None) -> subprocess.CompletedProcess[str]:
     """main.py in a child process; with ``measure`` the child prints its peak memory (KiB) last."""
-    code = ("import resource, sys; sys.path.insert(0, sys.argv[1]); import main; rc = main.main(sys.argv[2:]); "
-            "print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)"
+    # VmHWM (not ru_maxrss, which keeps the high-water mark of the forked pytest process across exec)
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); import main; rc = main.main(sys.argv[2:]); "
+            "hwm = [ln.split()[1] for ln in open('/proc/self/status') if ln.startswith('VmHWM')][0]; "
+            "print('MAXRSS', hwm, file=sys.stderr); sys.exit(rc)"
             if measure else "import sys; sys.path.insert(0, sys.argv[1]); import main; sys.exit(main.main(sys.argv[2:]))")
     return subprocess.run([sys.executable, "-c", code, str(REPO), *args], capture_output=True, text=True,
                           cwd=REPO, timeout=600, stdin=subprocess.DEVNULL,

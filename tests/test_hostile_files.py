@@ -498,3 +498,39 @@ def test_member_longer_than_its_declared_size_is_refused(database, seeded, tmp_p
         import_roster(database, "trainees", path, SYSTEM)
     assert info.value.code == 2 and "已损坏" in str(info.value)
     assert trainees(database) == seeded
+
+
+def ods(path: Path, rows: int, cols: int) -> Path:
+    """An OpenDocument sheet whose second row, one filled cell repeated ``cols`` times, repeats ``rows`` times."""
+    content = ('<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:'
+               'opendocument:xmlns:office:1.0" xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2"><office:body>'
+               '<office:spreadsheet><table:table table:name="S"><table:table-row>'
+               + "".join(f'<table:table-cell office:value-type="string"><text:p>{h}</text:p></table:table-cell>'
+                         for h in ("姓名", "身份证号"))
+               + f'</table:table-row><table:table-row table:number-rows-repeated="{rows}"><table:table-cell '
+               f'table:number-columns-repeated="{cols}" office:value-type="string"><text:p>王芳</text:p>'
+               '</table:table-cell></table:table-row><table:table-row table:number-rows-repeated="1048000">'
+               '<table:table-cell table:number-columns-repeated="1024"/></table:table-row></table:table>'
+               '</office:spreadsheet></office:body></office:document-content>')
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED)
+        zf.writestr("META-INF/manifest.xml",
+                    '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+                    'opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path='
+                    '"/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/><manifest:file-entry '
+                    'manifest:full-path="content.xml" manifest:media-type="text/xml"/></manifest:manifest>')
+        zf.writestr("content.xml", content)
+    return path
+
+
+def test_ods_repeats_are_measured(database, seeded, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """calamine expands a filled cell repeated 10,000 times in a row repeated 9,900 times (99 million
+    cells, ~3 GB, just under its own limit); empty repeats as LibreOffice writes them are fine."""
+    with pytest.raises(UserError) as info:
+        import_roster(database, "trainees", ods(tmp_path / "bomb.ods", 9_900, 10_000), SYSTEM)
+    assert info.value.code == 2 and "10,000 列" in str(info.value)
+    assert (tmp_path / "bomb.ods").stat().st_size < 2048
+    rows = read_table(ods(tmp_path / "fine.ods", 3, 2))
+    assert [cells[:2] for _n, cells in rows] == [["姓名", "身份证号"]] + [["王芳", "王芳"]] * 3
+    assert trainees(database) == seeded

@@ -368,6 +368,13 @@ def measure_xlsx(path: Path) -> dict[str, SheetSize]:
                                f"has an abnormal compression ratio ({info.file_size // max(1, info.compress_size)}×, "
                                "a zip bomb)")
         for info in infos:
+            if info.filename == "content.xml" and "mimetype" in zf.namelist():  # OpenDocument (.ods)
+                try:
+                    sizes[info.filename] = _measure_ods(path, zf, info)
+                except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError,
+                        SyntaxError):
+                    raise _corrupt(path) from None
+                continue
             # Every XML part, not only xl/worksheets/: the workbook's rels may place a sheet anywhere.
             if info.filename.lower().endswith(".xml"):
                 try:
@@ -438,6 +445,47 @@ def _measure_sheet(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> Sh
         if (decompressor is not None and not getattr(decompressor, "eof", True)) or \
                 (info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size):
             raise _corrupt(path)
+    return size
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+
+def _measure_ods(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> SheetSize:
+    """The extent of the filled cells of every table in content.xml, repeats counted (a repeated row
+    or cell with content is expanded by calamine; empty repeats, which LibreOffice writes, are not)."""
+    from xml.etree import ElementTree as ET
+
+    row_tag, cell_tags = _ODS_TABLE + "table-row", {_ODS_TABLE + "table-cell", _ODS_TABLE + "covered-table-cell"}
+    repeat_rows, repeat_cols = _ODS_TABLE + "number-rows-repeated", _ODS_TABLE + "number-columns-repeated"
+    size = SheetSize()
+    row = col = 0
+    with zf.open(info) as fh:
+        for event, el in ET.iterparse(fh, events=("start", "end")):
+            tag = el.tag
+            if event == "start":
+                if tag == _ODS_TABLE + "table":
+                    row = 0
+                elif tag == row_tag:
+                    col = 0
+                continue
+            if tag in cell_tags:
+                repeat = int(el.get(repeat_cols, "1"))
+                if el.get(_ODS_OFFICE + "value-type") or len(el):
+                    size.cols = max(size.cols, col + repeat)
+                    el.set("filled", "1")
+                    size.cells += repeat
+                col += repeat
+            elif tag == row_tag:
+                repeat = int(el.get(repeat_rows, "1"))
+                if any(c.get("filled") for c in el):
+                    size.rows = max(size.rows, row + repeat)
+                    size.cells += (repeat - 1) * sum(int(c.get(repeat_cols, "1")) for c in el if c.get("filled"))
+                row += repeat
+                el.clear()
+                _check_size(path, size.rows, size.cols, size.cells)
+    _check_size(path, size.rows, size.cols, size.cells)
     return size
 
 

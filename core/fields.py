@@ -47,6 +47,38 @@ def clean_text(value: object) -> str:
     return re.sub(r" {2,}", " ", text).strip()
 
 
+# A spreadsheet runs a text cell that starts with one of these as a formula (=HYPERLINK, +cmd|…,
+# @SUM, and a tab or line break before them); full-width forms count too, since our import folds them.
+_FORMULA_START = frozenset("=+-@\t\r\n")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def formula_like(value: object) -> bool:
+    """Whether a spreadsheet could take this text cell for a formula (a plain signed number cannot harm)."""
+    if not isinstance(value, str) or not value or value in ("-", "+"):
+        return False
+    first = unicodedata.normalize("NFKC", value[:2])[:1]
+    if first not in _FORMULA_START:
+        if first != " " and first != "\u3000":
+            return False
+        stripped = unicodedata.normalize("NFKC", value).lstrip(" ")
+        return bool(stripped) and stripped[0] in _FORMULA_START
+    return not _PLAIN_NUMBER.fullmatch(unicodedata.normalize("NFKC", value))
+
+
+def safe_cell(value: object) -> object:
+    """A value for a cell of a file we write: formula-like text gets a leading apostrophe, as Excel
+    itself does for text typed as ``'=…``; numbers, dates, IDs and phone numbers are left as they are."""
+    return "'" + value if formula_like(value) else value  # type: ignore[operator]
+
+
+def unquote_cell(value: object) -> object:
+    """The inverse of :func:`safe_cell` for a cell read back from a file (so a round trip is exact)."""
+    if isinstance(value, str) and value.startswith("'") and formula_like(value[1:]):
+        return value[1:]
+    return value
+
+
 def normalize_name(value: object) -> str:
     """A person's name: look-alike dots become U+00B7, no spaces inside Han names."""
     text = clean_text(value)

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from core.access import Actor, PermissionDenied
@@ -100,7 +100,7 @@ def _chain_new_entries(session: Session, _context: object, _instances: object) -
     new = [obj for obj in session.new if isinstance(obj, AuditLog)]
     if not new:
         return
-    new.sort(key=lambda obj: obj._sa_instance_state.insert_order)  # the order the ORM inserts them in
+    new.sort(key=lambda obj: inspect(obj).insert_order or 0)  # the order the ORM inserts them in
     head = take_chain(session.connection())
     for obj in new:
         obj.at = obj.at or _now()
@@ -126,7 +126,7 @@ def verify_chain(conn: Connection) -> ChainReport:
     result = conn.execute(select(*cols).order_by(AuditLog.id),
                           execution_options={"stream_results": True, "yield_per": 5000})
     for row in result.mappings():
-        if row["chain_hash"] != link(previous, row):
+        if row["chain_hash"] != link(previous, dict(row)):
             result.close()
             return ChainReport(n, int(row["id"]), None)
         previous = row["chain_hash"]

@@ -395,3 +395,73 @@ def test_cancel_midway_leaves_registry_as_before(database) -> None:  # type: ign
         import_roster(database, "trainees", SAMPLES / "trainees_school_export.xlsx", SYSTEM, progress=progress)
     assert snapshot(database) == before
     assert count(database, School) == 3  # the schools the first import created, no more
+
+
+# --- scope: a school account writes inside its own school only (issue 12 item 7) -------------------
+
+def _two_schools(database, tmp_path):  # type: ignore[no-untyped-def]
+    """甲校 with two trainees, 乙校 with one; returns the school ids."""
+    path = tmp_path / "schools.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["姓名", "身份证号", "培训学校", "手机号"],
+                                  ["甲一", ID_A, "甲校", "13900000001"], ["甲二", ID_B, "甲校", "13900000002"],
+                                  ["乙一", ID_C, "乙校", "13900000003"]])
+    assert not import_roster(database, "trainees", path, SYSTEM).errors
+    with database.session() as s:
+        return {n: i for i, n in s.execute(select(School.id, School.name))}
+
+
+def test_school_account_rows_naming_another_school_are_rejected(database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Before: a school account created people in another school, created a school and moved its own
+    trainee away. Now each such row is rejected in the report and nothing outside its school changes."""
+    schools = _two_schools(database, tmp_path)
+    before = snapshot(database)
+    me = Actor(50, "jia", "school", school_id=schools["甲校"])
+    new_1, new_2, new_3 = make_id("63212619920101001"), make_id("63212619920101002"), make_id("63212619920101003")
+    path = tmp_path / "mine.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["姓名", "身份证号", "培训学校", "手机号"],
+                                  ["新一", new_1, "乙校", ""],            # a new person into another school
+                                  ["新二", new_2, "丙校", ""],            # a school that does not exist
+                                  ["甲一", ID_A, "乙校", ""],             # moving its own trainee away
+                                  ["乙一", ID_C, "", "13800000000"],      # editing another school's trainee
+                                  ["甲二", ID_B, "甲校", "13811112222"],  # its own trainee: fine
+                                  ["新三", new_3, "", ""]])               # a new person: into its school
+    result = import_roster(database, "trainees", path, me)
+    assert result.rejected_rows == [2, 3, 4, 5] and result.exit_code == 1
+    reasons = {i.row: i.reason for i in result.errors}
+    assert "不是本校" in reasons[2] and "不是本校" in reasons[3] and "不是本校" in reasons[4]
+    assert "其他培训学校" in reasons[5]
+    assert result.inserted == 1 and result.updated == 1 and not result.created.get("schools")
+    with database.session() as s:
+        assert {n for n, in s.execute(select(School.name))} == {"甲校", "乙校"}
+        where = {t.id_number: t for t in s.scalars(select(Trainee))}
+    assert where[ID_A].school_id == schools["甲校"] and where[ID_B].phone == "13811112222"
+    assert where[new_3].school_id == schools["甲校"] and new_1 not in where and new_2 not in where
+    key = [c.name for c in Trainee.__table__.columns].index("id_number")
+    theirs = [r for r in before if r[key] == ID_C]
+    assert theirs and [r for r in snapshot(database) if r[key] == ID_C] == theirs
+    report = write_report(result, tmp_path / "report.xlsx")
+    wb = CalamineWorkbook.from_path(str(report))
+    rows = wb.get_sheet_by_index(1).to_python()
+    assert [int(r[0]) for r in rows[1:]] == [2, 3, 4, 5]
+
+
+def test_school_account_cannot_enrol_into_another_schools_cohort(database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from db.models import Cohort, TrainingRecord
+
+    schools = _two_schools(database, tmp_path)
+    with database.session() as s:
+        cohort = Cohort(school_id=schools["乙校"], name="乙校养老护理班", skill="elderly_care")
+        s.add(cohort)
+        s.flush()
+        cohort_id = cohort.id
+    before = snapshot(database)
+    me = Actor(50, "jia", "school", school_id=schools["甲校"])
+    path = tmp_path / "mine.csv"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows([["姓名", "身份证号", "手机号"], ["甲一", ID_A, "13911112222"]])
+    with pytest.raises(PermissionDenied) as info:
+        import_roster(database, "trainees", path, me, cohort_id=cohort_id)
+    assert "其他培训学校" in str(info.value)
+    assert snapshot(database) == before and count(database, TrainingRecord) == 0

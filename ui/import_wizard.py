@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.access import Actor
-from core.i18n import tr
+from core.i18n import UserError, tr
 from db.engine import Database
 from db.services.exchange import KIND_LABELS, KINDS, ImportResult, import_roster, write_report, write_template
 from ui.dialogs import show_error
@@ -156,8 +156,8 @@ class ImportWizard(QDialog):
         if path:
             try:
                 write_template(self.kind, path)
-            except OSError as exc:
-                show_error(self, tr(f"无法保存模板：{exc}", f"Cannot save the template: {exc}"))
+            except UserError as exc:  # one sentence naming the cause (disk full, read-only, no permission)
+                show_error(self, str(exc))
 
     def preview(self) -> None:
         path = self.path_edit.text().strip()
@@ -236,8 +236,8 @@ class ImportWizard(QDialog):
         assert self.result is not None
         try:
             return write_report(self.result, path)
-        except OSError as exc:
-            show_error(self, tr(f"无法保存报告：{exc}", f"Cannot save the report: {exc}"))
+        except UserError as exc:  # one sentence naming the cause (disk full, read-only, no permission)
+            show_error(self, str(exc))
             return None
 
     def finish(self) -> None:

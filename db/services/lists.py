@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -22,7 +21,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor, require
-from core.fields import mask_id, mask_phone
+from core.fields import formula_like, mask_id, mask_phone
+from core.files import write_file
 from core.i18n import UserError, tr
 from core.placement import LISTED
 from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, SKILLS
@@ -350,28 +350,6 @@ def _heading(sel: ListSelection, batch: Batch | None, employer: Employer | None)
 
 # --- files and the audit log ------------------------------------------------------------------
 
-def _temp_beside(target: Path) -> Path:
-    """An empty temp file in the target's folder (so the final rename is atomic); clear errors."""
-    if target.is_dir():
-        raise UserError(f"“{target}”是一个文件夹，请给出文件名。", f"'{target}' is a folder; give a file name.", code=2)
-    folder = target.parent
-    if not folder.is_dir():
-        raise UserError(f"无法写入“{target}”：文件夹“{folder}”不存在。",
-                        f"Cannot write '{target}': the folder '{folder}' does not exist.", code=2)
-    try:
-        fd, name = tempfile.mkstemp(prefix=".~" + target.stem[:40], suffix=target.suffix + ".part", dir=folder)
-    except OSError as exc:
-        raise _cannot_write(target, exc) from None
-    os.close(fd)
-    return Path(name)
-
-
-def _cannot_write(target: Path, exc: OSError) -> UserError:
-    return UserError(f"无法写入“{target}”：{exc.strerror or exc}（请换一个有写入权限的文件夹，或先关闭正在打开该文件的程序）。",
-                     f"Cannot write '{target}': {exc.strerror or exc} (choose a folder you may write to, "
-                     "or close the program that has the file open).", code=2)
-
-
 def record_output(database: Database, actor: Actor, plist: PlacementList, output: str,
                   path: str | os.PathLike[str] | None = None,
                   commit: Callable[[], None] | None = None) -> None:
@@ -400,41 +378,13 @@ def needs_audit(plist: PlacementList, output: str) -> bool:
 
 
 def save_file(database: Database, actor: Actor, plist: PlacementList, path: str | os.PathLike[str],
-              write: Callable[[Path], None], output: str) -> Path:
-    """``write(tmp)`` into a temp file beside ``path``; then audit and rename in one step.
-
-    Whatever fails — the writer, the disk, the rename, the audit — no partial file is left behind and
-    an existing file at ``path`` is untouched.
-    """
-    target = Path(path).expanduser().absolute()
-    tmp = _temp_beside(target)
-    try:
-        try:
-            write(tmp)
-        except OSError as exc:
-            raise _cannot_write(target, exc) from None
-
-        renamed = False
-
-        def commit() -> None:
-            nonlocal renamed
-            try:
-                os.replace(tmp, target)
-            except OSError as exc:
-                raise _cannot_write(target, exc) from None
-            renamed = True
-
-        try:
-            record_output(database, actor, plist, output, target, commit=commit)
-        except BaseException:
-            # The audit entry did not commit after the rename: an unaudited export must not remain.
-            if renamed and target.exists():
-                target.unlink()
-            raise
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return target
+              write: Callable[[Path], None], output: str, verify: Callable[[Path], bool] | None = None) -> Path:
+    """``write(tmp)`` into a temp file beside ``path``; then audit and rename in one step
+    (:func:`core.files.write_file`): whatever fails, no partial file is left behind, an existing file
+    at ``path`` is untouched and nothing is audited."""
+    return write_file(path, write, verify=verify,
+                      publish=lambda put: record_output(database, actor, plist, output,
+                                                                Path(path).expanduser().absolute(), commit=put))
 
 
 # --- xlsx -------------------------------------------------------------------------------------
@@ -462,10 +412,13 @@ def _write_workbook(plist: PlacementList, path: Path) -> None:
         f_head = wb.add_format({**font, "bold": True, "align": "center", "valign": "vcenter", "border": 1,
                                 "text_wrap": True, "bg_color": "#F2F2F2"})
         cell_formats = {}
+        quoted = {}  # formula-like text: stored with Excel's quote prefix, so editing it keeps it text
         for spec in specs:
             numeric = spec.key in ("seq", "wage")
-            cell_formats[spec.key] = wb.add_format({**font, "border": 1, "valign": "vcenter", "align": spec.align,
-                                                    "text_wrap": spec.wrap, "num_format": "0" if numeric else "@"})
+            props = {**font, "border": 1, "valign": "vcenter", "align": spec.align, "text_wrap": spec.wrap,
+                     "num_format": "0" if numeric else "@"}
+            cell_formats[spec.key] = wb.add_format(props)
+            quoted[spec.key] = wb.add_format({**props, "quote_prefix": True})
         f_total = wb.add_format({**font, "border": 1, "align": "left", "valign": "vcenter", "bold": True})
         f_sign = wb.add_format({**font, "font_size": 11, "align": "left", "valign": "vcenter"})
 
@@ -490,7 +443,7 @@ def _write_workbook(plist: PlacementList, path: Path) -> None:
                     ws.write_number(r, c, int(value), cell_formats[spec.key])
                 else:
                     # Text cells: an ID written as a number would lose its last digits in Excel.
-                    ws.write_string(r, c, value, cell_formats[spec.key])
+                    ws.write_string(r, c, value, (quoted if formula_like(value) else cell_formats)[spec.key])
         end = header_row + len(plist.rows) + 1
         ws.merge_range(end, 0, end, last, plist.totals, f_total)
         for i, note in enumerate(plist.notes, 1):

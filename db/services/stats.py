@@ -30,6 +30,8 @@ from sqlalchemy import Integer, case, cast, func, literal, select, type_coerce
 from sqlalchemy.engine import Connection
 
 from core.access import Actor, require
+from core.fields import formula_like
+from core.files import write_file
 from core.i18n import UserError, tr
 from core.placement import LISTED
 from core.vocab import SKILLS, household_label, skill_label
@@ -451,16 +453,23 @@ def export_xlsx(database: Database, path: str | Path, *, actor: Actor, stats: St
         "employed_year": tr("近一年务工人数", "Employed in the last year"),
         "over_six_months": tr("务工6个月以上", "Employed over six months"),
         "share_over_six": tr("6个月以上占比", "Share over six months")})
-    try:
-        with pd.ExcelWriter(path, engine="xlsxwriter") as writer:
+
+    def write(tmp: Path) -> None:
+        # Names typed by users (townships, schools, employers) are text cells, never formulas.
+        options = {"strings_to_formulas": False, "strings_to_urls": False}
+        with pd.ExcelWriter(tmp, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
+            quoted = writer.book.add_format({"quote_prefix": True})
             overview.to_excel(writer, sheet_name=tr("总览", "Overview"), index=False)
             upward.to_excel(writer, sheet_name=tr("上报指标", "Upward indicators"), index=False)
             curve.to_excel(writer, sheet_name=tr("留存曲线", "Retention curve"), index=False)
             for dim, table in stats.breakdowns.items():
                 out = table[["label", *METRICS]].rename(
                     columns={"label": dimension_label(dim), **{k: metric_label(k) for k in METRICS}})
-                out.to_excel(writer, sheet_name=tr(f"按{dimension_label(dim)}", f"By {dimension_label(dim)}")[:31],
-                             index=False)
+                name = tr(f"按{dimension_label(dim)}", f"By {dimension_label(dim)}")[:31]
+                out.to_excel(writer, sheet_name=name, index=False)
+                for i, label in enumerate(out.iloc[:, 0], start=1):
+                    if formula_like(label):  # keeps it text even when someone edits the cell in Excel
+                        writer.sheets[name].write_string(i, 0, label, quoted)
             notes = pd.DataFrame({tr("说明", "Notes"): [line.strip() for line in (__doc__ or "").splitlines()
                                                         if line.strip()] + [tr(f"统计日期：{stats.today}",
                                                                                f"As of {stats.today}")]})
@@ -468,12 +477,15 @@ def export_xlsx(database: Database, path: str | Path, *, actor: Actor, stats: St
             for sheet in writer.sheets.values():
                 sheet.set_column(0, 0, 22)
                 sheet.set_column(1, 12, 14)
-    except OSError as exc:
-        raise UserError(f"无法写入文件 {path}：{exc.strerror or exc}", f"Cannot write {path}: {exc.strerror or exc}") from None
-    with database.session() as session:
-        audit.record(session, actor, "stats.export", "stats", None,
-                     detail=json.dumps({"file": str(path), "as_of": str(stats.today)}, ensure_ascii=False))
-    return path
+
+    def publish(put_in_place) -> None:  # type: ignore[no-untyped-def]
+        with database.session() as session:
+            audit.record(session, actor, "stats.export", "stats", None,
+                         detail=json.dumps({"file": str(path), "as_of": str(stats.today)}, ensure_ascii=False))
+            session.flush()
+            put_in_place()
+
+    return write_file(path, write, publish=publish)
 
 
 __all__ = ["Stats", "compute", "export_xlsx", "format_metric", "metric_label", "dimension_label",

@@ -421,5 +421,18 @@ def write_pdf(plist: PlacementList, path: str | os.PathLike[str], progress: Prog
 
 def save_pdf(database: Database, actor: Actor, plist: PlacementList, path: str | os.PathLike[str],
              progress: Progress | None = None) -> Path:
-    """Write the PDF through a temp file and audit the export; no partial file on any failure."""
-    return save_file(database, actor, plist, path, lambda tmp: write_pdf(plist, tmp, progress), "pdf")
+    """Write the PDF through a temp file and audit the export; no partial file on any failure.
+
+    QPdfWriter does not report a failed write (a full disk leaves 0 bytes or a cut-off file), so the
+    file is checked for the PDF trailer before it is put in place."""
+    return save_file(database, actor, plist, path, lambda tmp: write_pdf(plist, tmp, progress), "pdf",
+                     verify=pdf_complete)
+
+
+def pdf_complete(path: Path) -> bool:
+    """Whether the file ends with a PDF trailer (%%EOF within its last bytes)."""
+    with path.open("rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - 1024))
+        return size > 0 and b"%%EOF" in fh.read()

@@ -6,11 +6,13 @@ Entry point (the GUI wizard, the CLI and the tests call only this)::
         -> ImportResult
 
 ``kind`` is ``"trainees"``, ``"vacancies"`` or ``"placements"``; ``path`` an .xlsx, .xls or .csv
-file (UTF-8, UTF-8 with BOM or GB18030). ``dry_run=True`` is the preview: everything is read,
-validated and compared with the registry, nothing is written. A file that cannot be used at all
-(empty, encrypted, corrupt, too large, no recognisable header) raises :class:`UserError` with
-``code=2``; row-level problems never raise, they are listed in ``ImportResult.issues`` with the
-row number as Excel shows it, the column header, the value and the reason in the user's language.
+file (UTF-8 with or without BOM, UTF-16 with BOM, or a confidently detected GB18030/GBK; any other
+encoding is refused). ``dry_run=True`` is the preview: everything is read, validated and compared
+with the registry, nothing is written. A file that cannot be used at all (empty, encrypted, corrupt,
+too large — a workbook is measured from its zip before calamine reads it —, no recognisable header)
+raises :class:`UserError` with ``code=2``; row-level problems never raise, they are listed in
+``ImportResult.issues`` with the row number as Excel shows it, the column header, the value and the
+reason in the user's language (an Excel error value such as #DIV/0! is such a problem).
 
 Rules (docs/DESIGN.md "Exchange format"): headers are matched after trimming, Chinese or English alias;
 title rows above the header and blank / totals / note rows are skipped; unknown columns are listed.
@@ -19,6 +21,10 @@ or a cancel leaves the registry as it was. An exact duplicate row is imported on
 with the same key but different content is rejected. Empty cells and absent columns never erase a
 value already in the registry (import adds and corrects, the GUI clears). Importing the same file
 twice changes nothing (rows whose values are equal are counted as unchanged, not rewritten).
+What is compared is read inside the write transaction (SQLite BEGIN IMMEDIATE, PostgreSQL FOR
+UPDATE) and updated only at the row version read, so an edit saved by someone else meanwhile is
+never overwritten. A school account's rows naming another school, or another school's trainee,
+are rejected; it never creates a school.
 """
 
 from __future__ import annotations
@@ -37,7 +43,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
-from core.access import Actor, require
+from core.access import Actor, check_sees_trainee, require, school_scope, sees_trainee
 from core.fields import (
     FieldError,
     ResidentId,
@@ -47,6 +53,7 @@ from core.fields import (
     check_name,
     check_uscc,
     clean_text,
+    formula_like,
     parse_board_lodging,
     parse_contract_type,
     parse_date,
@@ -60,7 +67,9 @@ from core.fields import (
     parse_skill,
     parse_skills,
     split_list,
+    unquote_cell,
 )
+from core.files import write_file
 from core.i18n import UserError, tr
 from core.vocab import PROVINCES
 from db.audit import record
@@ -76,6 +85,14 @@ KIND_LABELS = {"trainees": ("学员名册", "Trainee roster"), "vacancies": ("�
 # 50,000-row xlsx is about 4 MB). Both are refused before parsing, with a message saying so.
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_DATA_ROWS = 300_000
+# A workbook is measured from its zip before calamine reads it: calamine allocates the whole
+# rectangle from A1 to the last cell (one cell at XFD1048576 is 549 GB). These bounds keep any
+# file under MAX_FILE_BYTES well under 1 GB of memory.
+MAX_SHEET_ROWS = MAX_DATA_ROWS + 10_000  # title, blank and totals rows around the data
+MAX_SHEET_COLS = 200
+MAX_SHEET_CELLS = 6_500_000
+MAX_UNZIPPED_BYTES = 600 * 1024 * 1024
+MAX_ZIP_RATIO = 250  # per member over 1 MB; real sheets compress 5–30×, a zip bomb thousands×
 HEADER_SCAN_ROWS = 30
 _CHUNK = 500  # keys per IN (...) lookup: well below every backend's parameter limit
 
@@ -309,11 +326,233 @@ def _is_encrypted(path: Path) -> bool:
         return False
 
 
+class ExcelError(str):
+    """An Excel error value in a cell (#DIV/0!, #N/A, …): a formula that failed, never an empty cell."""
+
+
+EXCEL_ERRORS = frozenset(("#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
+                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"))
+
+_COL_LETTERS = re.compile(rb"[A-Z]{1,7}")
+_ROW_REF = re.compile(rb"<(?:\w+:)?row\b[^>]*?\sr=\"(\d{1,12})\"")
+_CELL_REF = re.compile(rb"<(?:\w+:)?c\s[^>]*?\br=\"([A-Z]{1,7})(\d{1,12})\"")
+_FAST_ROW = re.compile(rb"<row r=\"(\d{1,12})\"")
+_FAST_CELL = re.compile(rb"<c r=\"([A-Z]{1,7})(\d{1,12})\"")
+_CELL_OPEN = re.compile(rb"<(?:\w+:)?c[\s/>]")
+_ROW_OPEN = re.compile(rb"<(?:\w+:)?row[\s/>]")
+_ERROR_CELL = re.compile(rb"<(?:\w+:)?c\s([^>]*\bt=\"e\"[^>]*)>(.*?)</(?:\w+:)?c>", re.S)
+_REF_ATTR = re.compile(rb"\br=\"([A-Z]{1,7})(\d{1,12})\"")
+_VALUE = re.compile(rb"<(?:\w+:)?v>([^<]*)</(?:\w+:)?v>")
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s[^>]*\bref=\"([A-Z]{0,7})(\d{0,12}):?([A-Z]{0,7})(\d{0,12})\"")
+
+
+def _col_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+@dataclass
+class SheetSize:
+    rows: int = 0          # the last row number (or the number of rows, whichever is larger)
+    cols: int = 0          # the last column number
+    cells: int = 0
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) 1-based -> "#DIV/0!"
+
+
+def _too_big(path: Path, zh: str, en: str) -> UserError:
+    return _unusable(f"文件“{path.name}”{zh}，不像一份名册，未读取。请删除多余的行、列和格式，或把名册拆成几个文件分别导入。",
+                     f"The file '{path.name}' {en}; it does not look like a roster and was not read. Remove "
+                     "extra rows, columns and formatting, or split the roster into several files.")
+
+
+def measure_xlsx(path: Path) -> dict[str, SheetSize]:
+    """Each worksheet's real size and its error cells, streamed from the zip (bounded memory), before
+    anything allocates cells; a zip bomb or a sheet too large to be a roster raises UserError."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise _corrupt(path) from None
+    sizes: dict[str, SheetSize] = {}
+    with zf:
+        infos = zf.infolist()
+        total = sum(i.file_size for i in infos)
+        if total > MAX_UNZIPPED_BYTES:
+            raise _too_big(path, f"解压后有 {total / 1024 / 1024:.0f} MB（上限 {MAX_UNZIPPED_BYTES // 1024 // 1024} MB）",
+                           f"unpacks to {total / 1024 / 1024:.0f} MB (limit {MAX_UNZIPPED_BYTES // 1024 // 1024} MB)")
+        for info in infos:
+            if info.file_size > 1024 * 1024 and info.file_size > MAX_ZIP_RATIO * max(1, info.compress_size):
+                raise _too_big(path, f"的压缩比异常（{info.file_size // max(1, info.compress_size)} 倍，疑似压缩炸弹）",
+                               f"has an abnormal compression ratio ({info.file_size // max(1, info.compress_size)}×, "
+                               "a zip bomb)")
+        for info in infos:
+            if info.filename == "content.xml" and "mimetype" in zf.namelist():  # OpenDocument (.ods)
+                try:
+                    sizes[info.filename] = _measure_ods(path, zf, info)
+                except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError,
+                        SyntaxError):
+                    raise _corrupt(path) from None
+                continue
+            # Every XML part, not only xl/worksheets/: the workbook's rels may place a sheet anywhere.
+            if info.filename.lower().endswith(".xml"):
+                try:
+                    sizes[info.filename] = _measure_sheet(path, zf, info)
+                except (zipfile.BadZipFile, OSError, EOFError, ValueError, RuntimeError, NotImplementedError):
+                    raise _corrupt(path) from None
+    return sizes
+
+
+def _measure_sheet(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> SheetSize:
+    size = SheetSize()
+    row_tags = 0
+    unreferenced = 0  # cells without an r="B7" attribute: calamine places them one after another
+    tail = b""
+    checked_dimension = False
+    with zf.open(info) as fh:
+        while True:
+            chunk = fh.read(4 * 1024 * 1024)
+            data = tail + chunk
+            if chunk:
+                # Keep an unfinished tag for the next round (a tag never contains "<" inside).
+                cut = data.rfind(b"<")
+                data, tail = (data[:cut], data[cut:]) if cut > 0 else (data, b"")
+            else:
+                tail = b""
+            if not checked_dimension:
+                m = _DIMENSION.search(data)
+                if m or b"<sheetData" in data:
+                    checked_dimension = True
+                if m:
+                    last_col = _col_number(m[3] or m[1])
+                    last_row = int(m[4] or m[2] or 0)
+                    _check_size(path, last_row, last_col, None)
+            # Every writer we know puts r= first and uses no namespace prefix: counted with bytes.count
+            # and one plain findall; anything else falls back to the general (slower) patterns.
+            plain = b":c" not in data and b":row" not in data
+            row_count = data.count(b"<row ") + data.count(b"<row>") if plain else len(_ROW_OPEN.findall(data))
+            rows = _FAST_ROW.findall(data) if plain else []
+            if len(rows) < row_count:
+                rows = _ROW_REF.findall(data)
+            if rows:
+                size.rows = max(size.rows, max(map(int, rows)))
+            row_tags += row_count
+            opened = data.count(b"<c ") + data.count(b"<c>") if plain else len(_CELL_OPEN.findall(data))
+            refs = _FAST_CELL.findall(data) if plain else []
+            if len(refs) < opened:
+                refs = _CELL_REF.findall(data)
+            size.cells += opened
+            unreferenced += opened - len(refs)
+            if refs:
+                size.cols = max(size.cols, max(map(_col_number, {c for c, _r in refs})))
+                size.rows = max(size.rows, max(map(int, {r for _c, r in refs})))
+            if b't="e"' in data:
+                for m in _ERROR_CELL.finditer(data):
+                    ref, value = _REF_ATTR.search(m[1]), _VALUE.search(m[2])
+                    if ref and len(size.errors) < 10_000:
+                        size.errors[(int(ref[2]), _col_number(ref[1]))] = (value[1] if value else b"#VALUE!").decode(
+                            "ascii", "replace")
+            size.rows = max(size.rows, row_tags)
+            if unreferenced:
+                size.cols = max(size.cols, -(-unreferenced // max(1, row_tags)))
+            _check_size(path, size.rows, size.cols, size.cells)
+            if not chunk:
+                break
+        # zipfile stops at the declared size; calamine's reader does not. A stream that goes on past
+        # the size its header declares hides cells from this measurement: refused as damaged.
+        decompressor = getattr(fh, "_decompressor", None)
+        if (decompressor is not None and not getattr(decompressor, "eof", True)) or \
+                (info.compress_type == zipfile.ZIP_STORED and info.compress_size != info.file_size):
+            raise _corrupt(path)
+    return size
+
+
+_ODS_TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
+_ODS_OFFICE = "{urn:oasis:names:tc:opendocument:xmlns:office:1.0}"
+
+
+def _measure_ods(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> SheetSize:
+    """The extent of the filled cells of every table in content.xml, repeats counted (a repeated row
+    or cell with content is expanded by calamine; empty repeats, which LibreOffice writes, are not)."""
+    from xml.etree import ElementTree as ET
+
+    row_tag, cell_tags = _ODS_TABLE + "table-row", {_ODS_TABLE + "table-cell", _ODS_TABLE + "covered-table-cell"}
+    repeat_rows, repeat_cols = _ODS_TABLE + "number-rows-repeated", _ODS_TABLE + "number-columns-repeated"
+    size = SheetSize()
+    row = col = 0
+    with zf.open(info) as fh:
+        for event, el in ET.iterparse(fh, events=("start", "end")):
+            tag = el.tag
+            if event == "start":
+                if tag == _ODS_TABLE + "table":
+                    row = 0
+                elif tag == row_tag:
+                    col = 0
+                continue
+            if tag in cell_tags:
+                repeat = int(el.get(repeat_cols, "1"))
+                if el.get(_ODS_OFFICE + "value-type") or len(el):
+                    size.cols = max(size.cols, col + repeat)
+                    el.set("filled", "1")
+                    size.cells += repeat
+                col += repeat
+            elif tag == row_tag:
+                repeat = int(el.get(repeat_rows, "1"))
+                if any(c.get("filled") for c in el):
+                    size.rows = max(size.rows, row + repeat)
+                    size.cells += (repeat - 1) * sum(int(c.get(repeat_cols, "1")) for c in el if c.get("filled"))
+                row += repeat
+                el.clear()
+                _check_size(path, size.rows, size.cols, size.cells)
+    _check_size(path, size.rows, size.cols, size.cells)
+    return size
+
+
+def _sheet_parts(path: Path) -> dict[str, str]:
+    """Worksheet name -> its part in the zip (xl/worksheets/sheet1.xml), from workbook.xml and its rels."""
+    from xml.etree import ElementTree as ET
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            book = zf.read("xl/workbook.xml") if zf.getinfo("xl/workbook.xml").file_size < 8 << 20 else b""
+            rels = (zf.read("xl/_rels/workbook.xml.rels")
+                    if zf.getinfo("xl/_rels/workbook.xml.rels").file_size < 8 << 20 else b"")
+        targets = {}
+        for el in ET.fromstring(rels).iter():
+            if el.tag.endswith("Relationship"):
+                target = el.get("Target", "").lstrip("/")
+                targets[el.get("Id")] = target if target.startswith("xl/") else "xl/" + target
+        parts = {}
+        for el in ET.fromstring(book).iter():
+            if el.tag.endswith("}sheet") or el.tag == "sheet":
+                rid = next((v for k, v in el.attrib.items() if k.endswith("}id")), None)
+                if rid in targets:
+                    parts[el.get("name", "")] = targets[rid]
+        return parts
+    except (KeyError, ET.ParseError, zipfile.BadZipFile, OSError, ValueError):
+        return {}
+
+
+def _check_size(path: Path, rows: int, cols: int, cells: int | None) -> None:
+    if rows > MAX_SHEET_ROWS:
+        raise _too_big(path, f"的工作表有 {rows:,} 行（上限 {MAX_SHEET_ROWS:,} 行）",
+                       f"has a sheet of {rows:,} rows (limit {MAX_SHEET_ROWS:,})")
+    if cols > MAX_SHEET_COLS:
+        raise _too_big(path, f"的工作表有 {cols:,} 列（上限 {MAX_SHEET_COLS} 列）",
+                       f"has a sheet of {cols:,} columns (limit {MAX_SHEET_COLS})")
+    area = rows * cols
+    if area > MAX_SHEET_CELLS or (cells or 0) > MAX_SHEET_CELLS:
+        n = max(area, cells or 0)
+        raise _too_big(path, f"的工作表有 {n:,} 个单元格（上限 {MAX_SHEET_CELLS:,} 个）",
+                       f"has a sheet of {n:,} cells (limit {MAX_SHEET_CELLS:,})")
+
+
 def _read_workbook(path: Path, head: bytes) -> list[tuple[int, list[Any]]]:
     import python_calamine as pc
 
     if head.startswith(_ZIP_MAGIC) and not zipfile.is_zipfile(path):
         raise _corrupt(path)
+    sizes = measure_xlsx(path) if head.startswith(_ZIP_MAGIC) else {}
     try:
         wb = pc.CalamineWorkbook.from_path(str(path))
     except pc.PasswordError:
@@ -328,12 +567,14 @@ def _read_workbook(path: Path, head: bytes) -> list[tuple[int, list[Any]]]:
         names = wb.sheet_names
         if not names:
             raise _unusable(f"文件“{path.name}”中没有工作表", f"The file '{path.name}' has no worksheet")
+        parts = _sheet_parts(path) if sizes else {}
         best: list[tuple[int, list[Any]]] = []
         for index in range(len(names)):
-            sheet = wb.get_sheet_by_index(index)
-            values = sheet.to_python(skip_empty_area=False)
-            rows = [(i + 1, list(r)) for i, r in enumerate(values)]
+            rows = _sheet_rows(wb.get_sheet_by_index(index))
             if any(any(_filled(c) for c in cells) for _n, cells in rows):
+                size = sizes.get(parts.get(names[index], ""))
+                if size is not None:
+                    _mark_errors(rows, size.errors)
                 return rows  # the first sheet with content is the roster
             best = best or rows
         return best
@@ -345,6 +586,34 @@ def _read_workbook(path: Path, head: bytes) -> list[tuple[int, list[Any]]]:
         wb.close()
 
 
+def _sheet_rows(sheet: Any) -> list[tuple[int, list[Any]]]:
+    """(Excel row number, cells from column A) row by row, each repeated value kept once: a roster
+    repeats townships, skills and dates thousands of times, and one object per cell would double
+    the memory a large file needs."""
+    pad = [None] * (sheet.start[1] if sheet.start else 0)  # iter_rows starts at the first used column
+    caches: dict[type, dict[Any, Any]] = {str: {}, float: {}, int: {}, dt.datetime: {}, dt.date: {},
+                                         dt.time: {}, dt.timedelta: {}}
+    rows = []
+    for i, values in enumerate(sheet.iter_rows()):
+        cells = pad + values if pad else values
+        for k, c in enumerate(cells):
+            cache = caches.get(c.__class__)
+            if cache is not None:
+                cells[k] = cache.setdefault(c, c)
+        rows.append((i + 1, cells))
+    return rows
+
+
+def _mark_errors(rows: list[tuple[int, list[Any]]], errors: dict[tuple[int, int], str]) -> None:
+    """Put the Excel error values back where calamine left empty cells."""
+    for (row, col), value in errors.items():
+        if row - 1 < len(rows):
+            cells = rows[row - 1][1]
+            if col - 1 >= len(cells):
+                cells.extend([None] * (col - len(cells)))
+            cells[col - 1] = ExcelError(value or "#VALUE!")
+
+
 def _corrupt(path: Path, exc: BaseException | None = None) -> UserError:
     detail = f"（{str(exc).splitlines()[0][:80]}）" if exc else ""
     return _unusable(f"文件“{path.name}”已损坏或不是 Excel 文件，无法读取{detail}。请在 Excel 中打开并另存为 .xlsx 后再导入。",
@@ -352,8 +621,20 @@ def _corrupt(path: Path, exc: BaseException | None = None) -> UserError:
                      "save it as .xlsx and import again.")
 
 
+_CHINESE_ENCODINGS = frozenset({"gb18030", "gbk", "gb2312"})
+
+
+def _save_as_utf8(what_zh: str, what_en: str) -> UserError:
+    return _unusable(f"{what_zh}，为避免把姓名读成乱码，未导入。请在 Excel 中打开，"
+                     "“另存为”选择“CSV UTF-8（逗号分隔）”或 .xlsx 后再导入。",
+                     f"{what_en}; to avoid garbling names nothing was imported. Open it in Excel and "
+                     "“Save As” “CSV UTF-8 (Comma delimited)” or .xlsx, then import again.")
+
+
 def decode_text(data: bytes) -> str:
-    """UTF-8 (with or without BOM) first, then GB18030 — never the other way round."""
+    """UTF-8 (with or without BOM) and UTF-16 with BOM first; otherwise the encoding is detected
+    (charset-normalizer) and only a confident GB18030/GBK guess is accepted — Big5 or Shift-JIS
+    bytes also decode as GB18030, into nonsense, so any other or doubtful guess is refused."""
     if data.startswith(b"\xef\xbb\xbf"):
         return data[3:].decode("utf-8", errors="replace")
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -362,12 +643,32 @@ def decode_text(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    encoding = (best.encoding if best is not None else "").lower().replace("-", "").replace("_", "")
+    if best is None:
+        raise _save_as_utf8("无法识别文件的文字编码", "The text encoding of the file cannot be recognised")
+    if encoding not in _CHINESE_ENCODINGS:
+        raise _save_as_utf8(f"文件的文字编码看来是 {best.encoding}，不是 UTF-8 或 GBK/GB18030",
+                            f"The file's text encoding looks like {best.encoding}, not UTF-8 or GBK/GB18030")
+    if best.chaos > 0.1:
+        raise _save_as_utf8("无法可靠地识别文件的文字编码", "The file's text encoding cannot be recognised reliably")
     try:
         return data.decode("gb18030")
     except UnicodeDecodeError:
-        raise _unusable("无法识别文件的文字编码（既不是 UTF-8 也不是 GB18030/GBK）。请在 Excel 中另存为 .xlsx 后再导入。",
-                        "The text encoding is neither UTF-8 nor GB18030/GBK. Save the file as .xlsx in "
-                        "Excel and import again.") from None
+        raise _save_as_utf8("文件的文字编码既不是 UTF-8 也不是 GBK/GB18030",
+                            "The file's text encoding is neither UTF-8 nor GBK/GB18030") from None
+
+
+def _csv_cell(text: str) -> Any:
+    """A csv field as the importer sees it: an Excel error literal is an error, not text; our own
+    export's apostrophe before formula-like text (core.fields.safe_cell) is taken off again."""
+    if text[:1] == "#" and text in EXCEL_ERRORS:
+        return ExcelError(text)
+    if text[:1] == "'":
+        return unquote_cell(text)
+    return text
 
 
 def _read_csv(path: Path) -> list[tuple[int, list[Any]]]:
@@ -382,7 +683,15 @@ def _read_csv(path: Path) -> list[tuple[int, list[Any]]]:
         delimiter = max(counts, key=counts.__getitem__)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return [(i + 1, row) for i, row in enumerate(reader)]
+        rows = []
+        for i, row in enumerate(reader):
+            if len(row) > MAX_SHEET_COLS:
+                raise _too_big(path, f"第 {i + 1} 行有 {len(row):,} 列（上限 {MAX_SHEET_COLS} 列）",
+                               f"has {len(row):,} columns in row {i + 1} (limit {MAX_SHEET_COLS})")
+            if i >= MAX_SHEET_ROWS:
+                raise _too_big(path, f"超过 {MAX_SHEET_ROWS:,} 行", f"has more than {MAX_SHEET_ROWS:,} rows")
+            rows.append((i + 1, [_csv_cell(c) if c[:1] in ("#", "'") else c for c in row]))
+        return rows
     except csv.Error as exc:
         raise _corrupt(path, exc) from None
 
@@ -652,6 +961,10 @@ def _parse_column(values: list[Any], parser: Callable[[Any], Any], cacheable: bo
     def one(value: Any) -> Any:
         if _is_blank(value):
             return _EMPTY
+        if value.__class__ is ExcelError:
+            return FieldError(tr(f"单元格是 Excel 错误值 {value}（公式出错），请改正后重新导入",
+                                 f"The cell holds the Excel error {value} (a failed formula); correct it and "
+                                 "import again"))
         try:
             result = parser(value)
         except FieldError as exc:
@@ -663,6 +976,9 @@ def _parse_column(values: list[Any], parser: Callable[[Any], Any], cacheable: bo
     cache: dict[Any, Any] = {}
     out = []
     for v in values:
+        if v.__class__ is ExcelError:  # never from the cache: "#N/A" typed as text is not an error
+            out.append(one(v))
+            continue
         try:
             hit = cache[v]
         except KeyError:
@@ -861,16 +1177,54 @@ def _bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> No
 
 
 def _bulk_update(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    """UPDATE many rows by ``b_id`` (every dict has the same keys) and bump the row version."""
+    """UPDATE many rows by ``b_id`` where the row still has the version read (``b_version``), and bump
+    it. The rows were read under a write lock, so a mismatch means the lock did not hold: the import
+    stops (the transaction rolls back) rather than overwrite someone's edit."""
     if not rows:
         return
     if conn.dialect.name != "sqlite":
-        conn.execute(update(table).where(table.c.id == bindparam("b_id")).values(version=table.c.version + 1), rows)
-        return
-    keys = [k for k in rows[0] if k != "b_id"]
-    sql = (f"UPDATE {table.name} SET {', '.join(f'{k} = ?' for k in keys)}, version = version + 1 "
-           "WHERE id = ?")
-    conn.exec_driver_sql(sql, [t + (r["b_id"],) for t, r in zip(_driver_rows(table, keys, rows), rows)])
+        done = conn.execute(update(table).where(table.c.id == bindparam("b_id"),
+                                                table.c.version == bindparam("b_version"))
+                            .values(version=table.c.version + 1), rows).rowcount
+    else:
+        keys = [k for k in rows[0] if k not in ("b_id", "b_version")]
+        sql = (f"UPDATE {table.name} SET {', '.join(f'{k} = ?' for k in keys)}, version = version + 1 "
+               "WHERE id = ? AND version = ?")
+        done = conn.exec_driver_sql(sql, [t + (r["b_id"], r["b_version"])
+                                          for t, r in zip(_driver_rows(table, keys, rows), rows)]).rowcount
+    if conn.dialect.supports_sane_multi_rowcount and done != len(rows):
+        raise _conflict(len(rows) - done)
+
+
+def _conflict(n: int) -> UserError:
+    return UserError(f"导入期间有 {n} 条记录被其他用户修改。为免覆盖他们的修改，本次导入没有写入任何内容，请重新导入。",
+                     f"{n} record(s) were changed by another user during the import. So as not to overwrite "
+                     "their changes, nothing was imported; import the file again.", code=3)
+
+
+def _lock_for_writing(conn: Connection) -> None:
+    """Take the write lock before reading what the import compares: SQLite BEGIN IMMEDIATE (the driver
+    would otherwise begin only at the first write, after the reads), on PostgreSQL one import at a time
+    (rows read are locked FOR UPDATE as they are read). A lock held elsewhere for longer than the
+    busy timeout is one sentence."""
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        if conn.dialect.name == "sqlite":
+            if not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+        elif conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7253716)")  # 'import' in any office
+    except OperationalError:
+        raise UserError("数据库正被其他用户写入（锁定时间过长），本次导入没有写入任何内容，请稍后重试。",
+                        "The database is being written by someone else (locked for too long); nothing was "
+                        "imported. Try again shortly.", code=1) from None
+
+
+def _read_for_update(stmt: Any, dry_run: bool) -> Any:
+    """Rows the import compares and then updates: locked until it commits (a no-op on SQLite, whose
+    BEGIN IMMEDIATE already holds the write lock)."""
+    return stmt if dry_run else stmt.with_for_update()
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -890,19 +1244,32 @@ def _write_trainees(conn: Connection, actor: Actor, parsed: Parsed, result: Impo
     provided = set(parsed.layout.headers) | {"gender", "birth_date"}
     if "school" in provided:
         provided.add("school_id")
-    # schools by name, created when missing
+    scope = school_scope(actor)
     school_ids = {name: sid for sid, name in conn.execute(select(School.id, School.name))}
-    wanted = {r.values.get("school") for r in parsed.rows} - {None} - set(school_ids)
-    result.created["schools"] = len(wanted)
-    if wanted and not dry_run:
-        conn.execute(insert(School), [{"name": n} for n in sorted(wanted)])
-        school_ids = {name: sid for sid, name in conn.execute(select(School.id, School.name))}
     rows = parsed.rows
+    if scope is None:  # schools by name, created when missing
+        wanted = {r.values.get("school") for r in rows} - {None} - set(school_ids)
+        result.created["schools"] = len(wanted)
+        if wanted and not dry_run:
+            conn.execute(insert(School), [{"name": n} for n in sorted(wanted)])
+            school_ids = {name: sid for sid, name in conn.execute(select(School.id, School.name))}
+    else:  # a school account imports its own people only, and never creates a school
+        kept = []
+        for r in rows:
+            name = r.values.get("school")
+            if name is not None and not sees_trainee(actor, school_ids.get(name)):
+                result.issues.append(RowIssue(r.row, parsed.layout.headers["school"], name, tr(
+                    f"学校账号只能导入本校学员：“{name}”不是本校，本行未导入",
+                    f"A school account imports its own trainees only: '{name}' is another school. "
+                    "Row not imported")))
+            else:
+                kept.append(r)
+        rows = kept
     keys = [r.values["id_number"].number for r in rows]
-    cols = [t.c.id, t.c.id_number, t.c.deleted_at, *(t.c[f] for f in TRAINEE_DB_FIELDS)]
+    cols = [t.c.id, t.c.id_number, t.c.deleted_at, t.c.version, *(t.c[f] for f in TRAINEE_DB_FIELDS)]
     existing: dict[str, Any] = {}
     for chunk in _chunks(keys):
-        for row in conn.execute(select(*cols).where(t.c.id_number.in_(chunk))):
+        for row in conn.execute(_read_for_update(select(*cols).where(t.c.id_number.in_(chunk)), dry_run)):
             existing[row.id_number] = row
     if progress:
         progress(60, tr("正在比对登记册…", "Comparing with the registry…"))
@@ -926,8 +1293,8 @@ def _write_trainees(conn: Connection, actor: Actor, parsed: Parsed, result: Impo
             "expected_wage": v.get("expected_wage"), "available_from": v.get("available_from"),
             "health_cert_expiry": v.get("health_cert_expiry"), "notes": v.get("notes"),
         }
-        if actor.role == "school" and rec["school_id"] is None:
-            rec["school_id"] = actor.school_id
+        if scope is not None and rec["school_id"] is None:
+            rec["school_id"] = scope
         old = existing.get(rid.number)
         if old is None:
             rec["id_number"] = rid.number
@@ -939,7 +1306,7 @@ def _write_trainees(conn: Connection, actor: Actor, parsed: Parsed, result: Impo
             inserts.append(rec)
             new_keys.append(rid.number)
             continue
-        if actor.role == "school" and old.school_id != actor.school_id:
+        if not sees_trainee(actor, old.school_id):
             result.issues.append(RowIssue(r.row, parsed.layout.headers["id_number"], rid.number,
                                           tr("该学员已由其他培训学校登记，学校账号不能修改，本行未导入",
                                              "This person is registered by another school; a school account "
@@ -950,7 +1317,7 @@ def _write_trainees(conn: Connection, actor: Actor, parsed: Parsed, result: Impo
         if old.deleted_at is None and all(merged[f] == getattr(old, f) for f in update_fields):
             result.unchanged += 1
             continue
-        merged["b_id"] = old.id
+        merged["b_id"], merged["b_version"] = old.id, old.version
         merged["deleted_at"] = None
         merged["updated_at"] = now
         if "name" in merged:
@@ -971,14 +1338,16 @@ def _write_trainees(conn: Connection, actor: Actor, parsed: Parsed, result: Impo
         ids = list(touched_ids)
         for chunk in _chunks(new_keys):
             ids.extend(conn.execute(select(t.c.id).where(t.c.id_number.in_(chunk))).scalars())
-        result.created["training_records"] = _enrol(conn, cohort_id, ids)
+        result.created["training_records"] = _enrol(conn, cohort_id, ids, actor=actor)
 
 
-def _enrol(conn: Connection, cohort_id: int, trainee_ids: Sequence[int]) -> int:
+def _enrol(conn: Connection, cohort_id: int, trainee_ids: Sequence[int], *, actor: Actor | None = None) -> int:
     """Training records of a cohort for these trainees (those already enrolled are skipped)."""
     cohort = conn.execute(select(Cohort).where(Cohort.id == cohort_id)).one_or_none()
     if cohort is None:
         raise UserError(f"培训班不存在（编号 {cohort_id}）", f"No such cohort ({cohort_id})")
+    if actor is not None:
+        check_sees_trainee(actor, cohort.school_id)  # a school account enrols into its own cohorts only
     tr_t = TrainingRecord.__table__
     enrolled = set(conn.execute(select(tr_t.c.trainee_id).where(tr_t.c.cohort_id == cohort_id)).scalars())
     rows = [{"trainee_id": tid, "school_id": cohort.school_id, "cohort_id": cohort_id, "skill": cohort.skill,
@@ -1043,8 +1412,9 @@ def _write_vacancies(conn: Connection, parsed: Parsed, result: ImportResult, dry
     codes = [r.values["code"] for r in parsed.rows]
     existing: dict[str, Any] = {}
     for chunk in _chunks(codes):
-        for row in conn.execute(select(v_t.c.id, v_t.c.code, *(v_t.c[f] for f in VACANCY_DB_FIELDS))
-                                .where(v_t.c.code.in_(chunk))):
+        for row in conn.execute(_read_for_update(select(v_t.c.id, v_t.c.code, v_t.c.version,
+                                                        *(v_t.c[f] for f in VACANCY_DB_FIELDS))
+                                                 .where(v_t.c.code.in_(chunk)), dry_run)):
             existing[row.code] = row
     update_fields = [f for f in VACANCY_DB_FIELDS if f in provided]
     inserts, updates = [], []
@@ -1075,7 +1445,7 @@ def _write_vacancies(conn: Connection, parsed: Parsed, result: ImportResult, dry
         if all(merged[f] == getattr(old, f) for f in update_fields):
             result.unchanged += 1
             continue
-        merged["b_id"] = old.id
+        merged["b_id"], merged["b_version"] = old.id, old.version
         updates.append(merged)
     result.inserted, result.updated = len(inserts), len(updates)
     if dry_run:
@@ -1127,8 +1497,10 @@ def _write_placements(conn: Connection, parsed: Parsed, result: ImportResult, dr
     existing: dict[tuple, Any] = {}
     tids = list({g[1] for g in good})
     for chunk in _chunks(tids):
-        for row in conn.execute(select(p_t.c.id, p_t.c.trainee_id, p_t.c.vacancy_id, p_t.c.start_date,
-                                       *(p_t.c[f] for f in PLACEMENT_DB_FIELDS)).where(p_t.c.trainee_id.in_(chunk))):
+        for row in conn.execute(_read_for_update(select(p_t.c.id, p_t.c.trainee_id, p_t.c.vacancy_id,
+                                                        p_t.c.start_date, p_t.c.version,
+                                                        *(p_t.c[f] for f in PLACEMENT_DB_FIELDS))
+                                                 .where(p_t.c.trainee_id.in_(chunk)), dry_run)):
             existing[(row.trainee_id, row.vacancy_id, row.start_date)] = row
     provided = set(layout.headers) | {"status"}
     update_fields = [f for f in PLACEMENT_DB_FIELDS if f in provided]
@@ -1149,7 +1521,7 @@ def _write_placements(conn: Connection, parsed: Parsed, result: ImportResult, dr
         if all(merged[f] == getattr(old, f) for f in update_fields):
             result.unchanged += 1
             continue
-        merged["b_id"] = old.id
+        merged["b_id"], merged["b_version"] = old.id, old.version
         merged["updated_at"] = now
         updates.append(merged)
     result.inserted, result.updated = len(inserts), len(updates)
@@ -1186,6 +1558,8 @@ def import_roster(database: Database, kind: str, path: str | Path, actor: Actor,
                         f"Row {parsed.layout.header_row} is the header, but no data rows follow.")
     with database.session() as session:
         conn = session.connection()
+        if not dry_run:
+            _lock_for_writing(conn)  # what is compared below is read inside the write transaction
         if kind == "trainees":
             _write_trainees(conn, actor, parsed, result, dry_run, cohort_id, report)
         elif kind == "vacancies":
@@ -1216,10 +1590,15 @@ def import_roster(database: Database, kind: str, path: str | Path, actor: Actor,
 
 def write_report(result: ImportResult, path: str | Path) -> Path:
     """The row-level report as xlsx: a summary sheet and one row per problem."""
+    return write_file(path, lambda tmp: _write_report(result, tmp))
+
+
+def _write_report(result: ImportResult, path: Path) -> None:
     import xlsxwriter
 
-    path = Path(path)
-    wb = xlsxwriter.Workbook(str(path))
+    # Every text is a string cell: a file name or a header such as "=HYPERLINK(…)" is never a formula.
+    wb = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False, "strings_to_urls": False,
+                                         "strings_to_numbers": False})
     try:
         bold = wb.add_format({"bold": True})
         wrap = wb.add_format({"text_wrap": True, "valign": "top"})
@@ -1244,9 +1623,13 @@ def write_report(result: ImportResult, path: str | Path) -> Path:
                                   "Rejected rows were not imported; correct them as listed and import the "
                                   "whole file again (rows already in are not duplicated).")),
         ]
+        quoted = wb.add_format({"text_wrap": True, "valign": "top", "quote_prefix": True})
         for i, (k, v) in enumerate(lines):
-            summary.write(i, 0, k, bold)
-            summary.write(i, 1, v, wrap)
+            summary.write_string(i, 0, k, bold)
+            if isinstance(v, str):
+                summary.write_string(i, 1, v, quoted if formula_like(v) else wrap)
+            else:
+                summary.write_number(i, 1, v, wrap)
         detail = wb.add_worksheet(tr("问题明细", "Problems"))
         heads = [tr("行号", "Row"), tr("列", "Column"), tr("值", "Value"), tr("原因", "Reason"), tr("类型", "Type")]
         for c, h in enumerate(heads):
@@ -1260,15 +1643,14 @@ def write_report(result: ImportResult, path: str | Path) -> Path:
         for r, issue in enumerate(result.issues, start=1):
             fmt = red if issue.severity == "error" else wrap
             detail.write_number(r, 0, issue.row)
-            detail.write_string(r, 1, issue.column, text)
-            detail.write_string(r, 2, issue.value, text)
+            detail.write_string(r, 1, issue.column, quoted if formula_like(issue.column) else text)
+            detail.write_string(r, 2, issue.value, quoted if formula_like(issue.value) else text)
             detail.write_string(r, 3, issue.reason, fmt)
             detail.write_string(r, 4, tr("错误（未导入）", "error (not imported)") if issue.severity == "error"
                                 else tr("警告", "warning"), fmt)
         detail.autofilter(0, 0, max(1, len(result.issues)), len(heads) - 1)
     finally:
         wb.close()
-    return path
 
 
 _RULES = {
@@ -1297,9 +1679,12 @@ _RULES = {
 
 def write_template(kind: str, path: str | Path) -> Path:
     """An empty roster with the right headers (ID column formatted as text) and a sheet of rules."""
+    return write_file(path, lambda tmp: _write_template(kind, tmp))
+
+
+def _write_template(kind: str, path: Path) -> None:
     import xlsxwriter
 
-    path = Path(path)
     wb = xlsxwriter.Workbook(str(path))
     try:
         head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
@@ -1324,4 +1709,3 @@ def write_template(kind: str, path: str | Path) -> Path:
             rules.write(r, 2, tr(zh, en))
     finally:
         wb.close()
-    return path

@@ -18,6 +18,8 @@ from typing import Any
 from sqlalchemy import select
 
 from core.access import Actor, require
+from core.fields import formula_like, safe_cell
+from core.files import write_file
 from core.i18n import UserError
 from core.placement import STARTED
 from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, MANDARIN, SKILLS
@@ -106,24 +108,26 @@ def export_roster(database: Database, kind: str, path: str | Path, actor: Actor)
     if not path.parent.exists():
         raise UserError(f"文件夹不存在：{path.parent}", f"The folder does not exist: {path.parent}", code=2)
     cols = COLUMNS[kind]
-    tmp = path.with_name(path.name + ".part")
+    count: list[int] = [0]
+    placed: Path | None = None
     try:
         with database.session() as session:
-            rows = _ROWS[kind](session.connection(), actor)
-            n = _write_xlsx(tmp, kind, cols, rows) if suffix == ".xlsx" else _write_csv(tmp, cols, rows)
-            record(session, actor, "export", kind, None,
-                   detail=json.dumps({"file": path.name, "rows": n}, ensure_ascii=False))
-            # Inside the transaction: a rename that fails takes the audit entry back with it.
-            tmp.replace(path)  # never leave a half-written file under the real name
-    except PermissionError:
-        raise UserError(f"无法写入 {path}：文件可能正在 Excel 中打开，请关闭后重试。",
-                        f"Cannot write {path}: it may be open in Excel; close it and try again.", code=2) from None
-    except OSError as exc:
-        raise UserError(f"无法写入 {path}：{exc.strerror or exc}", f"Cannot write {path}: {exc.strerror or exc}",
-                        code=2) from None
-    finally:
-        tmp.unlink(missing_ok=True)
-    return n
+            def write(tmp: Path) -> None:
+                rows = _ROWS[kind](session.connection(), actor)
+                count[0] = _write_xlsx(tmp, kind, cols, rows) if suffix == ".xlsx" else _write_csv(tmp, cols, rows)
+
+            def publish(put_in_place: Any) -> None:
+                record(session, actor, "export", kind, None,
+                       detail=json.dumps({"file": path.name, "rows": count[0]}, ensure_ascii=False))
+                session.flush()
+                put_in_place()  # inside the transaction: a rename that fails takes the audit entry back
+
+            placed = write_file(path, write, publish=publish)
+    except BaseException:
+        if placed is not None:  # the audit entry did not commit: an unaudited export must not remain
+            placed.unlink(missing_ok=True)
+        raise
+    return count[0]
 
 
 def _write_xlsx(path: Path, kind: str, cols: Any, rows: Iterator[dict[str, Any]]) -> int:
@@ -141,6 +145,7 @@ def _write_xlsx(path: Path, kind: str, cols: Any, rows: Iterator[dict[str, Any]]
             ws.write_string(0, c, col.zh, head)
             ws.set_column(c, c, 20 if col.field in ("id_number", "employer", "uscc", "school") else 12,
                           text if col.field in _TEXT_FIELDS else None)
+        quoted = wb.add_format({"quote_prefix": True})  # formula-like text stays text even when edited
         ws.freeze_panes(1, 0)
         n = 0
         for n, row in enumerate(rows, start=1):
@@ -149,7 +154,9 @@ def _write_xlsx(path: Path, kind: str, cols: Any, rows: Iterator[dict[str, Any]]
                 if value is None or value == "":
                     continue
                 if col.field in _TEXT_FIELDS or isinstance(value, str):
-                    ws.write_string(n, c, str(value), text if col.field in _TEXT_FIELDS else None)
+                    value = str(value)
+                    ws.write_string(n, c, value, quoted if formula_like(value) else
+                                    text if col.field in _TEXT_FIELDS else None)
                 elif isinstance(value, dt.date):
                     ws.write_datetime(n, c, dt.datetime(value.year, value.month, value.day), date)
                 else:
@@ -166,6 +173,7 @@ def _write_csv(path: Path, cols: Any, rows: Iterator[dict[str, Any]]) -> int:
         writer.writerow([c.zh for c in cols])
         for n, row in enumerate(rows, start=1):  # noqa: B007 - n is the count returned after the loop
             writer.writerow(["" if row.get(c.field) is None else
-                             (f"{row[c.field]:%Y-%m-%d}" if isinstance(row[c.field], dt.date) else row[c.field])
+                             (f"{row[c.field]:%Y-%m-%d}" if isinstance(row[c.field], dt.date) else
+                              safe_cell(row[c.field]))
                              for c in cols])
     return n

@@ -31,6 +31,9 @@ def cannot_write(target: Path, exc: OSError | None) -> UserError:
         zh, en = ("没有写入权限，或文件正在其他程序（如 Excel）中打开，请换一个文件夹或先关闭该文件",
                   "no permission to write there, or the file is open in another program (such as Excel); "
                   "choose another folder or close the file first")
+    elif code == errno.EIO:
+        zh, en = ("写入磁盘时出错（磁盘可能已满、已拔出或已损坏）",
+                  "the disk reported an error (it may be full, removed or damaged)")
     elif exc is None:
         zh, en = "写入的文件是空的（磁盘可能已满）", "the written file is empty (the disk may be full)"
     else:

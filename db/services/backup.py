@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
@@ -51,6 +52,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool, StaticPool
 
 from core.access import Actor, require
+from core.files import cannot_write, os_error_in
 from core.i18n import UserError
 from db import audit
 from db.engine import (
@@ -248,13 +250,28 @@ def _suffix(database: Database) -> str:
 
 
 def _write_backup(database: Database, dest: Path, *, use_pg_dump: bool = True) -> BackupInfo:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    if database.backend == "sqlite":
-        return _sqlite_backup(database, dest)
-    if database.backend == "postgresql":
+    """Write a backup, or nothing: a failure (a full disk, say) leaves no partial file of personal data."""
+    if database.backend not in ("sqlite", "postgresql"):
+        raise UserError(f"不支持备份 {database.backend} 数据库。", f"Backing up {database.backend} is not supported.",
+                        code=2)
+    partial = dest.with_name(dest.name + ".partial")
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if database.backend == "sqlite":
+            return _sqlite_backup(database, dest)
         return _pg_backup(database, dest, use_pg_dump=use_pg_dump)
-    raise UserError(f"不支持备份 {database.backend} 数据库。", f"Backing up {database.backend} is not supported.",
-                    code=2)
+    except BaseException as exc:
+        partial.unlink(missing_ok=True)
+        if isinstance(exc, UserError):
+            raise
+        if isinstance(exc, sqlite3.Error) and "full" in str(exc).lower():
+            raise cannot_write(dest, OSError(errno.ENOSPC, "disk full")) from None
+        if isinstance(exc, sqlite3.Error) and "disk i/o" in str(exc).lower():
+            raise cannot_write(dest, OSError(errno.EIO, "disk I/O error")) from None
+        cause = os_error_in(exc)
+        if cause is not None:
+            raise cannot_write(dest, cause) from None
+        raise
 
 
 def create_backup(database: Database, actor: Actor, dest: Path | str | None = None, *,
@@ -269,11 +286,7 @@ def create_backup(database: Database, actor: Actor, dest: Path | str | None = No
         raise UserError(f"文件夹不存在：{Path(dest).parent}", f"The folder does not exist: {Path(dest).parent}",
                         code=2)
     dest = Path(dest)
-    try:
-        info = _write_backup(database, dest, use_pg_dump=use_pg_dump)
-    except OSError as exc:
-        raise UserError(f"无法写入备份文件 {dest}：{exc.strerror or exc}",
-                        f"Cannot write the backup file {dest}: {exc.strerror or exc}", code=2) from None
+    info = _write_backup(database, dest, use_pg_dump=use_pg_dump)
     with database.session() as session:
         audit.record(session, actor, "backup", "database", None, detail=f"{info.kind}: {dest} ({info.total_rows} rows)")
     return info

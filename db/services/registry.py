@@ -313,7 +313,7 @@ def enrol(database: Database, actor: Actor, cohort_id: int, trainee_ids: Sequenc
     """Add trainees to a cohort (training records); returns how many were new."""
     require(actor, "registry.write")
     with database.session() as session:
-        n = _enrol(session.connection(), cohort_id, list(trainee_ids))
+        n = _enrol(session.connection(), cohort_id, list(trainee_ids), actor=actor)
         record(session, actor, "enrol", "cohort", cohort_id, detail=f"{n}")
         return n
 

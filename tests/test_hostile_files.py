@@ -86,7 +86,8 @@ def header_row() -> str:
     return f'<row r="1">{cell("A1", "姓名")}{cell("B1", "身份证号")}</row>'
 
 
-def run_cli(*args: str, measure: bool = False, password: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(*args: str, measure: bool = False, password: str | None = None,
+            new_password: str | None = None) -> subprocess.CompletedProcess[str]:
     """main.py in a child process; with ``measure`` the child prints its peak memory (KiB) last."""
     # VmHWM (not ru_maxrss, which keeps the high-water mark of the forked pytest process across exec)
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import main; rc = main.main(sys.argv[2:]); "
@@ -95,7 +96,8 @@ def run_cli(*args: str, measure: bool = False, password: str | None = None) -> s
             if measure else "import sys; sys.path.insert(0, sys.argv[1]); import main; sys.exit(main.main(sys.argv[2:]))")
     return subprocess.run([sys.executable, "-c", code, str(REPO), *args], capture_output=True, text=True,
                           cwd=REPO, timeout=600, stdin=subprocess.DEVNULL,
-                          env={**os.environ, "LABORBRIDGE_LANG": "zh", "LABORBRIDGE_PASSWORD": password or ""})
+                          env={**os.environ, "LABORBRIDGE_LANG": "zh", "LABORBRIDGE_PASSWORD": password or "",
+                               "LABORBRIDGE_NEW_PASSWORD": new_password or ""})
 
 
 def one_sentence(result: subprocess.CompletedProcess[str]) -> str:
@@ -416,6 +418,10 @@ def test_pdf_and_list_to_a_full_disk_through_the_cli(tmp_path) -> None:
     made = run_cli("--db", url, "demo", "--trainees", "120", "--seed", "3")
     assert made.returncode == 0, made.stderr
     pw = {ln.split()[0]: ln.split()[1] for ln in made.stdout.splitlines()[2:] if len(ln.split()) >= 2}
+    changed = run_cli("--db", url, "--user", "admin", "users", "passwd", password=pw["admin"],
+                      new_password="Admin2026new")  # demo accounts choose their own password first
+    assert changed.returncode == 0, changed.stderr
+    pw["admin"] = "Admin2026new"
     from db.engine import open_database
 
     database = open_database(url)

@@ -13,6 +13,43 @@ from matching.history import EmployerHistory, day_numbers, day_of, outcomes, tra
 SKILL_KEYS = ("domestic_service", "elderly_care", "medical_care", "infant_care")
 NO_LEVEL = 6.0  # "no graded certificate" sits just below level 5 (junior)
 MANDARIN_NUM = {"fluent": 1.0, "basic": 0.0, "poor": -1.0}
+# Provinces by the first two digits of the ID number (GB/T 2260), with the latitude and longitude of
+# the capital: enough to say how far from home a job is.
+PROVINCE_PLACES: dict[str, tuple[str, float, float]] = {
+    "11": ("北京", 39.9, 116.4), "12": ("天津", 39.1, 117.2), "13": ("河北", 38.0, 114.5),
+    "14": ("山西", 37.9, 112.5), "15": ("内蒙古", 40.8, 111.7), "21": ("辽宁", 41.8, 123.4),
+    "22": ("吉林", 43.9, 125.3), "23": ("黑龙江", 45.8, 126.6), "31": ("上海", 31.2, 121.5),
+    "32": ("江苏", 32.1, 118.8), "33": ("浙江", 30.3, 120.2), "34": ("安徽", 31.9, 117.3),
+    "35": ("福建", 26.1, 119.3), "36": ("江西", 28.7, 115.9), "37": ("山东", 36.7, 117.0),
+    "41": ("河南", 34.8, 113.7), "42": ("湖北", 30.6, 114.3), "43": ("湖南", 28.2, 112.9),
+    "44": ("广东", 23.1, 113.3), "45": ("广西", 22.8, 108.3), "46": ("海南", 20.0, 110.3),
+    "50": ("重庆", 29.6, 106.5), "51": ("四川", 30.7, 104.1), "52": ("贵州", 26.6, 106.7),
+    "53": ("云南", 25.0, 102.7), "54": ("西藏", 29.7, 91.1), "61": ("陕西", 34.3, 108.9),
+    "62": ("甘肃", 36.1, 103.8), "63": ("青海", 36.6, 101.8), "64": ("宁夏", 38.5, 106.3),
+    "65": ("新疆", 43.8, 87.6),
+}
+_PLACE_BY_NAME = {name: (lat, lon) for name, lat, lon in PROVINCE_PLACES.values()}
+
+
+def home_places(id_numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(latitude, longitude) of each trainee's home province from the ID number; NaN when unknown."""
+    codes = pd.Series(id_numbers, dtype=object).astype(str).str[:2]
+    lat = codes.map({k: v[1] for k, v in PROVINCE_PLACES.items()}).to_numpy(dtype=float)
+    lon = codes.map({k: v[2] for k, v in PROVINCE_PLACES.items()}).to_numpy(dtype=float)
+    return lat, lon
+
+
+def province_places(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """(latitude, longitude) of each province name ("江苏", "江苏省", "广西壮族自治区"); NaN when unknown."""
+    def place(name: object) -> tuple[float, float]:
+        text = str(name or "").strip()
+        for key, value in _PLACE_BY_NAME.items():
+            if text.startswith(key):
+                return value
+        return (float("nan"), float("nan"))
+    pairs = [place(x) for x in names]
+    return (np.array([p[0] for p in pairs], dtype=float).reshape(-1),
+            np.array([p[1] for p in pairs], dtype=float).reshape(-1))
 
 
 def _region_token(text: str) -> str:
@@ -76,6 +113,7 @@ class MatchData:
         T["health_d"] = day_numbers(t["health_cert_expiry"])
         T["busy"] = t["busy"].to_numpy(dtype=bool) if "busy" in t else np.zeros(n, dtype=bool)
         T["gender"] = t["gender"].astype(object).to_numpy()
+        T["home_lat"], T["home_lon"] = home_places(t["id_number"].to_numpy(dtype=object))
         # Display columns as plain object arrays: ranking indexes them without touching pandas.
         for col in ("household_type", "id_number", "name"):
             T[col] = t[col].astype(object).to_numpy()
@@ -118,6 +156,7 @@ class MatchData:
         V["eff_start_d"] = np.fmax(np.where(np.isnan(V["start_d"]), -np.inf, V["start_d"]), day_of(self.today))
         V["prov_code"] = np.array([self._code(_region_token(str(x))) for x in v["province"].fillna("")], dtype=np.int32)
         V["city_code"] = np.array([self._code(_region_token(str(x))) for x in v["city"].fillna("")], dtype=np.int32)
+        V["lat"], V["lon"] = province_places(v["province"].fillna(""))
         assert self.employers is not None
         V["emp_rate"], V["emp_n"] = self.employers.at(V["employer_id"], day_of(self.today) + 1)
         self.V = V

@@ -75,25 +75,32 @@ def eligibility(data: MatchData, t_idx: Index, v_idx: Index) -> np.ndarray:
 # --- features ---------------------------------------------------------------------------------
 
 SKILL_SHORT = ("domestic", "elderly", "medical", "infant")
+AGE_KNOTS_ABOVE = (45.0, 55.0)   # hinges: years past each knot (older workers may stay or leave)
+AGE_KNOT_BELOW = 30.0            # years short of it
 FEATURES: list[str] = (
-    ["level_margin", "has_level", "wage_gap_mid", "wage_gap_min", "wage_gap_max", "wage_missing",
+    ["level_margin", "has_level", "wage_above", "wage_below", "wage_gap_min", "wage_gap_max", "wage_missing",
      "region_hit", "region_miss", "board", "lodging", "mandarin", "training_hours", "age", "age_sq",
-     "long_term", "prior_n", "prior_ret", "prior_early", "last_outcome", "emp_rate", "emp_n_log"]
+     "age_under_30", "age_over_45", "age_over_55",
+     "distance", "distance_missing", "lodging_x_distance", "board_x_distance", "lodging_x_region_miss",
+     "long_term", "prior_n", "prior_ret", "prior_early", "last_outcome", "emp_rate", "emp_logit", "emp_n_log"]
     + [f"skill_{s}" for s in SKILL_SHORT] + [f"wage_gap_x_{s}" for s in SKILL_SHORT]
+    + [f"mandarin_x_{s}" for s in SKILL_SHORT] + [f"long_term_x_{s}" for s in SKILL_SHORT]
 )
 F = {name: i for i, name in enumerate(FEATURES)}
 # Features grouped into the factors a reason talks about.
 GROUPS: dict[str, list[str]] = {
     "level": ["level_margin", "has_level"],
-    "wage": ["wage_gap_mid", "wage_gap_min", "wage_gap_max", "wage_missing"] + [f"wage_gap_x_{s}" for s in SKILL_SHORT],
+    "wage": ["wage_above", "wage_below", "wage_gap_min", "wage_gap_max", "wage_missing"]
+    + [f"wage_gap_x_{s}" for s in SKILL_SHORT],
     "region": ["region_hit", "region_miss"],
-    "board_lodging": ["board", "lodging"],
-    "mandarin": ["mandarin"],
+    "board_lodging": ["board", "lodging", "distance", "distance_missing", "lodging_x_distance", "board_x_distance",
+                      "lodging_x_region_miss"],
+    "mandarin": ["mandarin"] + [f"mandarin_x_{s}" for s in SKILL_SHORT],
     "hours": ["training_hours"],
-    "age": ["age", "age_sq"],
-    "contract": ["long_term"],
+    "age": ["age", "age_sq", "age_under_30", "age_over_45", "age_over_55"],
+    "contract": ["long_term"] + [f"long_term_x_{s}" for s in SKILL_SHORT],
     "prior": ["prior_n", "prior_ret", "prior_early", "last_outcome"],
-    "employer": ["emp_rate", "emp_n_log"],
+    "employer": ["emp_rate", "emp_logit", "emp_n_log"],
     "skill": [f"skill_{s}" for s in SKILL_SHORT],
 }
 GROUP_NAMES = list(GROUPS)
@@ -123,6 +130,7 @@ def pair_inputs(data: MatchData, t_idx: Index, v_idx: Index, *, day: np.ndarray 
         "mandarin": T["mandarin"][t_idx], "hours": T["hours"][t_idx],
         "age": (start - T["birth_d"][t_idx]) / DAYS_PER_YEAR,
         "long_term": V["long_term"][v_idx], "skill_code": V["skill_code"][v_idx],
+        "distance": distance_km(T["home_lat"][t_idx], T["home_lon"][t_idx], V["lat"][v_idx], V["lon"][v_idx]) / 1000.0,
     }
     src = prior if prior is not None else {k: T[k][t_idx] for k in ("prior_n", "prior_ret", "prior_early",
                                                                     "last_outcome")}
@@ -133,6 +141,14 @@ def pair_inputs(data: MatchData, t_idx: Index, v_idx: Index, *, day: np.ndarray 
         inputs["emp_rate"], inputs["emp_n"] = V["emp_rate"][v_idx], V["emp_n"][v_idx]
     shape = np.broadcast_shapes(*(np.shape(x) for x in inputs.values()))
     return {k: np.broadcast_to(np.asarray(x), shape) for k, x in inputs.items()}
+
+
+def distance_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance (km), NaN where a place is unknown."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dlat, dlon = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
+    h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
+    return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
 
 
 def feature_matrix(inputs: dict[str, np.ndarray]) -> np.ndarray:
@@ -149,28 +165,49 @@ def feature_matrix(inputs: dict[str, np.ndarray]) -> np.ndarray:
     mid = (wmin_f + wmax_f) / 2
     X[:, F["wage_missing"]] = missing
     gap = np.where(missing, 0.0, np.clip((mid - exp) / 1000.0, -5, 5))
-    X[:, F["wage_gap_mid"]] = gap
+    # Pay above what was hoped for and pay below it may weigh differently: one slope each.
+    X[:, F["wage_above"]] = np.maximum(gap, 0.0)
+    X[:, F["wage_below"]] = np.minimum(gap, 0.0)
     X[:, F["wage_gap_min"]] = np.where(missing, 0.0, np.clip((wmin_f - exp) / 1000.0, -5, 5))
     X[:, F["wage_gap_max"]] = np.where(missing, 0.0, np.clip((wmax_f - exp) / 1000.0, -5, 5))
     hit = inputs["region_hit"]
+    miss = inputs["has_pref"] & ~hit
     X[:, F["region_hit"]] = hit
-    X[:, F["region_miss"]] = inputs["has_pref"] & ~hit
-    X[:, F["board"]] = inputs["board"]
-    X[:, F["lodging"]] = inputs["lodging"]
-    X[:, F["mandarin"]] = inputs["mandarin"]
+    X[:, F["region_miss"]] = miss
+    board, lodging = inputs["board"], inputs["lodging"]
+    X[:, F["board"]] = board
+    X[:, F["lodging"]] = lodging
+    mandarin = inputs["mandarin"]
+    X[:, F["mandarin"]] = mandarin
     X[:, F["training_hours"]] = np.nan_to_num(inputs["hours"], nan=0.0) / 100.0
     age = np.nan_to_num(inputs["age"], nan=40.0)
     X[:, F["age"]] = (age - 40.0) / 10.0
     X[:, F["age_sq"]] = ((age - 40.0) / 10.0) ** 2
-    X[:, F["long_term"]] = inputs["long_term"]
+    X[:, F["age_under_30"]] = np.maximum(AGE_KNOT_BELOW - age, 0.0) / 10.0
+    X[:, F["age_over_45"]] = np.maximum(age - AGE_KNOTS_ABOVE[0], 0.0) / 10.0
+    X[:, F["age_over_55"]] = np.maximum(age - AGE_KNOTS_ABOVE[1], 0.0) / 10.0
+    dist_raw = inputs["distance"]
+    dist_missing = np.isnan(dist_raw)
+    dist = np.where(dist_missing, 0.0, np.clip(dist_raw, 0.0, 5.0))
+    X[:, F["distance"]] = dist
+    X[:, F["distance_missing"]] = dist_missing
+    X[:, F["lodging_x_distance"]] = lodging * dist
+    X[:, F["board_x_distance"]] = board * dist
+    X[:, F["lodging_x_region_miss"]] = lodging & miss
+    long_term = inputs["long_term"]
+    X[:, F["long_term"]] = long_term
     for name in ("prior_n", "prior_ret", "prior_early", "last_outcome", "emp_rate"):
         X[:, F[name]] = inputs[name]
+    rate = np.clip(inputs["emp_rate"], 0.01, 0.99)
+    X[:, F["emp_logit"]] = np.log(rate / (1.0 - rate))
     X[:, F["emp_n_log"]] = np.log1p(inputs["emp_n"])
     code = inputs["skill_code"]
     for k, short in enumerate(SKILL_SHORT):
         onehot = (code == k)
         X[:, F[f"skill_{short}"]] = onehot
         X[:, F[f"wage_gap_x_{short}"]] = onehot * gap
+        X[:, F[f"mandarin_x_{short}"]] = onehot * mandarin
+        X[:, F[f"long_term_x_{short}"]] = onehot & long_term
     return X
 
 

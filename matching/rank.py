@@ -28,26 +28,29 @@ def _score(data: MatchData, model: MatchModel, t_idx: np.ndarray | int, v_idx: n
 
 def rank_vacancy(data: MatchData, model: MatchModel, v_pos: int, *, top: int | None = 10,
                  priority_weights: Mapping[str, float] | None = None, reasons: bool = True,
-                 excluded: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 excluded: bool = True, skilled_weight: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(ranked eligible trainees, excluded trainees with why) for one vacancy."""
     n = len(data.T["trainee_id"])
     codes = eligibility(data, slice(None), v_pos) if n else np.zeros(0, dtype=np.int8)  # type: ignore[arg-type]
     elig = np.flatnonzero(codes == ELIGIBLE)
-    ranked = _ranked(data, model, elig, v_pos, top, priority_weights, reasons)
+    ranked = _ranked(data, model, elig, v_pos, top, priority_weights, reasons, skilled_weight)
     out_excluded = _excluded(data, np.flatnonzero(codes != ELIGIBLE), v_pos, codes) if excluded else None
     return ranked, out_excluded  # type: ignore[return-value]
 
 
-def _ranked(data: MatchData, model: MatchModel, t_idx: np.ndarray, v_idx: np.ndarray | int, top: int | None,
-            weights: Mapping[str, float] | None, reasons: bool) -> pd.DataFrame:
-    X, inputs, score, _ = _score(data, model, t_idx, v_idx, skilled=False)
+def _ranked(data: MatchData, model: MatchModel, t_idx: np.ndarray | int, v_idx: np.ndarray | int, top: int | None,
+            weights: Mapping[str, float] | None, reasons: bool, skilled_weight: float = 0.0) -> pd.DataFrame:
+    # P(skilled) enters the order only when the bureau gives it a weight; else it is computed for
+    # the rows returned alone (it costs a second model pass).
+    use_skilled = skilled_weight > 0 and model.has_skilled
+    X, inputs, score, skilled_all = _score(data, model, t_idx, v_idx, skilled=use_skilled)
     household = data.T["household_type"][t_idx]
     priority = priority_of(household, weights)
-    weight = objective_weight(score, priority)
+    weight = objective_weight(score, priority, skilled_all if use_skilled else None, skilled_weight)
     order = np.lexsort((-score, -weight))
     if top is not None:
         order = order[:top]
-    skilled = model.predict_skilled(X[order])  # only for the rows returned
+    skilled = skilled_all[order] if use_skilled else model.predict_skilled(X[order])
     v_all = np.broadcast_to(np.asarray(v_idx), (len(score),))
     t_sel = np.asarray(t_idx)[order] if np.ndim(t_idx) else np.full(len(order), t_idx)
     v_sel = v_all[order]
@@ -77,13 +80,14 @@ def _excluded(data: MatchData, t_idx: np.ndarray, v_idx: np.ndarray | int, codes
 
 
 def rank_trainee(data: MatchData, model: MatchModel, t_pos: int, *, top: int | None = 10,
-                 priority_weights: Mapping[str, float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 priority_weights: Mapping[str, float] | None = None,
+                 skilled_weight: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(ranked vacancies for which the trainee is eligible, vacancies excluded with why)."""
     m = len(data.V["vacancy_id"])
     codes = eligibility(data, t_pos, slice(None)) if m else np.zeros(0, dtype=np.int8)  # type: ignore[arg-type]
     codes = np.broadcast_to(codes, (m,))
     elig = np.flatnonzero(codes == ELIGIBLE)
-    ranked = _ranked(data, model, t_pos, elig, top, priority_weights, True)
+    ranked = _ranked(data, model, t_pos, elig, top, priority_weights, True, skilled_weight)
     v = data.vacancies
     vac_cols = v.set_index("vacancy_id")
     for col, src in (("vacancy_code", "code"), ("title", "title"), ("employer_name", "employer_name"),
@@ -99,7 +103,8 @@ def rank_trainee(data: MatchData, model: MatchModel, t_pos: int, *, top: int | N
 
 
 def candidates(data: MatchData, model: MatchModel, v_positions: list[int],
-               priority_weights: Mapping[str, float] | None = None, reasons: bool = True) -> pd.DataFrame:
+               priority_weights: Mapping[str, float] | None = None, reasons: bool = True,
+               skilled_weight: float = 0.0) -> pd.DataFrame:
     """Every eligible (trainee, vacancy) pair of the given vacancies, scored."""
     t_parts, v_parts = [], []
     for v in v_positions:  # eligibility per vacancy (vectorised over trainees), then one scoring pass
@@ -110,6 +115,6 @@ def candidates(data: MatchData, model: MatchModel, v_positions: list[int],
     if not len(t_all):
         return pd.DataFrame({c: pd.Series(dtype=float if c in ("score", "skilled_score", "priority", "weight") else object)
                              for c in RANK_COLUMNS})
-    out = _ranked(data, model, t_all, np.concatenate(v_parts), None, priority_weights, reasons)
+    out = _ranked(data, model, t_all, np.concatenate(v_parts), None, priority_weights, reasons, skilled_weight)
     out = out.sort_values(["vacancy_id", "weight"], ascending=[True, False], kind="stable", ignore_index=True)
     return out[RANK_COLUMNS]

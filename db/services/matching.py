@@ -29,6 +29,7 @@ from matching.data import MatchData
 from matching.model import HEURISTIC, MatchModel, ThinHistory, compare
 from matching.model import train as fit_model
 from core.policy import priority_weights as merged_weights
+from db.services import settings as bureau_settings
 
 Progress = Callable[[int, str], None]
 TARGET = "retained_180"
@@ -205,6 +206,14 @@ def _against_en(comparison: dict) -> str:
 
 # --- ranking -------------------------------------------------------------------------------------
 
+def _policy(database: Database, priority_weights: Mapping[str, float] | None,
+            skilled_weight: float | None) -> tuple[dict[str, float], float]:
+    """The weights in force: the caller's, else the bureau-wide settings (the same for GUI and CLI)."""
+    weights = dict(priority_weights) if priority_weights is not None else bureau_settings.priority_weights(database)
+    sw = float(skilled_weight) if skilled_weight is not None else bureau_settings.skilled_weight(database)
+    return merged_weights(weights), sw
+
+
 @dataclass
 class RankResult:
     ranked: pd.DataFrame
@@ -215,15 +224,18 @@ class RankResult:
 
 
 def rank_vacancy(database: Database, code: str, top: int | None = 10, *, actor: Actor,
-                 priority_weights: Mapping[str, float] | None = None, today: dt.date | None = None) -> RankResult:
+                 priority_weights: Mapping[str, float] | None = None, today: dt.date | None = None,
+                 skilled_weight: float | None = None) -> RankResult:
     """Best trainees for the vacancy ``code``, plus every excluded trainee with the reason."""
     require(actor, "matching.run")
+    weights, sw = _policy(database, priority_weights, skilled_weight)
     code = (code or "").strip()
     data = _load(database, actor, vacancy_codes=[code], today=today)
     if data.vacancies.empty:
         raise UserError(f"找不到岗位编号“{code}”", f"No vacancy with the code '{code}'")
     status = active_model(database)
-    ranked, excluded = ranking.rank_vacancy(data, status.model, 0, top=top, priority_weights=priority_weights)
+    ranked, excluded = ranking.rank_vacancy(data, status.model, 0, top=top, priority_weights=weights,
+                                            skilled_weight=sw)
     subject = data.vacancies.iloc[0].to_dict()
     subject["employer_retention"] = float(data.V["emp_rate"][0])
     subject["employer_history"] = int(data.V["emp_n"][0])
@@ -235,9 +247,11 @@ def rank_vacancy(database: Database, code: str, top: int | None = 10, *, actor: 
 
 
 def rank_trainee(database: Database, id_number: str, top: int | None = 10, *, actor: Actor,
-                 priority_weights: Mapping[str, float] | None = None, today: dt.date | None = None) -> RankResult:
+                 priority_weights: Mapping[str, float] | None = None, today: dt.date | None = None,
+                 skilled_weight: float | None = None) -> RankResult:
     """Best open vacancies for the trainee with ``id_number``, plus the vacancies excluded and why."""
     require(actor, "matching.run")
+    weights, sw = _policy(database, priority_weights, skilled_weight)
     number = (id_number or "").strip().upper()
     with database.session() as session:
         tid = session.scalar(select(Trainee.id).where(Trainee.id_number == number, Trainee.deleted_at.is_(None)))
@@ -248,7 +262,8 @@ def rank_trainee(database: Database, id_number: str, top: int | None = 10, *, ac
     if pos < 0:
         raise UserError("当前用户无权查看该学员", "The current user may not see this trainee")
     status = active_model(database)
-    ranked, excluded = ranking.rank_trainee(data, status.model, int(pos), top=top, priority_weights=priority_weights)
+    ranked, excluded = ranking.rank_trainee(data, status.model, int(pos), top=top, priority_weights=weights,
+                                            skilled_weight=sw)
     subject = data.trainees.iloc[pos].to_dict()
     message = None
     if not data.T["skill_mask"][pos]:
@@ -263,19 +278,21 @@ def rank_trainee(database: Database, id_number: str, top: int | None = 10, *, ac
 
 
 def candidate_scores(database: Database, vacancy_ids: list[int], *, actor: Actor,
-                     priority_weights: dict[str, float] | None = None,
-                     today: dt.date | None = None) -> pd.DataFrame:
+                     priority_weights: Mapping[str, float] | None = None,
+                     today: dt.date | None = None, skilled_weight: float | None = None) -> pd.DataFrame:
     """One row per ELIGIBLE (trainee, vacancy) pair of the given vacancies.
 
     Columns: trainee_id, vacancy_id, id_number, name, household_type, score (calibrated
     P(retained ≥ 180 days)), skilled_score (P(skilled within 12 months), NaN without a learned model),
-    priority (policy term ≥ 0 from the household type), weight (= score × (1 + priority), the
-    assignment objective), reasons (list of str). Sorted by vacancy, then weight descending.
+    priority (policy term ≥ 0 from the household type), weight (= (score + skilled_weight ×
+    skilled_score) × (1 + priority), the assignment objective), reasons (list of str). Sorted by
+    vacancy, then weight descending. Weights default to the bureau-wide settings.
     """
     require(actor, "matching.run")
+    weights, sw = _policy(database, priority_weights, skilled_weight)
     data = _load(database, actor, vacancy_ids=list(vacancy_ids), today=today)
     status = active_model(database)
-    return ranking.candidates(data, status.model, list(range(len(data.vacancies))), priority_weights)
+    return ranking.candidates(data, status.model, list(range(len(data.vacancies))), weights, skilled_weight=sw)
 
 
 # --- fairness ------------------------------------------------------------------------------------

@@ -444,11 +444,10 @@ class MatchingPage(Page):
             f"{added} added to the batch '{self.batch_box.currentText()}' as proposed (a person confirms)."))
         self.changed.emit()
 
-    def priority_weights(self) -> dict[str, float]:
-        """The policy priority weights the user set (设置 → 政策优先系数)."""
-        from ui.settings import Settings
-
-        return Settings().priority_weights()
+    def priority_weights(self) -> dict[str, float] | None:
+        """None: the services use the bureau-wide weights in the database (设置 → 政策优先系数), the
+        same as the command line."""
+        return None
 
     def train(self) -> None:
         actor = self.actor

@@ -83,7 +83,7 @@ FEATURES: list[str] = (
      "age_under_30", "age_over_45", "age_over_55",
      "distance", "distance_missing", "lodging_x_distance", "board_x_distance", "lodging_x_region_miss",
      "long_term", "prior_n", "prior_ret", "prior_early", "last_outcome", "emp_rate", "emp_logit", "emp_n_log"]
-    + [f"skill_{s}" for s in SKILL_SHORT] + [f"wage_gap_x_{s}" for s in SKILL_SHORT]
+    + [f"skill_{s}" for s in SKILL_SHORT] + [f"wage_below_x_{s}" for s in SKILL_SHORT]
     + [f"mandarin_x_{s}" for s in SKILL_SHORT] + [f"long_term_x_{s}" for s in SKILL_SHORT]
 )
 F = {name: i for i, name in enumerate(FEATURES)}
@@ -91,7 +91,7 @@ F = {name: i for i, name in enumerate(FEATURES)}
 GROUPS: dict[str, list[str]] = {
     "level": ["level_margin", "has_level"],
     "wage": ["wage_above", "wage_below", "wage_gap_min", "wage_gap_max", "wage_missing"]
-    + [f"wage_gap_x_{s}" for s in SKILL_SHORT],
+    + [f"wage_below_x_{s}" for s in SKILL_SHORT],
     "region": ["region_hit", "region_miss"],
     "board_lodging": ["board", "lodging", "distance", "distance_missing", "lodging_x_distance", "board_x_distance",
                       "lodging_x_region_miss"],
@@ -205,7 +205,7 @@ def feature_matrix(inputs: dict[str, np.ndarray]) -> np.ndarray:
     for k, short in enumerate(SKILL_SHORT):
         onehot = (code == k)
         X[:, F[f"skill_{short}"]] = onehot
-        X[:, F[f"wage_gap_x_{short}"]] = onehot * gap
+        X[:, F[f"wage_below_x_{short}"]] = onehot * np.minimum(gap, 0.0)
         X[:, F[f"mandarin_x_{short}"]] = onehot * mandarin
         X[:, F[f"long_term_x_{short}"]] = onehot & long_term
     return X

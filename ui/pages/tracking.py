@@ -275,9 +275,12 @@ class TrackingPage(Page):
                                            ("id_masked", tr("身份证号", "ID")),
                                            ("household_label", tr("户类型", "Household")),
                                            ("vacancy_code", tr("岗位编号", "Vacancy")), ("employer", tr("用人单位", "Employer")),
-                                           ("score", tr("稳岗概率", "P(retained)")), ("priority", tr("优先系数", "Priority")),
+                                           ("score", tr("稳岗概率", "P(retained)")),
+                                           ("skilled_score", tr("转职业工概率", "P(skilled)")),
+                                           ("priority", tr("优先系数", "Priority")),
                                            ("reasons", tr("理由", "Reasons"))], self,
-                                          formatters={"score": _pct, "priority": lambda v: f"{float(v):.2f}"})
+                                          formatters={"score": _pct, "skilled_score": _pct,
+                                                      "priority": lambda v: f"{float(v):.2f}"})
         self.plan_view = _table(self.plan_model)
         self.plan_view.setObjectName("plan_table")
         self.plan_summary = QLabel(tr("选择批次后点击“生成最优方案”。", "Choose a batch and press 'Plan optimally'."))

@@ -8,26 +8,24 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from core.vocab import PROVINCES
 from matching.history import EmployerHistory, day_numbers, day_of, outcomes, trainee_prior_now
 
 SKILL_KEYS = ("domestic_service", "elderly_care", "medical_care", "infant_care")
 NO_LEVEL = 6.0  # "no graded certificate" sits just below level 5 (junior)
 MANDARIN_NUM = {"fluent": 1.0, "basic": 0.0, "poor": -1.0}
-# Provinces by the first two digits of the ID number (GB/T 2260), with the latitude and longitude of
-# the capital: enough to say how far from home a job is.
+# Provinces by the first two digits of the ID number (GB/T 2260, in the order of core.vocab.PROVINCES),
+# with the latitude and longitude of the capital: enough to say how far from home a job is.
+_GB_CODES = ("11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41",
+             "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65")
+_CAPITALS = ((39.9, 116.4), (39.1, 117.2), (38.0, 114.5), (37.9, 112.5), (40.8, 111.7), (41.8, 123.4),
+             (43.9, 125.3), (45.8, 126.6), (31.2, 121.5), (32.1, 118.8), (30.3, 120.2), (31.9, 117.3),
+             (26.1, 119.3), (28.7, 115.9), (36.7, 117.0), (34.8, 113.7), (30.6, 114.3), (28.2, 112.9),
+             (23.1, 113.3), (22.8, 108.3), (20.0, 110.3), (29.6, 106.5), (30.7, 104.1), (26.6, 106.7),
+             (25.0, 102.7), (29.7, 91.1), (34.3, 108.9), (36.1, 103.8), (36.6, 101.8), (38.5, 106.3),
+             (43.8, 87.6))
 PROVINCE_PLACES: dict[str, tuple[str, float, float]] = {
-    "11": ("北京", 39.9, 116.4), "12": ("天津", 39.1, 117.2), "13": ("河北", 38.0, 114.5),
-    "14": ("山西", 37.9, 112.5), "15": ("内蒙古", 40.8, 111.7), "21": ("辽宁", 41.8, 123.4),
-    "22": ("吉林", 43.9, 125.3), "23": ("黑龙江", 45.8, 126.6), "31": ("上海", 31.2, 121.5),
-    "32": ("江苏", 32.1, 118.8), "33": ("浙江", 30.3, 120.2), "34": ("安徽", 31.9, 117.3),
-    "35": ("福建", 26.1, 119.3), "36": ("江西", 28.7, 115.9), "37": ("山东", 36.7, 117.0),
-    "41": ("河南", 34.8, 113.7), "42": ("湖北", 30.6, 114.3), "43": ("湖南", 28.2, 112.9),
-    "44": ("广东", 23.1, 113.3), "45": ("广西", 22.8, 108.3), "46": ("海南", 20.0, 110.3),
-    "50": ("重庆", 29.6, 106.5), "51": ("四川", 30.7, 104.1), "52": ("贵州", 26.6, 106.7),
-    "53": ("云南", 25.0, 102.7), "54": ("西藏", 29.7, 91.1), "61": ("陕西", 34.3, 108.9),
-    "62": ("甘肃", 36.1, 103.8), "63": ("青海", 36.6, 101.8), "64": ("宁夏", 38.5, 106.3),
-    "65": ("新疆", 43.8, 87.6),
-}
+    code: (name, lat, lon) for code, name, (lat, lon) in zip(_GB_CODES, PROVINCES, _CAPITALS, strict=True)}
 _PLACE_BY_NAME = {name: (lat, lon) for name, lat, lon in PROVINCE_PLACES.values()}
 
 

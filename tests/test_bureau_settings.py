@@ -141,3 +141,23 @@ def test_skilled_weight_enters_the_plan_objective(demo_db) -> None:
     expected = (pairs["score"] + pairs["skilled_score"]) * (1 + pairs["priority"])
     assert (pairs["weight"] - expected).abs().max() < 1e-9
     assert weighted.pairs["skilled_score"].sum() >= base.pairs["skilled_score"].sum() - 1e-9
+
+
+def test_the_tracking_page_plans_with_the_database_weights_and_shows_their_price(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
+    from ui.pages.tracking import TrackingPage
+
+    settings.set_value(demo_db, SYSTEM, "policy.priority.monitored", 0.3)
+    page = TrackingPage(demo_db)
+    qtbot.addWidget(page)
+    page.resize(1280, 820)
+    page.show()
+    qtbot.waitExposed(page)
+    qtbot.mouseClick(page.plan_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.plan_model.rowCount() > 0, timeout=60_000)
+    result = page._plan
+    assert result is not None
+    monitored = result.pairs[result.pairs["household_type"] == "monitored"]
+    assert len(monitored) and (monitored["priority"] == 0.3).all()  # the bureau's weight, not a per-PC one
+    cost = result.priority_cost
+    line = f"政策优先：监测户 {cost['monitored']} 人、脱贫户 {cost['poverty_exited']} 人入选，预计稳岗少 {cost['cost']:.1f} 人"
+    assert line in page.plan_summary.text()

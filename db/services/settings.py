@@ -90,7 +90,7 @@ def check(key: str, value: object) -> Value:
     spec = _spec(key)
     text = str(value).strip() if not isinstance(value, (int, float)) or isinstance(value, bool) else value
     try:
-        number = float(text)  # type: ignore[arg-type]
+        number = float(text)
     except (TypeError, ValueError):
         number = math.nan
     if isinstance(value, bool) or not math.isfinite(number):

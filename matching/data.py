@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from core.vocab import PROVINCES
-from matching.history import EmployerHistory, day_numbers, day_of, outcomes, trainee_prior_now
+from matching.history import EmployerHistory, date_parts, day_numbers, day_of, outcomes, trainee_prior_now
 
 SKILL_KEYS = ("domestic_service", "elderly_care", "medical_care", "infant_care")
 NO_LEVEL = 6.0  # "no graded certificate" sits just below level 5 (junior)
@@ -107,6 +107,7 @@ class MatchData:
         T["mandarin"] = t["mandarin"].map(MANDARIN_NUM).fillna(0.0).to_numpy(dtype=float)
         T["hours"] = pd.to_numeric(t["training_hours"], errors="coerce").to_numpy(dtype=float)
         T["birth_d"] = day_numbers(t["birth_date"])
+        T["birth_y"], T["birth_md"] = date_parts(T["birth_d"])
         T["available_d"] = day_numbers(t["available_from"])
         T["health_d"] = day_numbers(t["health_cert_expiry"])
         T["busy"] = t["busy"].to_numpy(dtype=bool) if "busy" in t else np.zeros(n, dtype=bool)

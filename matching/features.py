@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from matching.data import SKILL_KEYS, MatchData
+from matching.history import date_parts
 
 Index = np.ndarray | int
 
@@ -28,19 +29,20 @@ def age_years(birth_d: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Completed years on ``day`` (day numbers), counted by calendar like db.validation.age_on:
     someone born 2000-03-01 is 18 on 2018-03-01 (days / 365.2425 would say 17)."""
     birth, on = np.broadcast_arrays(np.asarray(birth_d, dtype=float), np.asarray(day, dtype=float))
+    by, bmd = date_parts(birth)
+    return _age_from_parts(by, bmd, birth, on)
+
+
+def _age_from_parts(by: np.ndarray, bmd: np.ndarray, birth: np.ndarray, on: np.ndarray) -> np.ndarray:
+    dy, dmd = date_parts(np.asarray(on, dtype=float))
     missing = np.isnan(birth) | np.isnan(on)
-    b = np.where(missing, 0, birth).astype("int64").astype("datetime64[D]")
-    d = np.where(missing, 0, on).astype("int64").astype("datetime64[D]")
-
-    def parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        year = x.astype("datetime64[Y]")
-        month = x.astype("datetime64[M]")
-        month_day = (month - year).astype(int) * 100 + (x - month).astype(int)
-        return year.astype(int), month_day
-
-    by, bmd = parts(b)
-    dy, dmd = parts(d)
     return np.where(missing, np.nan, (dy - by - (dmd < bmd)).astype(float))
+
+
+def _age_of(data: MatchData, t_idx: Index, day: np.ndarray) -> np.ndarray:
+    """age_years with the trainees' birth dates split once (MatchData), not per vacancy."""
+    T = data.T
+    return _age_from_parts(T["birth_y"][t_idx], T["birth_md"][t_idx], T["birth_d"][t_idx], day)
 
 
 def eligibility(data: MatchData, t_idx: Index, v_idx: Index) -> np.ndarray:
@@ -49,7 +51,7 @@ def eligibility(data: MatchData, t_idx: Index, v_idx: Index) -> np.ndarray:
     skill_mask = T["skill_mask"][t_idx]
     level = T["level"][t_idx]
     start = V["eff_start_d"][v_idx]
-    age = age_years(T["birth_d"][t_idx], start)
+    age = _age_of(data, t_idx, start)
     age_min, age_max = V["age_min"][v_idx], V["age_max"][v_idx]
     too_young = ~np.isnan(age_min) & (age < age_min)
     too_old = ~np.isnan(age_max) & (age > age_max)

@@ -30,6 +30,15 @@ def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
     return out
 
 
+def date_parts(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(calendar year, month × 100 + day of month) of day numbers; NaN days give year 1970."""
+    x = np.where(np.isnan(days), 0, days).astype("int64").astype("datetime64[D]")
+    year = x.astype("datetime64[Y]")
+    month = x.astype("datetime64[M]")
+    month_day = (month - year).astype(np.int64) * 100 + (x - month).astype(np.int64)
+    return year.astype(np.int64), month_day
+
+
 def day_of(day: dt.date) -> int:
     return (day - dt.date(1970, 1, 1)).days
 

@@ -161,3 +161,15 @@ def test_the_tracking_page_plans_with_the_database_weights_and_shows_their_price
     cost = result.priority_cost
     line = f"政策优先：监测户 {cost['monitored']} 人、脱贫户 {cost['poverty_exited']} 人入选，预计稳岗少 {cost['cost']:.1f} 人"
     assert line in page.plan_summary.text()
+
+
+def test_fairness_report_flags_groups_below_four_fifths_and_names_the_factors(demo_db) -> None:
+    from db.services import matching as ms
+
+    report = ms.fairness_report(demo_db, SYSTEM, today=TODAY)
+    for row in report.itertuples():
+        assert row.flagged == bool(row.eligible_share > 0 and row.top_share < 0.8 * row.eligible_share)
+        assert bool(row.factors) == row.flagged
+    flagged = report[report["flagged"]]
+    assert len(flagged), "the demo's Mandarin gap between ethnic groups shows up in the top-10"
+    assert flagged["factors"].str.contains("普通话（本组平均").any()

@@ -17,17 +17,11 @@ from core.access import SYSTEM
 from db.engine import open_database
 from core.fields import age_on
 from matching import rank
-from matching.data import MatchData
+from matching.data import DISTANCE_KM, MatchData
 from matching.features import ELIGIBLE, FEATURES, eligibility
 from matching.model import train
 
 EPOCH = dt.date(1970, 1, 1)
-
-
-def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(lon2 - lon1) / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(min(1.0, max(0.0, h))))
 
 
 def _loop_rank(data: MatchData, model, v: int) -> np.ndarray:  # type: ignore[no-untyped-def]
@@ -68,7 +62,7 @@ def _loop_rank(data: MatchData, model, v: int) -> np.ndarray:  # type: ignore[no
         miss = bool(t_lists["has_pref"][i]) and not hit
         a = (start - t_lists["birth_d"][i]) / 365.2425
         hours = t_lists["hours"][i]
-        dist_raw = _km(t_lists["home_lat"][i], t_lists["home_lon"][i], vs["lat"], vs["lon"]) / 1000
+        dist_raw = DISTANCE_KM[t_lists["home_place"][i], vs["place"]] / 1000
         dist = 0.0 if math.isnan(dist_raw) else max(0.0, min(5.0, dist_raw))
         rate = max(0.01, min(0.99, vs["emp_rate"]))
         mand = t_lists["mandarin"][i]

@@ -26,28 +26,47 @@ _CAPITALS = ((39.9, 116.4), (39.1, 117.2), (38.0, 114.5), (37.9, 112.5), (40.8, 
              (43.8, 87.6))
 PROVINCE_PLACES: dict[str, tuple[str, float, float]] = {
     code: (name, lat, lon) for code, name, (lat, lon) in zip(_GB_CODES, PROVINCES, _CAPITALS, strict=True)}
-_PLACE_BY_NAME = {name: (lat, lon) for name, lat, lon in PROVINCE_PLACES.values()}
+_PLACE_CODES = list(PROVINCE_PLACES)
+_PLACE_OF_CODE = {code: i for i, code in enumerate(_PLACE_CODES)}
+_PLACE_BY_NAME = {name: i for i, (name, _lat, _lon) in enumerate(PROVINCE_PLACES.values())}
+UNKNOWN_PLACE = len(_PLACE_CODES)  # the last row and column of DISTANCE_KM: NaN
 
 
-def home_places(id_numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(latitude, longitude) of each trainee's home province from the ID number; NaN when unknown."""
+def great_circle_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance (km)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dlat, dlon = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
+    h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
+    return np.asarray(2 * 6371.0 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))), dtype=float)
+
+
+def _distance_table() -> np.ndarray:
+    lat = np.array([v[1] for v in PROVINCE_PLACES.values()])
+    lon = np.array([v[2] for v in PROVINCE_PLACES.values()])
+    table = np.full((UNKNOWN_PLACE + 1, UNKNOWN_PLACE + 1), np.nan)
+    table[:-1, :-1] = great_circle_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    return table
+
+
+# Province to province (capital to capital), km; a pair's distance is one lookup.
+DISTANCE_KM = _distance_table()
+
+
+def home_places(id_numbers: np.ndarray) -> np.ndarray:
+    """Index of each trainee's home province (from the ID number) in DISTANCE_KM; UNKNOWN_PLACE if unknown."""
     codes = pd.Series(id_numbers, dtype=object).astype(str).str[:2]
-    lat = codes.map({k: v[1] for k, v in PROVINCE_PLACES.items()}).to_numpy(dtype=float)
-    lon = codes.map({k: v[2] for k, v in PROVINCE_PLACES.items()}).to_numpy(dtype=float)
-    return lat, lon
+    return codes.map(_PLACE_OF_CODE).fillna(UNKNOWN_PLACE).to_numpy(dtype=np.int64)
 
 
-def province_places(names: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """(latitude, longitude) of each province name ("江苏", "江苏省", "广西壮族自治区"); NaN when unknown."""
-    def place(name: object) -> tuple[float, float]:
+def province_places(names: pd.Series) -> np.ndarray:
+    """Index of each province name ("江苏", "江苏省", "广西壮族自治区") in DISTANCE_KM."""
+    def place(name: object) -> int:
         text = str(name or "").strip()
-        for key, value in _PLACE_BY_NAME.items():
+        for key, index in _PLACE_BY_NAME.items():
             if text.startswith(key):
-                return value
-        return (float("nan"), float("nan"))
-    pairs = [place(x) for x in names]
-    return (np.array([p[0] for p in pairs], dtype=float).reshape(-1),
-            np.array([p[1] for p in pairs], dtype=float).reshape(-1))
+                return index
+        return UNKNOWN_PLACE
+    return np.array([place(x) for x in names], dtype=np.int64).reshape(-1)
 
 
 def _region_token(text: str) -> str:
@@ -112,10 +131,13 @@ class MatchData:
         T["health_d"] = day_numbers(t["health_cert_expiry"])
         T["busy"] = t["busy"].to_numpy(dtype=bool) if "busy" in t else np.zeros(n, dtype=bool)
         T["gender"] = t["gender"].astype(object).to_numpy()
-        T["home_lat"], T["home_lon"] = home_places(t["id_number"].to_numpy(dtype=object))
+        T["home_place"] = home_places(t["id_number"].to_numpy(dtype=object))
         # Display columns as plain object arrays: ranking indexes them without touching pandas.
         for col in ("household_type", "id_number", "name"):
             T[col] = t[col].astype(object).to_numpy()
+        codes, kinds = pd.factorize(t["household_type"].fillna("").astype(object))
+        T["household_code"] = codes.astype(np.int64)
+        T["household_kinds"] = np.asarray(kinds, dtype=object)
         # Preferred regions as a small matrix of region codes (-1 = empty slot).
         lists = [[_region_token(x) for x in str(p).replace("，", ",").replace("、", ",").split(",") if x.strip()]
                  for p in t["preferred_regions"].fillna("")]
@@ -155,7 +177,7 @@ class MatchData:
         V["eff_start_d"] = np.fmax(np.where(np.isnan(V["start_d"]), -np.inf, V["start_d"]), day_of(self.today))
         V["prov_code"] = np.array([self._code(_region_token(str(x))) for x in v["province"].fillna("")], dtype=np.int32)
         V["city_code"] = np.array([self._code(_region_token(str(x))) for x in v["city"].fillna("")], dtype=np.int32)
-        V["lat"], V["lon"] = province_places(v["province"].fillna(""))
+        V["place"] = province_places(v["province"].fillna(""))
         assert self.employers is not None
         V["emp_rate"], V["emp_n"] = self.employers.at(V["employer_id"], day_of(self.today) + 1)
         self.V = V

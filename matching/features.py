@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.data import SKILL_KEYS, MatchData
+from matching.data import DISTANCE_KM, SKILL_KEYS, MatchData
 from matching.history import date_parts
 
 Index = np.ndarray | int
@@ -56,7 +56,10 @@ def eligibility(data: MatchData, t_idx: Index, v_idx: Index) -> np.ndarray:
     too_young = ~np.isnan(age_min) & (age < age_min)
     too_old = ~np.isnan(age_max) & (age > age_max)
     gender_req = V["gender_req"][v_idx]
-    gender_bad = (gender_req != "any") & (T["gender"][t_idx] != gender_req)
+    if np.ndim(gender_req) == 0 and gender_req == "any":  # the usual case: no string comparisons at all
+        gender_bad = np.zeros(np.shape(skill_mask), dtype=bool)
+    else:
+        gender_bad = (gender_req != "any") & (T["gender"][t_idx] != gender_req)
     available = T["available_d"][t_idx]
     health = T["health_d"][t_idx]
     health_bad = V["needs_health"][v_idx] & (np.isnan(health) | (health < start))
@@ -132,7 +135,7 @@ def pair_inputs(data: MatchData, t_idx: Index, v_idx: Index, *, day: np.ndarray 
         "mandarin": T["mandarin"][t_idx], "hours": T["hours"][t_idx],
         "age": (start - T["birth_d"][t_idx]) / DAYS_PER_YEAR,
         "long_term": V["long_term"][v_idx], "skill_code": V["skill_code"][v_idx],
-        "distance": distance_km(T["home_lat"][t_idx], T["home_lon"][t_idx], V["lat"][v_idx], V["lon"][v_idx]) / 1000.0,
+        "distance": DISTANCE_KM[T["home_place"][t_idx], V["place"][v_idx]] / 1000.0,
     }
     src = prior if prior is not None else {k: T[k][t_idx] for k in ("prior_n", "prior_ret", "prior_early",
                                                                     "last_outcome")}
@@ -145,18 +148,10 @@ def pair_inputs(data: MatchData, t_idx: Index, v_idx: Index, *, day: np.ndarray 
     return {k: np.broadcast_to(np.asarray(x), shape) for k, x in inputs.items()}
 
 
-def distance_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
-    """Great-circle distance (km), NaN where a place is unknown."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dlat, dlon = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
-    h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
-    return 2 * 6371.0 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0)))
-
-
 def feature_matrix(inputs: dict[str, np.ndarray]) -> np.ndarray:
     """The model's numeric features (n × len(FEATURES)), no missing values."""
     n = len(inputs["level"]) if np.ndim(inputs["level"]) else 1
-    X = np.empty((n, len(FEATURES)))
+    X = np.empty((n, len(FEATURES)), order="F")  # filled column by column: contiguous writes
     X[:, F["level_margin"]] = np.clip(inputs["min_level"] - inputs["level"], -3, 4)
     X[:, F["has_level"]] = inputs["has_level"]
     exp = inputs["expected"]

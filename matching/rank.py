@@ -45,11 +45,12 @@ def _ranked(data: MatchData, model: MatchModel, t_idx: np.ndarray | int, v_idx: 
     use_skilled = skilled_weight > 0 and model.has_skilled
     X, inputs, score, skilled_all = _score(data, model, t_idx, v_idx, skilled=use_skilled)
     household = data.T["household_type"][t_idx]
-    priority = priority_of(household, weights)
+    # core.policy.priority_of on the few distinct household types, then spread by code: comparing
+    # 200,000 Python strings per vacancy would cost more than scoring them.
+    kinds = data.T["household_kinds"]
+    priority = priority_of(kinds, weights)[data.T["household_code"][t_idx]]
     weight = objective_weight(score, priority, skilled_all if use_skilled else None, skilled_weight)
-    order = np.lexsort((-score, -weight))
-    if top is not None:
-        order = order[:top]
+    order = _top_order(weight, score, top)
     skilled = skilled_all[order] if use_skilled else model.predict_skilled(X[order])
     v_all = np.broadcast_to(np.asarray(v_idx), (len(score),))
     t_sel = np.asarray(t_idx)[order] if np.ndim(t_idx) else np.full(len(order), t_idx)
@@ -67,6 +68,18 @@ def _ranked(data: MatchData, model: MatchModel, t_idx: np.ndarray | int, v_idx: 
     else:
         frame["reasons"] = [[] for _ in range(len(frame))]
     return frame
+
+
+def _top_order(weight: np.ndarray, score: np.ndarray, top: int | None) -> np.ndarray:
+    """Positions by weight, then score, descending; only the first ``top`` (ties at the boundary
+    are settled by the full rule, as a complete sort would)."""
+    w = np.atleast_1d(weight)
+    if top is not None and top < len(w):
+        threshold = np.partition(w, len(w) - top)[len(w) - top]
+        keep = np.flatnonzero(w >= threshold)
+        return keep[np.lexsort((-np.atleast_1d(score)[keep], -w[keep]))][:top]
+    order = np.lexsort((-np.atleast_1d(score), -w))
+    return order if top is None else order[:top]
 
 
 def _excluded(data: MatchData, t_idx: np.ndarray, v_idx: np.ndarray | int, codes: np.ndarray) -> pd.DataFrame:

@@ -44,9 +44,12 @@ class LinearScorer:
                  a: float, b: float) -> None:
         self.mean, self.scale, self.coef = mean, scale, coef
         self.intercept, self.a, self.b = float(intercept), float(a), float(b)
+        # ((X − mean) / scale) · coef + intercept, folded into one matrix–vector product
+        self._w = coef / scale
+        self._w0 = self.intercept - float(mean @ self._w)
 
     def decision(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(((X - self.mean) / self.scale) @ self.coef + self.intercept, dtype=float)
+        return np.asarray(X @ self._w + self._w0, dtype=float)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return _sigmoid_proba(self.decision(X), self.a, self.b)

@@ -44,7 +44,6 @@ def _ranked(data: MatchData, model: MatchModel, t_idx: np.ndarray | int, v_idx: 
     # the rows returned alone (it costs a second model pass).
     use_skilled = skilled_weight > 0 and model.has_skilled
     X, inputs, score, skilled_all = _score(data, model, t_idx, v_idx, skilled=use_skilled)
-    household = data.T["household_type"][t_idx]
     # core.policy.priority_of on the few distinct household types, then spread by code: comparing
     # 200,000 Python strings per vacancy would cost more than scoring them.
     kinds = data.T["household_kinds"]
@@ -58,7 +57,7 @@ def _ranked(data: MatchData, model: MatchModel, t_idx: np.ndarray | int, v_idx: 
     frame = pd.DataFrame({
         "trainee_id": data.T["trainee_id"][t_sel], "vacancy_id": data.V["vacancy_id"][v_sel],
         "id_number": data.T["id_number"][t_sel], "name": data.T["name"][t_sel],
-        "household_type": household[order] if np.ndim(household) else np.full(len(order), household),
+        "household_type": kinds[data.T["household_code"][t_sel]],
         "score": score[order], "skilled_score": skilled, "priority": priority[order] if np.ndim(priority) else priority,
         "weight": weight[order],
     })

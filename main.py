@@ -264,11 +264,13 @@ def cmd_rank(args: argparse.Namespace) -> int:
     if args.vacancy:
         result = matching_service.rank_vacancy(database, args.vacancy, args.top, actor=actor)
         rows = [{"id_number": r.id_number, "name": r.name, "score": round(float(r.score), 4),
+                 "skilled_score": _probability(r.skilled_score),
                  "priority": float(r.priority), "reasons": list(r.reasons)} for r in result.ranked.itertuples()]
     else:
         result = matching_service.rank_trainee(database, args.trainee, args.top, actor=actor)
         rows = [{"vacancy_code": r.vacancy_code, "name": r.title, "employer": r.employer_name,
-                 "score": round(float(r.score), 4), "priority": float(r.priority), "reasons": list(r.reasons)}
+                 "score": round(float(r.score), 4), "skilled_score": _probability(r.skilled_score),
+                 "priority": float(r.priority), "reasons": list(r.reasons)}
                 for r in result.ranked.itertuples()]
     if result.model.warning:
         print(result.model.warning, file=sys.stderr)
@@ -284,10 +286,18 @@ def cmd_rank(args: argparse.Namespace) -> int:
         who = f"{row['name']} {mask_id(row['id_number'])}" if "id_number" in row else \
             f"{row['vacancy_code']} {row['name']}（{row['employer']}）"
         extra = tr(f"  优先 +{row['priority']:.2f}", f"  priority +{row['priority']:.2f}") if row["priority"] else ""
-        print(f"{i:>3}. {who}  {tr('稳岗概率', 'P(180 days)')} {row['score']:.0%}{extra}")
+        skilled = "" if row["skilled_score"] is None else \
+            f"  {tr('转职业工概率', 'P(skilled, 12 months)')} {row['skilled_score']:.0%}"
+        print(f"{i:>3}. {who}  {tr('稳岗概率', 'P(180 days)')} {row['score']:.0%}{skilled}{extra}")
         for reason in row["reasons"]:
             print(f"       · {reason}")
     return 0
+
+
+def _probability(value: object) -> float | None:
+    """A probability for JSON: rounded, None when there is none (no learned model for it)."""
+    number = float(value)  # type: ignore[arg-type]
+    return None if number != number else round(number, 4)
 
 
 # --- batches --------------------------------------------------------------------------------------
@@ -318,6 +328,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     print(tr(f"预计 180 天稳岗 {result.expected_retained:.1f} 人；贪心基线 {result.greedy_expected_retained:.1f} 人（{gain:+.1f}）。",
              f"Expected retained at 180 days: {result.expected_retained:.1f}; greedy baseline "
              f"{result.greedy_expected_retained:.1f} ({gain:+.1f})."))
+    if result.priority_line():
+        print(result.priority_line() + tr("。", "."))
     if result.manual_expected_retained is not None:
         print(tr(f"批次现有名单（{result.manual_pairs} 人）预计稳岗 {result.manual_expected_retained:.1f} 人。",
                  f"The batch's current list ({result.manual_pairs}) expects {result.manual_expected_retained:.1f}."))
@@ -326,6 +338,38 @@ def cmd_plan(args: argparse.Namespace) -> int:
         for r in group.itertuples():
             extra = tr(f"  优先 +{r.priority:.2f}", f"  priority +{r.priority:.2f}") if r.priority else ""
             print(f"   {r.name} {mask_id(r.id_number)}  {tr('稳岗概率', 'P(180 days)')} {r.score:.0%}{extra}")
+    return 0
+
+
+# --- bureau-wide settings -------------------------------------------------------------------------
+
+@command("settings")
+def cmd_settings(args: argparse.Namespace) -> int:
+    """``settings``: every bureau-wide key with value and default; ``settings set KEY VALUE`` (admin)."""
+    from db.services import settings
+
+    if args.action is None and (args.key or args.value):
+        raise UserError("用法：settings 或 settings set 键 值", "Usage: settings, or settings set KEY VALUE", code=2)
+    if args.action == "set":
+        if args.key is None or args.value is None:
+            raise UserError("用法：settings set 键 值（例如 settings set policy.priority.monitored 0.1）",
+                            "Usage: settings set KEY VALUE (e.g. settings set policy.priority.monitored 0.1)", code=2)
+        settings.check(args.key, args.value)  # a bad key or value: one sentence before anything else
+        database = open_db(args)
+        value = settings.set_value(database, actor_from_args(args, database), args.key, args.value)
+        print(tr(f"已设置 {args.key} = {value:g}（全局设置，所有办公室一致）。",
+                 f"Set {args.key} = {value:g} (bureau-wide, the same for every office)."))
+        return 0
+    database = open_db(args)
+    rows = settings.describe(database)
+    if args.json:
+        print_json(rows)
+        return 0
+    width = max(len(str(r["key"])) for r in rows)
+    for r in rows:
+        unit = f" {r['unit']}" if r["unit"] else ""
+        print(f"{str(r['key']):<{width}}  {r['value']:g}{unit}  "
+              f"({tr('默认', 'default')} {r['default']:g}, {r['minimum']:g}–{r['maximum']:g})  {r['label']}")
     return 0
 
 
@@ -371,6 +415,13 @@ def build_parser() -> Parser:
     p = sub.add_parser("plan", help=tr("派遣批次最优分配", "plan a departure batch"))
     p.add_argument("--vacancies", metavar="CODE[,CODE…]")
     p.add_argument("--batch", metavar="NAME")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("settings", help=tr("全局设置（查看；set 键 值 修改，仅管理员）",
+                                           "bureau-wide settings (show; set KEY VALUE to change, admin only)"))
+    p.add_argument("action", nargs="?", choices=["set"])
+    p.add_argument("key", nargs="?")
+    p.add_argument("value", nargs="?")
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("print-list", help=tr("打印派遣名册", "print a placement list"))

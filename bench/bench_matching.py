@@ -17,7 +17,7 @@ from core.fields import age_on
 from db import frames
 from db.engine import open_database
 from matching import rank
-from matching.data import MatchData
+from matching.data import DISTANCE_KM, MatchData
 from matching.features import ELIGIBLE, FEATURES, eligibility
 from matching.model import train
 
@@ -59,16 +59,34 @@ def _loop_rank(data: MatchData, model, v: int) -> np.ndarray:  # type: ignore[no
         clip = lambda x: max(-5.0, min(5.0, x))  # noqa: E731
         gap = 0.0 if missing else clip(((wmin + wmax) / 2 - exp) / 1000)
         hit = any(c >= 0 and (c == vs["prov_code"] or c == vs["city_code"]) for c in pref[i])
+        miss = bool(t_lists["has_pref"][i]) and not hit
         a = (start - t_lists["birth_d"][i]) / 365.2425
         hours = t_lists["hours"][i]
-        skill = [float(vs["skill_code"] == k) for k in range(4)]
-        rows.append([max(-3.0, min(4.0, vs["min_level"] - level)), float(t_lists["has_level"][i]), gap,
-                     0.0 if missing else clip((wmin - exp) / 1000), 0.0 if missing else clip((wmax - exp) / 1000),
-                     float(missing), float(hit), float(t_lists["has_pref"][i] and not hit), float(vs["board"]),
-                     float(vs["lodging"]), t_lists["mandarin"][i], (0.0 if math.isnan(hours) else hours) / 100,
-                     (a - 40) / 10, ((a - 40) / 10) ** 2, float(vs["long_term"]), t_lists["prior_n"][i],
-                     t_lists["prior_ret"][i], t_lists["prior_early"][i], t_lists["last_outcome"][i], vs["emp_rate"],
-                     math.log1p(vs["emp_n"])] + skill + [s * gap for s in skill])
+        dist_raw = DISTANCE_KM[t_lists["home_place"][i], vs["place"]] / 1000
+        dist = 0.0 if math.isnan(dist_raw) else max(0.0, min(5.0, dist_raw))
+        rate = max(0.01, min(0.99, vs["emp_rate"]))
+        mand = t_lists["mandarin"][i]
+        f = {"level_margin": max(-3.0, min(4.0, vs["min_level"] - level)), "has_level": float(t_lists["has_level"][i]),
+             "wage_above": max(gap, 0.0), "wage_below": min(gap, 0.0),
+             "wage_gap_min": 0.0 if missing else clip((wmin - exp) / 1000),
+             "wage_gap_max": 0.0 if missing else clip((wmax - exp) / 1000), "wage_missing": float(missing),
+             "region_hit": float(hit), "region_miss": float(miss), "board": float(vs["board"]),
+             "lodging": float(vs["lodging"]), "mandarin": mand, "training_hours": (0.0 if math.isnan(hours) else hours) / 100,
+             "age": (a - 40) / 10, "age_sq": ((a - 40) / 10) ** 2, "age_under_30": max(30 - a, 0.0) / 10,
+             "age_over_45": max(a - 45, 0.0) / 10, "age_over_55": max(a - 55, 0.0) / 10,
+             "distance": dist, "distance_missing": float(math.isnan(dist_raw)),
+             "lodging_x_distance": float(vs["lodging"]) * dist, "board_x_distance": float(vs["board"]) * dist,
+             "lodging_x_region_miss": float(vs["lodging"] and miss), "long_term": float(vs["long_term"]),
+             "prior_n": t_lists["prior_n"][i], "prior_ret": t_lists["prior_ret"][i],
+             "prior_early": t_lists["prior_early"][i], "last_outcome": t_lists["last_outcome"][i],
+             "emp_rate": vs["emp_rate"], "emp_logit": math.log(rate / (1 - rate)), "emp_n_log": math.log1p(vs["emp_n"])}
+        for k, short in enumerate(("domestic", "elderly", "medical", "infant")):
+            one = float(vs["skill_code"] == k)
+            f[f"skill_{short}"] = one
+            f[f"wage_below_x_{short}"] = one * min(gap, 0.0)
+            f[f"mandarin_x_{short}"] = one * mand
+            f[f"long_term_x_{short}"] = one * float(vs["long_term"])
+        rows.append([f[name] for name in FEATURES])
         keep.append(i)
     X = np.array(rows).reshape(-1, len(FEATURES))
     return model.predict(X)
@@ -110,7 +128,7 @@ def run(n_trainees: int, workdir: Path) -> dict:
     return {
         "matching_frames_load_s": round(load_s, 3), "matching_prepare_s": round(prepare_s, 3),
         "matching_train_s": round(train_s, 2), "matching_algorithm": m["algorithm"],
-        "matching_history_rows": m["rows"],
+        "matching_history_rows": int(len(history)), "matching_train_labelled_rows": m["rows"],
         "rank_vacancy_trainees": int(len(data.T["trainee_id"])), "rank_vacancy_eligible": int(len(full)),
         "rank_vacancy_s": round(rank_s, 4), "rank_vacancy_min_s": round(float(np.min(times)), 4), "rank_vacancy_python_loop_s": round(loop_s, 3),
         "rank_vacancy_speedup_vs_loop": round(loop_s / rank_s, 1),

@@ -215,3 +215,29 @@ def evaluate(candidates: pd.DataFrame, chosen: Iterable[Pair]) -> tuple[float, f
     idx = pd.MultiIndex.from_arrays([candidates["trainee_id"].astype("int64"), candidates["vacancy_id"].astype("int64")])
     rows = candidates[idx.isin(pairs)].drop_duplicates(["trainee_id", "vacancy_id"])
     return float(rows["weight"].sum()), float(rows["score"].sum())
+
+
+def price_of_priority(candidates: pd.DataFrame, capacity: Mapping[int, int] | pd.Series, chosen: Assignment, *,
+                      pins: Iterable[Pair] | None = None,
+                      forbids: Iterable[Pair] | None = None) -> dict[str, float | int]:
+    """What the policy priority costs: the expected number retained by the plan ``chosen`` (made
+    with the bureau's priority weights) against the optimal plan with every priority at 0, and how
+    many people from monitored and poverty-exited households each plan selects."""
+    pin_list, forbid_list = _pair_set(pins), _pair_set(forbids)
+    priority = candidates["priority"].to_numpy(float) if "priority" in candidates else np.zeros(len(candidates))
+    if np.any(priority != 0):
+        plain_frame = candidates.assign(weight=candidates["weight"].to_numpy(float) / (1.0 + priority))
+        plain = solve(plain_frame, capacity, pins=pin_list, forbids=forbid_list)
+    else:
+        plain = chosen
+
+    def count(a: Assignment, household: str) -> int:
+        if "household_type" not in a.pairs:
+            return 0
+        return int((a.pairs["household_type"] == household).sum())
+
+    return {"with_priority": chosen.expected_retained, "without_priority": plain.expected_retained,
+            "cost": max(0.0, plain.expected_retained - chosen.expected_retained),
+            "monitored": count(chosen, "monitored"), "poverty_exited": count(chosen, "poverty_exited"),
+            "monitored_without_priority": count(plain, "monitored"),
+            "poverty_exited_without_priority": count(plain, "poverty_exited")}

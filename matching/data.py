@@ -8,11 +8,66 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from matching.history import EmployerHistory, day_numbers, day_of, outcomes, trainee_prior_now
+from core.vocab import PROVINCES
+from matching.history import EmployerHistory, date_parts, day_numbers, day_of, outcomes, trainee_prior_now
 
 SKILL_KEYS = ("domestic_service", "elderly_care", "medical_care", "infant_care")
 NO_LEVEL = 6.0  # "no graded certificate" sits just below level 5 (junior)
 MANDARIN_NUM = {"fluent": 1.0, "basic": 0.0, "poor": -1.0}
+# Provinces by the first two digits of the ID number (GB/T 2260, in the order of core.vocab.PROVINCES),
+# with the latitude and longitude of the capital: enough to say how far from home a job is.
+_GB_CODES = ("11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37", "41",
+             "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64", "65")
+_CAPITALS = ((39.9, 116.4), (39.1, 117.2), (38.0, 114.5), (37.9, 112.5), (40.8, 111.7), (41.8, 123.4),
+             (43.9, 125.3), (45.8, 126.6), (31.2, 121.5), (32.1, 118.8), (30.3, 120.2), (31.9, 117.3),
+             (26.1, 119.3), (28.7, 115.9), (36.7, 117.0), (34.8, 113.7), (30.6, 114.3), (28.2, 112.9),
+             (23.1, 113.3), (22.8, 108.3), (20.0, 110.3), (29.6, 106.5), (30.7, 104.1), (26.6, 106.7),
+             (25.0, 102.7), (29.7, 91.1), (34.3, 108.9), (36.1, 103.8), (36.6, 101.8), (38.5, 106.3),
+             (43.8, 87.6))
+PROVINCE_PLACES: dict[str, tuple[str, float, float]] = {
+    code: (name, lat, lon) for code, name, (lat, lon) in zip(_GB_CODES, PROVINCES, _CAPITALS, strict=True)}
+_PLACE_CODES = list(PROVINCE_PLACES)
+_PLACE_OF_CODE = {code: i for i, code in enumerate(_PLACE_CODES)}
+_PLACE_BY_NAME = {name: i for i, (name, _lat, _lon) in enumerate(PROVINCE_PLACES.values())}
+UNKNOWN_PLACE = len(_PLACE_CODES)  # the last row and column of DISTANCE_KM: NaN
+
+
+def great_circle_km(lat1: np.ndarray, lon1: np.ndarray, lat2: np.ndarray, lon2: np.ndarray) -> np.ndarray:
+    """Great-circle distance (km)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dlat, dlon = p2 - p1, np.radians(np.asarray(lon2) - np.asarray(lon1))
+    h = np.sin(dlat / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlon / 2) ** 2
+    return np.asarray(2 * 6371.0 * np.arcsin(np.sqrt(np.clip(h, 0.0, 1.0))), dtype=float)
+
+
+def _distance_table() -> np.ndarray:
+    lat = np.array([v[1] for v in PROVINCE_PLACES.values()])
+    lon = np.array([v[2] for v in PROVINCE_PLACES.values()])
+    table = np.full((UNKNOWN_PLACE + 1, UNKNOWN_PLACE + 1), np.nan)
+    table[:-1, :-1] = great_circle_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    return table
+
+
+# Province to province (capital to capital), km; a pair's distance is one lookup.
+DISTANCE_KM = _distance_table()
+
+
+def home_places(id_numbers: np.ndarray) -> np.ndarray:
+    """Index of each trainee's home province (from the ID number) in DISTANCE_KM; UNKNOWN_PLACE if unknown."""
+    codes = pd.Series(id_numbers, dtype=object).astype(str).str[:2]
+    places: np.ndarray = codes.map(_PLACE_OF_CODE).fillna(UNKNOWN_PLACE).to_numpy(dtype=np.int64)
+    return places
+
+
+def province_places(names: pd.Series) -> np.ndarray:
+    """Index of each province name ("江苏", "江苏省", "广西壮族自治区") in DISTANCE_KM."""
+    def place(name: object) -> int:
+        text = str(name or "").strip()
+        for key, index in _PLACE_BY_NAME.items():
+            if text.startswith(key):
+                return index
+        return UNKNOWN_PLACE
+    return np.array([place(x) for x in names], dtype=np.int64).reshape(-1)
 
 
 def _region_token(text: str) -> str:
@@ -72,13 +127,18 @@ class MatchData:
         T["mandarin"] = t["mandarin"].map(MANDARIN_NUM).fillna(0.0).to_numpy(dtype=float)
         T["hours"] = pd.to_numeric(t["training_hours"], errors="coerce").to_numpy(dtype=float)
         T["birth_d"] = day_numbers(t["birth_date"])
+        T["birth_y"], T["birth_md"] = date_parts(T["birth_d"])
         T["available_d"] = day_numbers(t["available_from"])
         T["health_d"] = day_numbers(t["health_cert_expiry"])
         T["busy"] = t["busy"].to_numpy(dtype=bool) if "busy" in t else np.zeros(n, dtype=bool)
         T["gender"] = t["gender"].astype(object).to_numpy()
+        T["home_place"] = home_places(t["id_number"].to_numpy(dtype=object))
         # Display columns as plain object arrays: ranking indexes them without touching pandas.
         for col in ("household_type", "id_number", "name"):
             T[col] = t[col].astype(object).to_numpy()
+        codes, kinds = pd.factorize(t["household_type"].fillna("").astype(object))
+        T["household_code"] = codes.astype(np.int64)
+        T["household_kinds"] = np.asarray(kinds, dtype=object)
         # Preferred regions as a small matrix of region codes (-1 = empty slot).
         lists = [[_region_token(x) for x in str(p).replace("，", ",").replace("、", ",").split(",") if x.strip()]
                  for p in t["preferred_regions"].fillna("")]
@@ -118,6 +178,7 @@ class MatchData:
         V["eff_start_d"] = np.fmax(np.where(np.isnan(V["start_d"]), -np.inf, V["start_d"]), day_of(self.today))
         V["prov_code"] = np.array([self._code(_region_token(str(x))) for x in v["province"].fillna("")], dtype=np.int32)
         V["city_code"] = np.array([self._code(_region_token(str(x))) for x in v["city"].fillna("")], dtype=np.int32)
+        V["place"] = province_places(v["province"].fillna(""))
         assert self.employers is not None
         V["emp_rate"], V["emp_n"] = self.employers.at(V["employer_id"], day_of(self.today) + 1)
         self.V = V

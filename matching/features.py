@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from matching.data import SKILL_KEYS, MatchData
+from matching.data import DISTANCE_KM, SKILL_KEYS, MatchData
+from matching.history import date_parts
 
 Index = np.ndarray | int
 
@@ -28,19 +29,20 @@ def age_years(birth_d: np.ndarray, day: np.ndarray) -> np.ndarray:
     """Completed years on ``day`` (day numbers), counted by calendar like core.fields.age_on:
     someone born 2000-03-01 is 18 on 2018-03-01 (days / 365.2425 would say 17)."""
     birth, on = np.broadcast_arrays(np.asarray(birth_d, dtype=float), np.asarray(day, dtype=float))
+    by, bmd = date_parts(birth)
+    return _age_from_parts(by, bmd, birth, on)
+
+
+def _age_from_parts(by: np.ndarray, bmd: np.ndarray, birth: np.ndarray, on: np.ndarray) -> np.ndarray:
+    dy, dmd = date_parts(np.asarray(on, dtype=float))
     missing = np.isnan(birth) | np.isnan(on)
-    b = np.where(missing, 0, birth).astype("int64").astype("datetime64[D]")
-    d = np.where(missing, 0, on).astype("int64").astype("datetime64[D]")
-
-    def parts(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        year = x.astype("datetime64[Y]")
-        month = x.astype("datetime64[M]")
-        month_day = (month - year).astype(int) * 100 + (x - month).astype(int)
-        return year.astype(int), month_day
-
-    by, bmd = parts(b)
-    dy, dmd = parts(d)
     return np.where(missing, np.nan, (dy - by - (dmd < bmd)).astype(float))
+
+
+def _age_of(data: MatchData, t_idx: Index | slice, day: np.ndarray) -> np.ndarray:
+    """age_years with the trainees' birth dates split once (MatchData), not per vacancy."""
+    T = data.T
+    return _age_from_parts(T["birth_y"][t_idx], T["birth_md"][t_idx], T["birth_d"][t_idx], day)
 
 
 def eligibility(data: MatchData, t_idx: Index | slice, v_idx: Index | slice) -> np.ndarray:
@@ -49,12 +51,15 @@ def eligibility(data: MatchData, t_idx: Index | slice, v_idx: Index | slice) -> 
     skill_mask = T["skill_mask"][t_idx]
     level = T["level"][t_idx]
     start = V["eff_start_d"][v_idx]
-    age = age_years(T["birth_d"][t_idx], start)
+    age = _age_of(data, t_idx, start)
     age_min, age_max = V["age_min"][v_idx], V["age_max"][v_idx]
     too_young = ~np.isnan(age_min) & (age < age_min)
     too_old = ~np.isnan(age_max) & (age > age_max)
     gender_req = V["gender_req"][v_idx]
-    gender_bad = (gender_req != "any") & (T["gender"][t_idx] != gender_req)
+    if np.ndim(gender_req) == 0 and gender_req == "any":  # the usual case: no string comparisons at all
+        gender_bad = np.zeros(np.shape(skill_mask), dtype=bool)
+    else:
+        gender_bad = (gender_req != "any") & (T["gender"][t_idx] != gender_req)
     available = T["available_d"][t_idx]
     health = T["health_d"][t_idx]
     health_bad = V["needs_health"][v_idx] & (np.isnan(health) | (health < start))
@@ -75,25 +80,32 @@ def eligibility(data: MatchData, t_idx: Index | slice, v_idx: Index | slice) -> 
 # --- features ---------------------------------------------------------------------------------
 
 SKILL_SHORT = ("domestic", "elderly", "medical", "infant")
+AGE_KNOTS_ABOVE = (45.0, 55.0)   # hinges: years past each knot (older workers may stay or leave)
+AGE_KNOT_BELOW = 30.0            # years short of it
 FEATURES: list[str] = (
-    ["level_margin", "has_level", "wage_gap_mid", "wage_gap_min", "wage_gap_max", "wage_missing",
+    ["level_margin", "has_level", "wage_above", "wage_below", "wage_gap_min", "wage_gap_max", "wage_missing",
      "region_hit", "region_miss", "board", "lodging", "mandarin", "training_hours", "age", "age_sq",
-     "long_term", "prior_n", "prior_ret", "prior_early", "last_outcome", "emp_rate", "emp_n_log"]
-    + [f"skill_{s}" for s in SKILL_SHORT] + [f"wage_gap_x_{s}" for s in SKILL_SHORT]
+     "age_under_30", "age_over_45", "age_over_55",
+     "distance", "distance_missing", "lodging_x_distance", "board_x_distance", "lodging_x_region_miss",
+     "long_term", "prior_n", "prior_ret", "prior_early", "last_outcome", "emp_rate", "emp_logit", "emp_n_log"]
+    + [f"skill_{s}" for s in SKILL_SHORT] + [f"wage_below_x_{s}" for s in SKILL_SHORT]
+    + [f"mandarin_x_{s}" for s in SKILL_SHORT] + [f"long_term_x_{s}" for s in SKILL_SHORT]
 )
 F = {name: i for i, name in enumerate(FEATURES)}
 # Features grouped into the factors a reason talks about.
 GROUPS: dict[str, list[str]] = {
     "level": ["level_margin", "has_level"],
-    "wage": ["wage_gap_mid", "wage_gap_min", "wage_gap_max", "wage_missing"] + [f"wage_gap_x_{s}" for s in SKILL_SHORT],
+    "wage": ["wage_above", "wage_below", "wage_gap_min", "wage_gap_max", "wage_missing"]
+    + [f"wage_below_x_{s}" for s in SKILL_SHORT],
     "region": ["region_hit", "region_miss"],
-    "board_lodging": ["board", "lodging"],
-    "mandarin": ["mandarin"],
+    "board_lodging": ["board", "lodging", "distance", "distance_missing", "lodging_x_distance", "board_x_distance",
+                      "lodging_x_region_miss"],
+    "mandarin": ["mandarin"] + [f"mandarin_x_{s}" for s in SKILL_SHORT],
     "hours": ["training_hours"],
-    "age": ["age", "age_sq"],
-    "contract": ["long_term"],
+    "age": ["age", "age_sq", "age_under_30", "age_over_45", "age_over_55"],
+    "contract": ["long_term"] + [f"long_term_x_{s}" for s in SKILL_SHORT],
     "prior": ["prior_n", "prior_ret", "prior_early", "last_outcome"],
-    "employer": ["emp_rate", "emp_n_log"],
+    "employer": ["emp_rate", "emp_logit", "emp_n_log"],
     "skill": [f"skill_{s}" for s in SKILL_SHORT],
 }
 GROUP_NAMES = list(GROUPS)
@@ -123,6 +135,7 @@ def pair_inputs(data: MatchData, t_idx: Index, v_idx: Index, *, day: np.ndarray 
         "mandarin": T["mandarin"][t_idx], "hours": T["hours"][t_idx],
         "age": (start - T["birth_d"][t_idx]) / DAYS_PER_YEAR,
         "long_term": V["long_term"][v_idx], "skill_code": V["skill_code"][v_idx],
+        "distance": DISTANCE_KM[T["home_place"][t_idx], V["place"][v_idx]] / 1000.0,
     }
     src = prior if prior is not None else {k: T[k][t_idx] for k in ("prior_n", "prior_ret", "prior_early",
                                                                     "last_outcome")}
@@ -138,7 +151,7 @@ def pair_inputs(data: MatchData, t_idx: Index, v_idx: Index, *, day: np.ndarray 
 def feature_matrix(inputs: dict[str, np.ndarray]) -> np.ndarray:
     """The model's numeric features (n × len(FEATURES)), no missing values."""
     n = len(inputs["level"]) if np.ndim(inputs["level"]) else 1
-    X = np.empty((n, len(FEATURES)))
+    X = np.empty((n, len(FEATURES)), order="F")  # filled column by column: contiguous writes
     X[:, F["level_margin"]] = np.clip(inputs["min_level"] - inputs["level"], -3, 4)
     X[:, F["has_level"]] = inputs["has_level"]
     exp = inputs["expected"]
@@ -149,28 +162,49 @@ def feature_matrix(inputs: dict[str, np.ndarray]) -> np.ndarray:
     mid = (wmin_f + wmax_f) / 2
     X[:, F["wage_missing"]] = missing
     gap = np.where(missing, 0.0, np.clip((mid - exp) / 1000.0, -5, 5))
-    X[:, F["wage_gap_mid"]] = gap
+    # Pay above what was hoped for and pay below it may weigh differently: one slope each.
+    X[:, F["wage_above"]] = np.maximum(gap, 0.0)
+    X[:, F["wage_below"]] = np.minimum(gap, 0.0)
     X[:, F["wage_gap_min"]] = np.where(missing, 0.0, np.clip((wmin_f - exp) / 1000.0, -5, 5))
     X[:, F["wage_gap_max"]] = np.where(missing, 0.0, np.clip((wmax_f - exp) / 1000.0, -5, 5))
     hit = inputs["region_hit"]
+    miss = inputs["has_pref"] & ~hit
     X[:, F["region_hit"]] = hit
-    X[:, F["region_miss"]] = inputs["has_pref"] & ~hit
-    X[:, F["board"]] = inputs["board"]
-    X[:, F["lodging"]] = inputs["lodging"]
-    X[:, F["mandarin"]] = inputs["mandarin"]
+    X[:, F["region_miss"]] = miss
+    board, lodging = inputs["board"], inputs["lodging"]
+    X[:, F["board"]] = board
+    X[:, F["lodging"]] = lodging
+    mandarin = inputs["mandarin"]
+    X[:, F["mandarin"]] = mandarin
     X[:, F["training_hours"]] = np.nan_to_num(inputs["hours"], nan=0.0) / 100.0
     age = np.nan_to_num(inputs["age"], nan=40.0)
     X[:, F["age"]] = (age - 40.0) / 10.0
     X[:, F["age_sq"]] = ((age - 40.0) / 10.0) ** 2
-    X[:, F["long_term"]] = inputs["long_term"]
+    X[:, F["age_under_30"]] = np.maximum(AGE_KNOT_BELOW - age, 0.0) / 10.0
+    X[:, F["age_over_45"]] = np.maximum(age - AGE_KNOTS_ABOVE[0], 0.0) / 10.0
+    X[:, F["age_over_55"]] = np.maximum(age - AGE_KNOTS_ABOVE[1], 0.0) / 10.0
+    dist_raw = inputs["distance"]
+    dist_missing = np.isnan(dist_raw)
+    dist = np.where(dist_missing, 0.0, np.clip(dist_raw, 0.0, 5.0))
+    X[:, F["distance"]] = dist
+    X[:, F["distance_missing"]] = dist_missing
+    X[:, F["lodging_x_distance"]] = lodging * dist
+    X[:, F["board_x_distance"]] = board * dist
+    X[:, F["lodging_x_region_miss"]] = lodging & miss
+    long_term = inputs["long_term"]
+    X[:, F["long_term"]] = long_term
     for name in ("prior_n", "prior_ret", "prior_early", "last_outcome", "emp_rate"):
         X[:, F[name]] = inputs[name]
+    rate = np.clip(inputs["emp_rate"], 0.01, 0.99)
+    X[:, F["emp_logit"]] = np.log(rate / (1.0 - rate))
     X[:, F["emp_n_log"]] = np.log1p(inputs["emp_n"])
     code = inputs["skill_code"]
     for k, short in enumerate(SKILL_SHORT):
         onehot = (code == k)
         X[:, F[f"skill_{short}"]] = onehot
-        X[:, F[f"wage_gap_x_{short}"]] = onehot * gap
+        X[:, F[f"wage_below_x_{short}"]] = onehot * np.minimum(gap, 0.0)
+        X[:, F[f"mandarin_x_{short}"]] = onehot * mandarin
+        X[:, F[f"long_term_x_{short}"]] = onehot & long_term
     return X
 
 

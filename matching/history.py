@@ -18,6 +18,7 @@ RETAIN_DAYS = 180
 SKILL_DAYS = 365
 EMPLOYER_PRIOR_STRENGTH = 5.0  # pseudo-placements pulling a small employer's rate toward the average
 _EPOCH = np.datetime64("1970-01-01", "D")
+PRIOR_COLUMNS = ("prior_n", "prior_ret", "prior_early", "last_outcome")
 
 
 def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -27,6 +28,15 @@ def day_numbers(values: pd.Series | np.ndarray) -> np.ndarray:
     out: np.ndarray = (raw - _EPOCH).astype("timedelta64[D]").astype(np.int64).astype(float)
     out[np.isnat(raw)] = np.nan
     return out
+
+
+def date_parts(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(calendar year, month × 100 + day of month) of day numbers; NaN days give year 1970."""
+    x = np.where(np.isnan(days), 0, days).astype("int64").astype("datetime64[D]")
+    year = x.astype("datetime64[Y]")
+    month = x.astype("datetime64[M]")
+    month_day = (month - year).astype(np.int64) * 100 + (x - month).astype(np.int64)
+    return year.astype(np.int64), month_day
 
 
 def day_of(day: dt.date) -> int:
@@ -64,22 +74,41 @@ def outcomes(history: pd.DataFrame, today: dt.date) -> pd.DataFrame:
 
 
 def trainee_prior_pointwise(h: pd.DataFrame) -> pd.DataFrame:
-    """For each placement: the same trainee's earlier placements as known when it started."""
-    order = np.lexsort((h["placement_id"].to_numpy(), h["start_d"].to_numpy(), h["trainee_id"].to_numpy()))
-    s = h.iloc[order]
-    grp = s.groupby("trainee_id", sort=False)
-    ret = (s["retained"] == 1).astype(float)
-    early = (s["retained"] == 0).astype(float)
-    prior_n = grp.cumcount().to_numpy().astype(float)
-    prior_ret = (ret.groupby(s["trainee_id"]).cumsum() - ret).to_numpy()
-    prior_early = (early.groupby(s["trainee_id"]).cumsum() - early).to_numpy()
-    prev_outcome = grp["retained"].shift(1).to_numpy()
-    prev_known = grp["known_at"].shift(1).to_numpy()
-    last = np.where(prev_known <= s["start_d"].to_numpy(), np.where(prev_outcome == 1, 1.0, -1.0), 0.0)
-    last = np.where(np.isnan(prev_outcome), 0.0, last)
-    out = pd.DataFrame({"prior_n": prior_n, "prior_ret": prior_ret, "prior_early": prior_early,
-                        "last_outcome": last}, index=s.index)
-    return out.loc[h.index]
+    """For each placement: the same trainee's earlier placements as known on the day it started.
+
+    An earlier placement counts in ``prior_n`` once it had started; its outcome counts in
+    ``prior_ret`` / ``prior_early`` / ``last_outcome`` only if it was known by then (``known_at``):
+    a placement still running at the later start is neither a success nor a failure yet."""
+    if h.empty:
+        return pd.DataFrame({c: np.zeros(0) for c in PRIOR_COLUMNS}, index=h.index)
+    tid = h["trainee_id"].to_numpy(dtype=np.int64)
+    start = h["start_d"].to_numpy(dtype=float)
+    pid = h["placement_id"].to_numpy(dtype=np.int64)
+    retained = h["retained"].to_numpy(dtype=float)
+    known = h["known_at"].to_numpy(dtype=float)
+    order = np.lexsort((pid, start, tid))
+    s_t, s_start, s_ret, s_known = tid[order], start[order], retained[order], known[order]
+    # Pair every placement with the same trainee's earlier ones (careers are a handful of rows long,
+    # so the pairs stay few): compare outcome-known days with the later start.
+    first = np.searchsorted(s_t, s_t, side="left")
+    rank = np.arange(len(s_t)) - first
+    n_pairs = int(rank.sum())
+    later = np.repeat(np.arange(len(s_t)), rank)
+    earlier = later - (np.arange(n_pairs) - np.repeat(np.cumsum(rank) - rank, rank)) - 1
+    seen = s_known[earlier] <= s_start[later]
+    ret = seen & (s_ret[earlier] == 1)
+    early = seen & (s_ret[earlier] == 0)
+    prior_n = rank.astype(float)
+    prior_ret = np.bincount(later, weights=ret, minlength=len(s_t))
+    prior_early = np.bincount(later, weights=early, minlength=len(s_t))
+    # Last outcome: the previous placement's, if it was known by this start (as trainee_prior_now).
+    has_prev = rank > 0
+    prev = np.maximum(np.arange(len(s_t)) - 1, 0)
+    prev_seen = has_prev & (s_known[prev] <= s_start)
+    last = np.where(prev_seen, np.where(s_ret[prev] == 1, 1.0, -1.0), 0.0)
+    out = np.empty((len(s_t), len(PRIOR_COLUMNS)))
+    out[order] = np.column_stack([prior_n, prior_ret, prior_early, last])
+    return pd.DataFrame(out, columns=list(PRIOR_COLUMNS), index=h.index)
 
 
 def trainee_prior_now(h: pd.DataFrame, trainee_ids: np.ndarray) -> dict[str, np.ndarray]:

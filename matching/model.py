@@ -9,12 +9,10 @@ history was generated.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -27,37 +25,39 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from core.i18n import UserError
+from matching import stored
 from matching.data import MatchData
 from matching.features import FEATURES, GROUP_MATRIX, feature_matrix, pair_inputs
 from matching.heuristic import heuristic_score, points_by_group
 from matching.history import RETAIN_DAYS, SKILL_DAYS, day_of, trainee_prior_pointwise
 from matching.metrics import evaluate
+from matching.stored import Scorer
 
 Progress = Callable[[int, str], None]
-BLOB_FORMAT = 1
 MIN_LABELLED = 150     # placements with a known 180-day outcome before learning is attempted
 MIN_PER_CLASS = 20
 MIN_TEST = 40
 MIN_ROWS_FOR_TREES = 5000  # boosted trees are only considered with at least this many training rows
 
 
-class Classifier(Protocol):
-    """What the model needs of a fitted scikit-learn classifier (scikit-learn has no type information)."""
-
-    def predict_proba(self, X: np.ndarray, /) -> np.ndarray: ...
-
-
 class ThinHistory(UserError):
     """Too little (or one-sided) history to learn from."""
 
 
+OLDER_MODEL = ("已保存的匹配模型由旧版本程序生成（或已损坏），本版本不再读取，请重新训练；暂用规则评分",
+               "The stored matching model was made by an older version of the program (or is damaged) and is not "
+               "read by this version; train again. The rule-based score stays in use")
+CORRUPT_MODEL = ("已保存的匹配模型已损坏，无法读取；暂用规则评分",
+                 "The stored matching model is corrupt and cannot be read; the rule-based score stays in use")
+
+
 @dataclass
 class MatchModel:
-    """What scores pairs: the heuristic (kind='heuristic') or a learned pipeline."""
+    """What scores pairs: the heuristic (kind='heuristic') or learned parameters (matching.stored)."""
 
     kind: str = "heuristic"
-    retention: Classifier | None = None
-    skilled: Classifier | None = None
+    retention: Scorer | None = None
+    skilled: Scorer | None = None
     explainer: dict[str, np.ndarray] | None = None
     algorithm: str = "heuristic"
     version_id: int | None = None
@@ -67,6 +67,10 @@ class MatchModel:
     @property
     def learned(self) -> bool:
         return self.kind == "learned"
+
+    @property
+    def has_skilled(self) -> bool:
+        return self.skilled is not None
 
     def predict(self, X: np.ndarray) -> np.ndarray:
         if len(X) == 0:
@@ -85,34 +89,44 @@ class MatchModel:
         if self.explainer is None:
             return points_by_group(X)
         e = self.explainer
-        contributions: np.ndarray = ((X - e["mean"]) / e["scale"] * e["coef"]) @ GROUP_MATRIX
-        return contributions
+        return np.asarray(((X - e["mean"]) / e["scale"] * e["coef"]) @ GROUP_MATRIX)
 
     def to_blob(self) -> bytes:
-        buf = io.BytesIO()
-        pickle.dump({"format": BLOB_FORMAT, "features": FEATURES, "retention": self.retention,
-                     "skilled": self.skilled, "explainer": self.explainer, "algorithm": self.algorithm},
-                    buf, protocol=pickle.HIGHEST_PROTOCOL)
-        return buf.getvalue()
+        """The parameters as JSON (matching.stored): data only, nothing that could run."""
+        if self.retention is None:
+            raise ValueError("the heuristic is not stored")
+        explainer = {k: v.tolist() for k, v in (self.explainer or {}).items()}
+        return stored.dumps({"features": FEATURES, "algorithm": self.algorithm,
+                             "retention": self.retention.to_dict(),
+                             "skilled": self.skilled.to_dict() if self.skilled is not None else None,
+                             "explainer": explainer or None})
 
     @classmethod
     def from_blob(cls, blob: bytes) -> MatchModel:
-        """Raises UserError when the stored model cannot be used."""
+        """Raises UserError when the stored model cannot be used; never runs stored code."""
         try:
-            payload = pickle.loads(blob)
-        except Exception:  # noqa: BLE001 - any unpickling failure means the same thing to the user
-            raise UserError("已保存的匹配模型已损坏，无法读取", "The stored matching model is corrupt and cannot be read") from None
-        if not isinstance(payload, dict) or payload.get("format") != BLOB_FORMAT or payload.get("features") != FEATURES:
-            raise UserError("已保存的匹配模型与本程序版本不兼容，请重新训练",
-                            "The stored matching model does not fit this program version; train again")
-        model = cls("learned", payload["retention"], payload.get("skilled"), payload.get("explainer"),
-                    payload.get("algorithm", "learned"))
-        if not hasattr(model.retention, "predict_proba"):
-            raise UserError("已保存的匹配模型已损坏，无法读取", "The stored matching model is corrupt and cannot be read")
-        try:  # a model that cannot score one row is as good as corrupt
-            model.predict(np.zeros((1, len(FEATURES))))
-        except Exception:  # noqa: BLE001
-            raise UserError("已保存的匹配模型已损坏，无法使用", "The stored matching model is corrupt and cannot be used") from None
+            payload = stored.loads(blob)
+        except stored.StoredModelError as exc:
+            raise UserError(*(OLDER_MODEL if str(exc) == "older" else CORRUPT_MODEL)) from None
+        if payload.get("features") != FEATURES:
+            raise UserError(*OLDER_MODEL)
+        n = len(FEATURES)
+        try:
+            retention = stored.scorer_from_dict(payload.get("retention"), n)
+            skilled = None if payload.get("skilled") is None else stored.scorer_from_dict(payload["skilled"], n)
+            raw = payload.get("explainer")
+            explainer = None
+            if raw is not None:
+                if not isinstance(raw, dict) or set(raw) != {"mean", "scale", "coef"}:
+                    raise stored.StoredModelError("bad explainer")
+                explainer = {k: stored._floats(raw[k], n) for k in ("mean", "scale", "coef")}
+            algorithm = str(payload.get("algorithm") or "learned")[:40]
+            model = cls("learned", retention, skilled, explainer, algorithm)
+            p = model.predict(np.zeros((1, n)))  # a model that cannot score one row is as good as corrupt
+            if not np.isfinite(p).all():
+                raise stored.StoredModelError("cannot score")
+        except (stored.StoredModelError, TypeError, ValueError, IndexError, KeyError):
+            raise UserError(*CORRUPT_MODEL) from None
         return model
 
 
@@ -153,7 +167,10 @@ def _subset(ts: TrainingSet, mask: np.ndarray) -> TrainingSet:
 # --- estimators ---------------------------------------------------------------------------------
 
 def _logistic() -> object:
-    return make_pipeline(StandardScaler(), LogisticRegression(C=0.3, max_iter=2000))
+    # Centred but not standardised: the features are built on comparable natural scales, and a
+    # feature that barely varies in the training period (employer history early on) must not get a
+    # huge weight that explodes on later rows where it varies a lot.
+    return make_pipeline(StandardScaler(with_std=False), LogisticRegression(C=0.3, max_iter=5000))
 
 
 def _boosting(n: int) -> object:
@@ -173,10 +190,11 @@ def _calibrated(name: str, n: int) -> CalibratedClassifierCV:
     return CalibratedClassifierCV(CANDIDATES[name](n), method="sigmoid", cv=3, ensemble=False)
 
 
-def _fit(name: str, X: np.ndarray, y: np.ndarray) -> CalibratedClassifierCV:
+def _fit(name: str, X: np.ndarray, y: np.ndarray) -> Scorer:
+    """Fit and calibrate one family; what is kept is its parameters (the same that are stored)."""
     model = _calibrated(name, len(y))
     model.fit(X, y)
-    return model
+    return stored.from_sklearn(model, X.shape[1])
 
 
 def time_cut(start: np.ndarray) -> float:
@@ -194,7 +212,7 @@ def _choose(ts: TrainingSet, data: MatchData, y: np.ndarray, start: np.ndarray) 
     only on rows whose outcome was known by then."""
     cut = time_cut(start)
     val = start >= cut
-    inner = start < cut
+    inner = start + RETAIN_DAYS <= cut  # labels settled before the validation slice begins
     losses: dict[str, float] = {}
     yi, yv = y[inner], y[val]
     if len(y) < MIN_ROWS_FOR_TREES:  # small histories: trees overfit; the regularised linear model is safer
@@ -263,12 +281,10 @@ def _train(data: MatchData, report: Progress) -> TrainResult:
     start = ts.h["start_d"].to_numpy()
     cutoff = time_cut(start)
     test = start >= cutoff
-    # Training rows start before the cutoff. Their features use only what was known at their start,
-    # and the held-out rows see employer history frozen at the cutoff, so no held-out outcome
-    # reaches the features. (Rows that started in the last 180 days before the cutoff carry labels
-    # settled after it; dropping them was tried and cut held-out AUC at 20,000 trainees from 0.75
-    # to 0.62, because early rows see little employer history. Left as a known limit.)
-    train_mask = start < cutoff
+    # No look-ahead: a training row is used only if its 180-day window closed before the cutoff, so
+    # its label was known then; its features use only what was known at its start, and the held-out
+    # rows see employer history frozen at the cutoff.
+    train_mask = start + RETAIN_DAYS <= cutoff
     y_test = y_all[test]
     if y_test.min() == y_test.max() or test.sum() < MIN_TEST:
         raise ThinHistory("最近一段时间的就业记录太少或结果单一，无法做按时间的验证，暂用规则评分。",
@@ -294,7 +310,7 @@ def _train(data: MatchData, report: Progress) -> TrainResult:
     X_final = ts.X(data, start)
     if has_s.sum() >= MIN_LABELLED and min(ys[has_s].sum(), has_s.sum() - ys[has_s].sum()) >= MIN_PER_CLASS:
         s_cut = time_cut(start[has_s])
-        s_train, s_test = has_s & (start < s_cut), has_s & (start >= s_cut)
+        s_train, s_test = has_s & (start + SKILL_DAYS <= s_cut), has_s & (start >= s_cut)
         if s_train.any() and ys[s_test].min() != ys[s_test].max() and ys[s_train].min() != ys[s_train].max():
             X_s = ts.X(data, np.minimum(start, s_cut))  # employer history frozen at this split's cutoff
             sm = _fit(name, X_s[s_train], ys[s_train])

@@ -28,33 +28,36 @@ def _score(data: MatchData, model: MatchModel, t_idx: np.ndarray | int, v_idx: n
 
 def rank_vacancy(data: MatchData, model: MatchModel, v_pos: int, *, top: int | None = 10,
                  priority_weights: Mapping[str, float] | None = None, reasons: bool = True,
-                 excluded: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 excluded: bool = True, skilled_weight: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(ranked eligible trainees, excluded trainees with why) for one vacancy."""
     n = len(data.T["trainee_id"])
     codes = eligibility(data, slice(None), v_pos) if n else np.zeros(0, dtype=np.int8)
     elig = np.flatnonzero(codes == ELIGIBLE)
-    ranked = _ranked(data, model, elig, v_pos, top, priority_weights, reasons)
+    ranked = _ranked(data, model, elig, v_pos, top, priority_weights, reasons, skilled_weight)
     out_excluded = _excluded(data, np.flatnonzero(codes != ELIGIBLE), v_pos, codes) if excluded else None
     return ranked, out_excluded
 
 
 def _ranked(data: MatchData, model: MatchModel, t_idx: np.ndarray | int, v_idx: np.ndarray | int, top: int | None,
-            weights: Mapping[str, float] | None, reasons: bool) -> pd.DataFrame:
-    X, inputs, score, _ = _score(data, model, t_idx, v_idx, skilled=False)
-    household = data.T["household_type"][t_idx]
-    priority = priority_of(household, weights)
-    weight = objective_weight(score, priority)
-    order = np.lexsort((-score, -weight))
-    if top is not None:
-        order = order[:top]
-    skilled = model.predict_skilled(X[order])  # only for the rows returned
+            weights: Mapping[str, float] | None, reasons: bool, skilled_weight: float = 0.0) -> pd.DataFrame:
+    # P(skilled) enters the order only when the bureau gives it a weight; else it is computed for
+    # the rows returned alone (it costs a second model pass).
+    use_skilled = skilled_weight > 0 and model.has_skilled
+    X, inputs, score, skilled_all = _score(data, model, t_idx, v_idx, skilled=use_skilled)
+    # core.policy.priority_of on the few distinct household types, then spread by code: comparing
+    # 200,000 Python strings per vacancy would cost more than scoring them.
+    kinds = data.T["household_kinds"]
+    priority = priority_of(kinds, weights)[data.T["household_code"][t_idx]]
+    weight = objective_weight(score, priority, skilled_all if use_skilled else None, skilled_weight)
+    order = _top_order(weight, score, top)
+    skilled = skilled_all[order] if use_skilled else model.predict_skilled(X[order])
     v_all = np.broadcast_to(np.asarray(v_idx), (len(score),))
     t_sel = np.asarray(t_idx)[order] if np.ndim(t_idx) else np.full(len(order), t_idx)
     v_sel = v_all[order]
     frame = pd.DataFrame({
         "trainee_id": data.T["trainee_id"][t_sel], "vacancy_id": data.V["vacancy_id"][v_sel],
         "id_number": data.T["id_number"][t_sel], "name": data.T["name"][t_sel],
-        "household_type": household[order] if np.ndim(household) else np.full(len(order), household),
+        "household_type": kinds[data.T["household_code"][t_sel]],
         "score": score[order], "skilled_score": skilled, "priority": priority[order] if np.ndim(priority) else priority,
         "weight": weight[order],
     })
@@ -64,6 +67,18 @@ def _ranked(data: MatchData, model: MatchModel, t_idx: np.ndarray | int, v_idx: 
     else:
         frame["reasons"] = [[] for _ in range(len(frame))]
     return frame
+
+
+def _top_order(weight: np.ndarray, score: np.ndarray, top: int | None) -> np.ndarray:
+    """Positions by weight, then score, descending; only the first ``top`` (ties at the boundary
+    are settled by the full rule, as a complete sort would)."""
+    w = np.atleast_1d(weight)
+    if top is not None and top < len(w):
+        threshold = np.partition(w, len(w) - top)[len(w) - top]
+        keep = np.flatnonzero(w >= threshold)
+        return keep[np.lexsort((-np.atleast_1d(score)[keep], -w[keep]))][:top]
+    order = np.lexsort((-np.atleast_1d(score), -w))
+    return order if top is None else order[:top]
 
 
 def _excluded(data: MatchData, t_idx: np.ndarray, v_idx: np.ndarray | int, codes: np.ndarray) -> pd.DataFrame:
@@ -77,13 +92,14 @@ def _excluded(data: MatchData, t_idx: np.ndarray, v_idx: np.ndarray | int, codes
 
 
 def rank_trainee(data: MatchData, model: MatchModel, t_pos: int, *, top: int | None = 10,
-                 priority_weights: Mapping[str, float] | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+                 priority_weights: Mapping[str, float] | None = None,
+                 skilled_weight: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(ranked vacancies for which the trainee is eligible, vacancies excluded with why)."""
     m = len(data.V["vacancy_id"])
     codes = eligibility(data, t_pos, slice(None)) if m else np.zeros(0, dtype=np.int8)
     codes = np.broadcast_to(codes, (m,))
     elig = np.flatnonzero(codes == ELIGIBLE)
-    ranked = _ranked(data, model, t_pos, elig, top, priority_weights, True)
+    ranked = _ranked(data, model, t_pos, elig, top, priority_weights, True, skilled_weight)
     v = data.vacancies
     vac_cols = v.set_index("vacancy_id")
     for col, src in (("vacancy_code", "code"), ("title", "title"), ("employer_name", "employer_name"),
@@ -99,7 +115,8 @@ def rank_trainee(data: MatchData, model: MatchModel, t_pos: int, *, top: int | N
 
 
 def candidates(data: MatchData, model: MatchModel, v_positions: list[int],
-               priority_weights: Mapping[str, float] | None = None, reasons: bool = True) -> pd.DataFrame:
+               priority_weights: Mapping[str, float] | None = None, reasons: bool = True,
+               skilled_weight: float = 0.0) -> pd.DataFrame:
     """Every eligible (trainee, vacancy) pair of the given vacancies, scored."""
     t_parts, v_parts = [], []
     for v in v_positions:  # eligibility per vacancy (vectorised over trainees), then one scoring pass
@@ -110,6 +127,6 @@ def candidates(data: MatchData, model: MatchModel, v_positions: list[int],
     if not len(t_all):
         return pd.DataFrame({c: pd.Series(dtype=float if c in ("score", "skilled_score", "priority", "weight") else object)
                              for c in RANK_COLUMNS})
-    out = _ranked(data, model, t_all, np.concatenate(v_parts), None, priority_weights, reasons)
+    out = _ranked(data, model, t_all, np.concatenate(v_parts), None, priority_weights, reasons, skilled_weight)
     out = out.sort_values(["vacancy_id", "weight"], ascending=[True, False], kind="stable", ignore_index=True)
     return out[RANK_COLUMNS]

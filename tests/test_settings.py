@@ -16,6 +16,7 @@ from core.access import SYSTEM, Actor
 from core.i18n import UserError
 from core.policy import DEFAULT_PRIORITY_WEIGHTS, DEFAULT_WAGE_FLOOR
 from db.engine import data_dir
+from db.services import settings as bureau
 from db.services.followup import wage_floor
 from db.services.lists import LIST_COLUMNS
 from ui import settings as st
@@ -42,7 +43,7 @@ def test_defaults_come_from_the_matcher_and_the_list_printer() -> None:
     assert s.database_url == ""
     assert s.backup_folder == data_dir() / "backups"
     assert s.language == "zh"
-    assert s.priority_weights() == {k: DEFAULT_PRIORITY_WEIGHTS[k] for k in st.HOUSEHOLD_TYPES}
+    assert st.default_priority_weights() == {k: DEFAULT_PRIORITY_WEIGHTS[k] for k in st.HOUSEHOLD_TYPES}
     assert s.list_columns == list(LIST_COLUMNS)
     assert [k for k, _zh, _en in st.list_columns()] == list(LIST_COLUMNS)
     assert dict((k, zh) for k, zh, _en in st.list_columns())["id_number"] == "身份证号"
@@ -51,16 +52,14 @@ def test_defaults_come_from_the_matcher_and_the_list_printer() -> None:
 def test_values_survive_a_new_settings_object_and_a_reset(tmp_path: Path) -> None:
     s = Settings()
     values = SettingsValues(bureau_name="互助县人力资源和社会保障局", database_url=st.sqlite_url(tmp_path / "x.sqlite3"),
-                            backup_folder=str(tmp_path), priority_weights={"general": 0.0, "poverty_exited": 0.1,
-                                                                           "monitored": 0.3},
-                            list_columns=["seq", "name", "id_number"], language="en")
+                            backup_folder=str(tmp_path), list_columns=["seq", "name", "id_number"], language="en")
     values.save(s)
     assert (data_dir() / "settings.ini").is_file()
     again = Settings()
     assert again.bureau_name == "互助县人力资源和社会保障局"
     assert again.database_url == f"sqlite:///{(tmp_path / 'x.sqlite3').resolve()}"
     assert again.backup_folder == tmp_path
-    assert again.priority_weights() == {"general": 0.0, "poverty_exited": 0.1, "monitored": 0.3}
+    assert "priority" not in (data_dir() / "settings.ini").read_text(encoding="utf-8")  # bureau-wide, not per PC
     assert again.list_columns == ["seq", "name", "id_number"]
     assert again.language == "en"
     again.reset()
@@ -83,8 +82,6 @@ def test_a_damaged_settings_file_falls_back_to_defaults() -> None:
     path.write_text("[policy]\npriority_monitored=lots\npriority_general=nan\n[ui]\nlanguage=klingon\n"
                     "[print]\ncolumns=\n", encoding="utf-8")
     s = Settings()
-    assert s.priority_weights()["monitored"] == DEFAULT_PRIORITY_WEIGHTS["monitored"]
-    assert s.priority_weights()["general"] == DEFAULT_PRIORITY_WEIGHTS["general"]
     assert s.language == "zh"
     assert s.list_columns == list(LIST_COLUMNS)
 
@@ -196,7 +193,7 @@ def test_dialog_saves_what_the_user_typed(qtbot, demo_db, tmp_path: Path) -> Non
     assert s.language == "en"
     assert s.database_url == st.sqlite_url(tmp_path / "county.sqlite3")
     assert s.backup_folder == tmp_path
-    assert s.priority_weights()["monitored"] == pytest.approx(0.25)
+    assert bureau.priority_weights(demo_db)["monitored"] == pytest.approx(0.25)  # bureau-wide: in the database
     assert s.list_columns == [k for k in LIST_COLUMNS if k != "phone"]
     assert wage_floor(demo_db) == 3200  # bureau-wide: in the database
 

@@ -9,9 +9,11 @@ Other engineers' code reads these keys:
 - ``print/bureau_name`` and ``print/columns`` — the printed lists (ui/printing, db/services/lists.py);
 - ``policy/priority_<household>`` — the matcher's policy priority weights;
 
-One setting is bureau-wide rather than per computer and lives in the database (``app_setting``, audited):
-the wage floor for alerts, read and written through db.services.batches.wage_floor / set_wage_floor. The dialog
-edits it beside the others so the user finds every setting in one place.
+Bureau-wide settings are not per computer and live in the database (``app_setting``, audited), read
+and written through db.services.settings: the policy priority weights, the weight of P(skilled) in
+plans (administrators only) and the wage floor for alerts (db.services.followup.set_wage_floor). The
+GUI and the command line read the same values, so the same plan comes out of both; the dialog edits
+them beside the per-computer ones so the user finds every setting in one place.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QSettings
 
-from core import policy, vocab
+from core import vocab
 from core.access import Actor
 from core.i18n import UserError
 from db.engine import Database, data_dir
@@ -33,7 +35,6 @@ from db.services.lists import LIST_COLUMNS
 T = TypeVar("T")
 
 HOUSEHOLD_TYPES = tuple(vocab.HOUSEHOLD_TYPES)
-PRIORITY_MAX = 1.0
 LANGUAGES = ("zh", "en")
 
 
@@ -42,7 +43,9 @@ def settings_path() -> Path:
 
 
 def default_priority_weights() -> dict[str, float]:
-    return dict(policy.DEFAULT_PRIORITY_WEIGHTS)
+    from core.policy import DEFAULT_PRIORITY_WEIGHTS
+
+    return {h: float(DEFAULT_PRIORITY_WEIGHTS[h]) for h in HOUSEHOLD_TYPES}
 
 
 def list_columns() -> list[tuple[str, str, str]]:
@@ -97,12 +100,7 @@ LIST_COLUMNS_KEY = Key("print/columns", _columns, default_list_columns)
 LANGUAGE = Key("ui/language", _language, lambda: "zh")
 
 
-def priority_key(household: str) -> Key[float]:
-    return Key(f"policy/priority_{household}", _float, lambda: default_priority_weights()[household])
-
-
-ALL_KEYS: tuple[Key[Any], ...] = (BUREAU_NAME, DATABASE_URL, BACKUP_FOLDER, LIST_COLUMNS_KEY, LANGUAGE,
-                                  *(priority_key(h) for h in HOUSEHOLD_TYPES))
+ALL_KEYS: tuple[Key[Any], ...] = (BUREAU_NAME, DATABASE_URL, BACKUP_FOLDER, LIST_COLUMNS_KEY, LANGUAGE)
 
 
 class Settings:
@@ -165,36 +163,37 @@ class Settings:
     def language(self) -> str:
         return self.get(LANGUAGE)
 
-    def priority_weights(self) -> dict[str, float]:
-        return {h: self.get(priority_key(h)) for h in HOUSEHOLD_TYPES}
-
-    def set_priority_weights(self, weights: dict[str, float]) -> None:
-        for household, weight in weights.items():
-            if household not in HOUSEHOLD_TYPES:
-                raise UserError(f"未知的户类型“{household}”。", f"Unknown household type '{household}'.")
-            self.set(priority_key(household), float(weight))
-
 
 @dataclass
 class SettingsValues:
-    """Everything the settings dialog edits, checked before anything is stored."""
+    """Everything the settings dialog edits, checked before anything is stored. The bureau-wide
+    values are None when no database is open or the user may not change them."""
 
     bureau_name: str
     database_url: str
     backup_folder: str
-    priority_weights: dict[str, float]
     list_columns: list[str]
     language: str
-    wage_floor: int | None = None  # bureau-wide, in the database; None when no database is open
+    wage_floor: int | None = None                      # bureau-wide (database)
+    priority_weights: dict[str, float] | None = None   # bureau-wide (database), administrators
+    skilled_weight: float | None = None                # bureau-wide (database), administrators
 
     @classmethod
     def load(cls, settings: Settings, database: Database | None = None) -> SettingsValues:
-        return cls(settings.bureau_name, settings.database_url, settings.get(BACKUP_FOLDER),
-                   settings.priority_weights(), settings.list_columns, settings.language,
-                   stored_wage_floor(database) if database is not None else None)
+        values = cls(settings.bureau_name, settings.database_url, settings.get(BACKUP_FOLDER), settings.list_columns,
+                     settings.language)
+        if database is not None:
+            from db.services import settings as bureau
+
+            values.wage_floor = stored_wage_floor(database)
+            values.priority_weights = bureau.priority_weights(database)
+            values.skilled_weight = bureau.skilled_weight(database)
+        return values
 
     def validate(self) -> None:
         """Raise a UserError naming the first value that cannot be used."""
+        from core.policy import PRIORITY_MAX, SKILLED_WEIGHT_MAX
+
         if len(self.bureau_name) > 60:
             raise UserError("单位名称过长（最多 60 个字）。", "The bureau name is too long (60 characters at most).")
         if self.database_url:
@@ -202,10 +201,13 @@ class SettingsValues:
         if self.backup_folder and not Path(self.backup_folder).is_dir():
             raise UserError(f"备份文件夹 {self.backup_folder} 不存在。",
                             f"The backup folder {self.backup_folder} does not exist.")
-        for household, weight in self.priority_weights.items():
+        for household, weight in (self.priority_weights or {}).items():
             if not (0.0 <= weight <= PRIORITY_MAX):
                 raise UserError(f"优先权重必须在 0 到 {PRIORITY_MAX:g} 之间（{household}：{weight:g}）。",
                                 f"Priority weights must be between 0 and {PRIORITY_MAX:g} ({household}: {weight:g}).")
+        if self.skilled_weight is not None and not (0.0 <= self.skilled_weight <= SKILLED_WEIGHT_MAX):
+            raise UserError(f"转职业工概率的权重必须在 0 到 {SKILLED_WEIGHT_MAX:g} 之间。",
+                            f"The weight of P(skilled) must be between 0 and {SKILLED_WEIGHT_MAX:g}.")
         if self.wage_floor is not None and not (0 <= self.wage_floor <= 100_000):
             raise UserError("工资预警线必须在 0 到 100000 元之间。", "The wage floor must be between 0 and 100,000 yuan.")
         if not self.list_columns:
@@ -213,13 +215,24 @@ class SettingsValues:
         if self.language not in LANGUAGES:
             raise UserError("界面语言只能是中文或英文。", "The language must be Chinese or English.")
 
-    def save_wage_floor(self, database: Database, actor: Actor) -> None:
-        """Check everything, then store the bureau-wide wage floor if it changed (refused by role)."""
+    def save_bureau(self, database: Database, actor: Actor) -> None:
+        """Check everything, then store the bureau-wide values that changed (each refused by role)."""
         self.validate()
         if self.wage_floor is not None and self.wage_floor != stored_wage_floor(database):
             from db.services.followup import set_wage_floor
 
             set_wage_floor(database, actor, self.wage_floor)
+        if database is not None and (self.priority_weights is not None or self.skilled_weight is not None):
+            from db.services import settings as bureau
+
+            changes: dict[str, object] = {f"{bureau.PRIORITY_PREFIX}{h}": w
+                                          for h, w in (self.priority_weights or {}).items()}
+            if self.skilled_weight is not None:
+                changes[bureau.SKILLED_WEIGHT] = self.skilled_weight
+            current = bureau.read_all(database)
+            changed = {k: v for k, v in changes.items() if current.get(k) != v}
+            if changed:
+                bureau.set_values(database, actor, changed)
 
     def save(self, settings: Settings) -> None:
         """Check everything, then store this computer's settings."""
@@ -227,7 +240,6 @@ class SettingsValues:
         settings.set(BUREAU_NAME, self.bureau_name.strip())
         settings.set(DATABASE_URL, self.database_url.strip())
         settings.set(BACKUP_FOLDER, self.backup_folder.strip())
-        settings.set_priority_weights(self.priority_weights)
         settings.set(LIST_COLUMNS_KEY, list(self.list_columns))
         settings.set(LANGUAGE, self.language)
         settings.sync()

@@ -28,13 +28,13 @@ from PySide6.QtWidgets import (
 
 from core.access import Actor
 from core.i18n import UserError, language, tr
+from core.policy import DEFAULT_SKILLED_WEIGHT, PRIORITY_MAX, SKILLED_WEIGHT_MAX
 from core.vocab import household_label
 from db.engine import Database, data_dir, default_url
 from ui.dialogs import show_error
 from ui.permissions import gate, set_enabled
 from ui.settings import (
     HOUSEHOLD_TYPES,
-    PRIORITY_MAX,
     Settings,
     SettingsValues,
     apply_backup_folder,
@@ -147,9 +147,13 @@ class SettingsDialog(QDialog):
     def _matching_tab(self) -> QWidget:
         tab = QWidget()
         form = QFormLayout(tab)
-        form.addRow(_note(tr("政策优先权重：监测户、脱贫户在排序和分配中获得的额外优先分，与预测的稳岗概率分开显示。",
+        form.addRow(_note(tr("政策优先权重：监测户、脱贫户在排序和分配中获得的额外优先分，与预测的稳岗概率分开显示。"
+                             "以下各项为全局设置，存放在数据库中，命令行与各办公室一致；仅管理员可修改。",
                              "Policy priority weight: the extra priority monitored and poverty-exited households get "
-                             "in ranking and assignment, shown apart from the predicted probability.")))
+                             "in ranking and assignment, shown apart from the predicted probability. These are "
+                             "bureau-wide settings kept in the database, the same for the command line and every "
+                             "office; only an administrator changes them.")))
+        bureau_ok = self.database is not None and self.actor.can("settings.write")
         self.weight_spins: dict[str, QDoubleSpinBox] = {}
         for household in HOUSEHOLD_TYPES:
             spin = QDoubleSpinBox()
@@ -157,8 +161,16 @@ class SettingsDialog(QDialog):
             spin.setRange(0.0, PRIORITY_MAX)
             spin.setDecimals(2)
             spin.setSingleStep(0.01)
+            spin.setEnabled(bureau_ok)
             self.weight_spins[household] = spin
             form.addRow(household_label(household) + tr("：", ":"), spin)
+        self.skilled_spin = QDoubleSpinBox()
+        self.skilled_spin.setObjectName("skilled_weight")
+        self.skilled_spin.setRange(0.0, SKILLED_WEIGHT_MAX)
+        self.skilled_spin.setDecimals(2)
+        self.skilled_spin.setSingleStep(0.05)
+        self.skilled_spin.setEnabled(bureau_ok)
+        form.addRow(tr("转职业工概率权重：", "Weight of P(skilled):"), self.skilled_spin)
         self.wage_spin = QSpinBox()
         self.wage_spin.setObjectName("wage_floor")
         self.wage_spin.setRange(0, 100_000)
@@ -197,8 +209,11 @@ class SettingsDialog(QDialog):
         self.db_file_edit.setText(url.removeprefix("sqlite:///") if url.startswith("sqlite") else "")
         self._sync_db_kind()
         self.backup_edit.setText(values.backup_folder)
+        weights = values.priority_weights if values.priority_weights is not None else default_priority_weights()
         for household, spin in self.weight_spins.items():
-            spin.setValue(values.priority_weights.get(household, 0.0))
+            spin.setValue(weights.get(household, 0.0))
+        self.skilled_spin.setValue(values.skilled_weight if values.skilled_weight is not None
+                                   else DEFAULT_SKILLED_WEIGHT)
         if values.wage_floor is not None:
             self.wage_spin.setValue(values.wage_floor)
         self.columns_list.clear()
@@ -222,24 +237,27 @@ class SettingsDialog(QDialog):
             url = sqlite_url(path) if path else ""
         columns = [self.columns_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.columns_list.count())
                    if self.columns_list.item(i).checkState() == Qt.CheckState.Checked]
+        bureau_ok = self.skilled_spin.isEnabled()
         return SettingsValues(
             bureau_name=self.bureau_edit.text().strip(), database_url=url,
             backup_folder=self.backup_edit.text().strip(),
-            priority_weights={h: round(s.value(), 4) for h, s in self.weight_spins.items()},
             list_columns=columns, language=str(self.language_combo.currentData()),
-            wage_floor=self.wage_spin.value() if self.wage_spin.isEnabled() else None)
+            wage_floor=self.wage_spin.value() if self.wage_spin.isEnabled() else None,
+            priority_weights={h: round(s.value(), 4) for h, s in self.weight_spins.items()} if bureau_ok else None,
+            skilled_weight=round(self.skilled_spin.value(), 4) if bureau_ok else None)
 
     def restore_defaults(self) -> None:
         """Put the defaults in the form; they are stored only on OK."""
         self.load(SettingsValues(bureau_name="", database_url="", backup_folder="",
-                                 priority_weights=default_priority_weights(), list_columns=default_list_columns(),
-                                 language="zh", wage_floor=default_wage_floor() if self.database else None))
+                                 list_columns=default_list_columns(), language="zh",
+                                 wage_floor=default_wage_floor() if self.database else None,
+                                 priority_weights=default_priority_weights(), skilled_weight=DEFAULT_SKILLED_WEIGHT))
 
     def accept(self) -> None:
         try:
             values = self.values()
-            if self.database is not None and self.wage_spin.isEnabled():  # first: the role may be refused
-                values.save_wage_floor(self.database, self.actor)
+            if self.database is not None:  # first: a bureau-wide value may be refused by role
+                values.save_bureau(self.database, self.actor)
             values.save(self.settings)
             apply_backup_folder(self.settings)  # the next automatic backup already goes there
         except UserError as exc:

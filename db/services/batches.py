@@ -200,10 +200,23 @@ class PlanResult:
     vacancies: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     candidate_frame: pd.DataFrame | None = None   # the scored pairs, reused when pins change
+    priority_cost: dict[str, float | int] = field(default_factory=dict)  # matching.assignment.price_of_priority
+
+    def priority_line(self) -> str:
+        """One line for the plan summary: who the priority selects and what it costs in retention."""
+        c = self.priority_cost
+        if not c:
+            return ""
+        return tr(f"政策优先：监测户 {c['monitored']} 人、脱贫户 {c['poverty_exited']} 人入选，"
+                  f"预计稳岗少 {float(c['cost']):.1f} 人",
+                  f"Policy priority: {c['monitored']} from monitored and {c['poverty_exited']} from poverty-exited "
+                  f"households selected; {float(c['cost']):.1f} fewer expected to stay 180 days")
 
     def to_json(self) -> dict[str, Any]:
         pairs = [{"id_number": r.id_number, "name": r.name, "vacancy_code": r.vacancy_code,
-                  "score": round(float(r.score), 4), "priority": round(float(r.priority), 4),
+                  "score": round(float(r.score), 4),
+                  "skilled_score": None if pd.isna(r.skilled_score) else round(float(r.skilled_score), 4),
+                  "priority": round(float(r.priority), 4),
                   "weight": round(float(r.weight), 4), "pinned": bool(r.pinned)}
                  for r in self.pairs.itertuples()]
         return {"batch_id": self.batch_id, "pairs": pairs, "expected_retained": round(self.expected_retained, 3),
@@ -212,7 +225,9 @@ class PlanResult:
                 "greedy_objective": round(self.greedy_objective, 3),
                 "manual_expected_retained": None if self.manual_expected_retained is None
                 else round(self.manual_expected_retained, 3),
-                "candidates": self.candidates, "seats": self.seats, "notes": self.notes}
+                "candidates": self.candidates, "seats": self.seats, "notes": self.notes,
+                "priority_cost": {k: round(float(v), 3) if isinstance(v, float) else v
+                                  for k, v in self.priority_cost.items()}}
 
 
 def _resolve_vacancies(session: Session, batch: int | str | None, codes: Sequence[str] | None
@@ -249,6 +264,7 @@ def plan(database: Database, batch: int | str | None = None, codes: Sequence[str
     and the staff's manual choice beside it. ``candidates`` may pass a frame already scored by
     ``db.services.matching.candidate_scores`` (the GUI reuses it while toggling pins)."""
     require(actor, "matching.run")
+    pins, forbids = list(pins), list(forbids)
     with database.session() as session:
         batch_row, vacancy_ids = _resolve_vacancies(session, batch, codes)
         batch_id = batch_row.id if batch_row is not None else None
@@ -281,6 +297,7 @@ def plan(database: Database, batch: int | str | None = None, codes: Sequence[str
                         "certificate); no plan was made. Nothing was changed.")
     best = assignment.solve(cand, capacity, pins=pins, forbids=forbids)
     base = assignment.greedy(cand, capacity, pins=pins, forbids=forbids)
+    cost = assignment.price_of_priority(cand, capacity, best, pins=pins, forbids=forbids)
     manual_er: float | None = None
     if len(manual):
         scores = cand.set_index(["trainee_id", "vacancy_id"])["score"]
@@ -303,7 +320,7 @@ def plan(database: Database, batch: int | str | None = None, codes: Sequence[str
                         f"Not enough eligible trainees: {len(pairs)} placed on {int(capacity.sum())} seats."))
     return PlanResult(batch_id, pairs.reset_index(drop=True), best.expected_retained, best.objective,
                       base.expected_retained, base.objective, manual_er, len(manual), int(cand["trainee_id"].nunique()),
-                      int(capacity.sum()), vac, notes, candidates)
+                      int(capacity.sum()), vac, notes, candidates, cost)
 
 
 def save_proposals(database: Database, actor: Actor, batch: int | str, pairs: pd.DataFrame) -> int:

@@ -12,14 +12,13 @@ from core.access import Actor, require
 from core.fields import mask_id
 from core.i18n import UserError, tr
 from core.placement import AWAY, SEAT_HOLDING
-from core.policy import ALERT_WINDOW_DAYS, DEFAULT_WAGE_FLOOR, FOLLOWUP_DAYS, REPLACE_DAYS
 from core.vocab import HOUSEHOLD_RANK, alert_label, household_label
-from db import audit
 from db.engine import Database
-from db.models import AppSetting, Employer, Placement, PlacementEvent, Trainee, Vacancy
+from db.models import Employer, Placement, PlacementEvent, Trainee, Vacancy
 from db.rules import scope_trainees
+from db.services import settings
 
-WAGE_FLOOR_KEY = "alerts.wage_floor"
+WAGE_FLOOR_KEY = settings.WAGE_FLOOR
 
 
 def _today(today: dt.date | None) -> dt.date:
@@ -33,11 +32,16 @@ def _last_visit():  # type: ignore[no-untyped-def]
     return last_visit
 
 
-def followups_due(database: Database, *, today: dt.date | None = None, within_days: int = 14,
-                  every_days: int = FOLLOWUP_DAYS, actor: Actor) -> pd.DataFrame:
-    """Workers on the job whose next visit (every ``every_days`` days) falls within ``within_days``."""
+def followups_due(database: Database, *, today: dt.date | None = None, within_days: int | None = None,
+                  every_days: int | None = None, actor: Actor) -> pd.DataFrame:
+    """Workers on the job whose next visit (every ``every_days`` days) falls within ``within_days``
+    (both default to the bureau-wide settings)."""
     require(actor, "registry.read")
     today = _today(today)
+    if within_days is None:
+        within_days = int(settings.get(database, settings.FOLLOWUP_DUE_WITHIN_DAYS))
+    if every_days is None:
+        every_days = int(settings.get(database, settings.FOLLOWUP_DAYS))
     last_visit = _last_visit()
     stmt = (select(Placement.id, Placement.trainee_id, Trainee.name, Trainee.id_number, Trainee.township,
                    Trainee.household_type, Employer.name, Vacancy.code, Placement.start_date,
@@ -71,12 +75,7 @@ def followups_due(database: Database, *, today: dt.date | None = None, within_da
 
 
 def wage_floor(database: Database) -> int:
-    with database.session() as session:
-        value = session.get(AppSetting, WAGE_FLOOR_KEY)
-    try:
-        return int(value.value) if value is not None else DEFAULT_WAGE_FLOOR
-    except ValueError:
-        return DEFAULT_WAGE_FLOOR
+    return int(settings.get(database, WAGE_FLOOR_KEY))
 
 
 def set_wage_floor(database: Database, actor: Actor, value: int) -> None:
@@ -85,25 +84,22 @@ def set_wage_floor(database: Database, actor: Actor, value: int) -> None:
     if not (0 <= int(value) <= 100_000):
         raise UserError("工资下限应在 0 到 100000 元之间。", "The wage floor must be between 0 and 100,000 yuan.")
     with database.session() as session:
-        row = session.get(AppSetting, WAGE_FLOOR_KEY)
-        before = row.value if row else None
-        if row is None:
-            session.add(AppSetting(key=WAGE_FLOOR_KEY, value=str(int(value))))
-        else:
-            row.value = str(int(value))
-        audit.record(session, actor, "setting.update", "setting", WAGE_FLOOR_KEY,
-                     before={"value": before}, after={"value": int(value)})
+        settings.write(session, actor, WAGE_FLOOR_KEY, int(value))
 
 
 def alerts(database: Database, *, today: dt.date | None = None, wage_floor_value: int | None = None,
-           replace_days: int = REPLACE_DAYS, followup_days: int = FOLLOWUP_DAYS,
-           window_days: int = ALERT_WINDOW_DAYS, actor: Actor) -> pd.DataFrame:
+           replace_days: int | None = None, followup_days: int | None = None,
+           window_days: int | None = None, actor: Actor) -> pd.DataFrame:
     """Early warnings (风险预警), monitored households first:
     left the job and not re-placed within ``replace_days`` (leavers of the last ``window_days``);
     no follow-up for ``followup_days``; current wage below the configured floor."""
     require(actor, "registry.read")
     today = _today(today)
     floor = wage_floor(database) if wage_floor_value is None else int(wage_floor_value)
+    limits = settings.read_all(database)  # the bureau-wide day limits, unless the caller gives them
+    replace_days = int(limits[settings.REPLACE_DAYS]) if replace_days is None else replace_days
+    followup_days = int(limits[settings.FOLLOWUP_DAYS]) if followup_days is None else followup_days
+    window_days = int(limits[settings.ALERT_WINDOW_DAYS]) if window_days is None else window_days
     later = aliased(Placement)
     replaced = exists().where(later.trainee_id == Placement.trainee_id, later.id != Placement.id,
                               or_(later.status.in_(SEAT_HOLDING),

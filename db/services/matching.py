@@ -24,6 +24,7 @@ from db import audit, frames
 from db.engine import Database
 from db.models import ModelVersion, Placement, Trainee
 from db.queries.lookup import find_batch
+from db.services import settings as bureau_settings
 from db.services.placements import propose
 from matching import rank as ranking
 from matching.data import MatchData
@@ -205,6 +206,14 @@ def _against_en(comparison: dict) -> str:
 
 # --- ranking -------------------------------------------------------------------------------------
 
+def _policy(database: Database, priority_weights: Mapping[str, float] | None,
+            skilled_weight: float | None) -> tuple[dict[str, float], float]:
+    """The weights in force: the caller's, else the bureau-wide settings (the same for GUI and CLI)."""
+    weights = dict(priority_weights) if priority_weights is not None else bureau_settings.priority_weights(database)
+    sw = float(skilled_weight) if skilled_weight is not None else bureau_settings.skilled_weight(database)
+    return merged_weights(weights), sw
+
+
 @dataclass
 class RankResult:
     ranked: pd.DataFrame
@@ -215,15 +224,18 @@ class RankResult:
 
 
 def rank_vacancy(database: Database, code: str, top: int | None = 10, *, actor: Actor,
-                 priority_weights: Mapping[str, float] | None = None, today: dt.date | None = None) -> RankResult:
+                 priority_weights: Mapping[str, float] | None = None, today: dt.date | None = None,
+                 skilled_weight: float | None = None) -> RankResult:
     """Best trainees for the vacancy ``code``, plus every excluded trainee with the reason."""
     require(actor, "matching.run")
+    weights, sw = _policy(database, priority_weights, skilled_weight)
     code = (code or "").strip()
     data = _load(database, actor, vacancy_codes=[code], today=today)
     if data.vacancies.empty:
         raise UserError(f"找不到岗位编号“{code}”", f"No vacancy with the code '{code}'")
     status = active_model(database)
-    ranked, excluded = ranking.rank_vacancy(data, status.model, 0, top=top, priority_weights=priority_weights)
+    ranked, excluded = ranking.rank_vacancy(data, status.model, 0, top=top, priority_weights=weights,
+                                            skilled_weight=sw)
     subject = data.vacancies.iloc[0].to_dict()
     subject["employer_retention"] = float(data.V["emp_rate"][0])
     subject["employer_history"] = int(data.V["emp_n"][0])
@@ -235,9 +247,11 @@ def rank_vacancy(database: Database, code: str, top: int | None = 10, *, actor: 
 
 
 def rank_trainee(database: Database, id_number: str, top: int | None = 10, *, actor: Actor,
-                 priority_weights: Mapping[str, float] | None = None, today: dt.date | None = None) -> RankResult:
+                 priority_weights: Mapping[str, float] | None = None, today: dt.date | None = None,
+                 skilled_weight: float | None = None) -> RankResult:
     """Best open vacancies for the trainee with ``id_number``, plus the vacancies excluded and why."""
     require(actor, "matching.run")
+    weights, sw = _policy(database, priority_weights, skilled_weight)
     number = (id_number or "").strip().upper()
     with database.session() as session:
         tid = session.scalar(select(Trainee.id).where(Trainee.id_number == number, Trainee.deleted_at.is_(None)))
@@ -248,7 +262,8 @@ def rank_trainee(database: Database, id_number: str, top: int | None = 10, *, ac
     if pos < 0:
         raise UserError("当前用户无权查看该学员", "The current user may not see this trainee")
     status = active_model(database)
-    ranked, excluded = ranking.rank_trainee(data, status.model, int(pos), top=top, priority_weights=priority_weights)
+    ranked, excluded = ranking.rank_trainee(data, status.model, int(pos), top=top, priority_weights=weights,
+                                            skilled_weight=sw)
     subject = data.trainees.iloc[pos].to_dict()
     message = None
     if not data.T["skill_mask"][pos]:
@@ -263,19 +278,21 @@ def rank_trainee(database: Database, id_number: str, top: int | None = 10, *, ac
 
 
 def candidate_scores(database: Database, vacancy_ids: list[int], *, actor: Actor,
-                     priority_weights: dict[str, float] | None = None,
-                     today: dt.date | None = None) -> pd.DataFrame:
+                     priority_weights: Mapping[str, float] | None = None,
+                     today: dt.date | None = None, skilled_weight: float | None = None) -> pd.DataFrame:
     """One row per ELIGIBLE (trainee, vacancy) pair of the given vacancies.
 
     Columns: trainee_id, vacancy_id, id_number, name, household_type, score (calibrated
     P(retained ≥ 180 days)), skilled_score (P(skilled within 12 months), NaN without a learned model),
-    priority (policy term ≥ 0 from the household type), weight (= score × (1 + priority), the
-    assignment objective), reasons (list of str). Sorted by vacancy, then weight descending.
+    priority (policy term ≥ 0 from the household type), weight (= (score + skilled_weight ×
+    skilled_score) × (1 + priority), the assignment objective), reasons (list of str). Sorted by
+    vacancy, then weight descending. Weights default to the bureau-wide settings.
     """
     require(actor, "matching.run")
+    weights, sw = _policy(database, priority_weights, skilled_weight)
     data = _load(database, actor, vacancy_ids=list(vacancy_ids), today=today)
     status = active_model(database)
-    return ranking.candidates(data, status.model, list(range(len(data.vacancies))), priority_weights)
+    return ranking.candidates(data, status.model, list(range(len(data.vacancies))), weights, skilled_weight=sw)
 
 
 # --- fairness ------------------------------------------------------------------------------------
@@ -284,18 +301,33 @@ FAIRNESS_ATTRIBUTES = {"gender": ("性别", "Gender"), "ethnicity": ("民族", "
                        "household_type": ("户类型", "Household type")}
 
 
+FOUR_FIFTHS = 0.8
+FACTOR_LABELS = {"level": ("证书等级", "certificate level"), "wage": ("工资与期望", "pay against expectation"),
+                 "region": ("意向地区", "preferred region"), "board_lodging": ("食宿与离家距离", "board, lodging and distance"),
+                 "mandarin": ("普通话", "Mandarin"), "hours": ("培训课时", "training hours"), "age": ("年龄", "age"),
+                 "contract": ("用工类型", "contract type"), "prior": ("以往就业结果", "earlier placements"),
+                 "employer": ("用人单位以往稳岗", "the employer's past retention"), "skill": ("工种", "kind of work")}
+
+
 def fairness_report(database: Database, actor: Actor, *, vacancy_ids: list[int] | None = None,
                     top: int = 10, priority_weights: Mapping[str, float] | None = None,
                     today: dt.date | None = None) -> pd.DataFrame:
     """Per gender, ethnicity and household type: share of the eligible pool, of the top-``top``
-    recommendations (over the open vacancies, or the given ones) and of past placements."""
+    recommendations (over the open vacancies, or the given ones) and of past placements.
+
+    A group whose share of the top recommendations is below four-fifths of its share of the pool is
+    flagged, and ``factors`` names the model inputs that pull its scores down most compared with
+    everyone else in the pool (e.g. Mandarin), so the bureau can act; nothing is corrected silently."""
     require(actor, "matching.run")
+    weights, sw = _policy(database, priority_weights, None)
     data = _load(database, actor, vacancy_ids=vacancy_ids, open_only=vacancy_ids is None, today=today)
     status = active_model(database)
-    cands = ranking.candidates(data, status.model, list(range(len(data.vacancies))), priority_weights, reasons=False)
+    cands = ranking.candidates(data, status.model, list(range(len(data.vacancies))), weights, reasons=False,
+                               skilled_weight=sw)
     t = data.trainees.set_index("trainee_id")
     top_rows = cands.groupby("vacancy_id", sort=False).head(top)
     placed = data.history["trainee_id"]
+    contrib, X = _pool_inputs(data, status.model, cands)
     rows = []
     for attr, (zh, en) in FAIRNESS_ATTRIBUTES.items():
         pool = t[attr].reindex(cands["trainee_id"]).fillna("").to_numpy()
@@ -303,15 +335,56 @@ def fairness_report(database: Database, actor: Actor, *, vacancy_ids: list[int] 
         pl = t[attr].reindex(placed).dropna().to_numpy()
         groups = sorted(set(pool) | set(rec) | set(pl))
         for g in groups:
+            eligible = float((pool == g).mean()) if len(pool) else float("nan")
+            top_share = float((rec == g).mean()) if len(rec) else float("nan")
+            flagged = bool(eligible > 0 and top_share < FOUR_FIFTHS * eligible)
             rows.append({"attribute": tr(zh, en), "attribute_key": attr, "group": _group_label(attr, g),
-                         "group_key": g,
-                         "eligible_share": float((pool == g).mean()) if len(pool) else float("nan"),
-                         "top_share": float((rec == g).mean()) if len(rec) else float("nan"),
-                         "placed_share": float((pl == g).mean()) if len(pl) else float("nan")})
+                         "group_key": g, "eligible_share": eligible, "top_share": top_share,
+                         "placed_share": float((pl == g).mean()) if len(pl) else float("nan"),
+                         "flagged": flagged, "factors": _gap_factors(contrib, X, pool == g) if flagged else ""})
     out = pd.DataFrame(rows, columns=["attribute", "attribute_key", "group", "group_key", "eligible_share",
-                                      "top_share", "placed_share"])
+                                      "top_share", "placed_share", "flagged", "factors"])
     out["ratio"] = out["top_share"] / out["eligible_share"].where(out["eligible_share"] > 0)
     return out
+
+
+# The model input that stands for each factor when group means are compared.
+FACTOR_INPUTS = {"level": "level_margin", "wage": "wage_below", "region": "region_hit", "board_lodging": "distance",
+                 "mandarin": "mandarin", "hours": "training_hours", "age": "age", "contract": "long_term",
+                 "prior": "prior_ret", "employer": "emp_rate"}
+
+
+def _pool_inputs(data: MatchData, model: MatchModel, cands: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """(pairs × factor groups contributions, pairs × features) of every eligible pair."""
+    from matching.features import FEATURES, GROUP_NAMES, feature_matrix, pair_inputs
+
+    if cands.empty:
+        return np.zeros((0, len(GROUP_NAMES))), np.zeros((0, len(FEATURES)))
+    t_pos = data.trainee_pos(cands["trainee_id"].to_numpy())
+    v_pos = data.vacancy_pos(cands["vacancy_id"].to_numpy())
+    X = feature_matrix(pair_inputs(data, t_pos, v_pos))
+    return model.contributions(X), X
+
+
+def _gap_factors(contrib: np.ndarray, X: np.ndarray, in_group: np.ndarray) -> str:
+    """The factors (at most three) that pull the group's pairs down most against the rest of the
+    pool, with the group's and the others' mean of the input behind each (e.g. Mandarin −1…1)."""
+    from matching.features import GROUP_NAMES, F
+
+    if not len(contrib) or in_group.all() or not in_group.any():
+        return ""
+    diff = contrib[in_group].mean(axis=0) - contrib[~in_group].mean(axis=0)
+    parts = []
+    for i in [int(i) for i in np.argsort(diff) if diff[i] < -0.01][:3]:
+        name = GROUP_NAMES[i]
+        zh, en = FACTOR_LABELS[name]
+        col = FACTOR_INPUTS.get(name)
+        if col is None:
+            parts.append(tr(zh, en))
+            continue
+        mine, rest = float(X[in_group, F[col]].mean()), float(X[~in_group, F[col]].mean())
+        parts.append(tr(f"{zh}（本组平均 {mine:.2f}，其他 {rest:.2f}）", f"{en} (group mean {mine:.2f}, others {rest:.2f})"))
+    return tr("；", "; ").join(parts) if parts else tr("无明显单一因素", "no single factor stands out")
 
 
 def _group_label(attr: str, key: str) -> str:

@@ -161,8 +161,11 @@ class ModelReportDialog(QDialog):
         self.fair_model = FrameTableModel([("attribute", tr("维度", "Attribute")), ("group", tr("群体", "Group")),
                                            ("eligible_share", tr("符合条件占比", "Eligible pool")),
                                            ("top_share", tr("前10推荐占比", "Top-10 share")),
-                                           ("placed_share", tr("以往安置占比", "Past placements"))],
-                                          formatters={c: _pct for c in ("eligible_share", "top_share", "placed_share")})
+                                           ("placed_share", tr("以往安置占比", "Past placements")),
+                                           ("flagged", tr("低于五分之四", "Below four-fifths")),
+                                           ("factors", tr("主要差距因素", "Factors behind the gap"))],
+                                          formatters={**{c: _pct for c in ("eligible_share", "top_share", "placed_share")},
+                                                      "flagged": lambda v: tr("⚠ 是", "⚠ yes") if v else ""})
         self.fair_view = _table(self.fair_model)
         fl.addWidget(self.fair_view, 1)
         self.fair_button = QPushButton(tr("生成公平性报告", "Build the fairness report"))
@@ -462,11 +465,10 @@ class MatchingPage(Page):
             f"{added} added to the batch '{self.batch_box.currentText()}' as proposed (a person confirms)."))
         self.changed.emit()
 
-    def priority_weights(self) -> dict[str, float]:
-        """The policy priority weights the user set (设置 → 政策优先系数)."""
-        from ui.settings import Settings
-
-        return Settings().priority_weights()
+    def priority_weights(self) -> dict[str, float] | None:
+        """None: the services use the bureau-wide weights in the database (设置 → 政策优先系数), the
+        same as the command line."""
+        return None
 
     def train(self) -> None:
         actor = self.actor

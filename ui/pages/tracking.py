@@ -86,11 +86,9 @@ def _fit(view: QTableView, cap: int = 260) -> None:
 
 
 
-def _priority_weights() -> dict[str, float]:
-    """The policy priority weights the user set (设置 → 政策优先系数)."""
-    from ui.settings import Settings
-
-    return Settings().priority_weights()
+def _priority_weights() -> dict[str, float] | None:
+    """None: the plan uses the bureau-wide weights in the database, the same as the command line."""
+    return None
 
 class FormDialog(QDialog):
     """A small form: dates, numbers, text and choices; ``values()`` after accept."""
@@ -301,9 +299,12 @@ class TrackingPage(Page):
                                            ("id_masked", tr("身份证号", "ID")),
                                            ("household_label", tr("户类型", "Household")),
                                            ("vacancy_code", tr("岗位编号", "Vacancy")), ("employer", tr("用人单位", "Employer")),
-                                           ("score", tr("稳岗概率", "P(retained)")), ("priority", tr("优先系数", "Priority")),
+                                           ("score", tr("稳岗概率", "P(retained)")),
+                                           ("skilled_score", tr("转职业工概率", "P(skilled)")),
+                                           ("priority", tr("优先系数", "Priority")),
                                            ("reasons", tr("理由", "Reasons"))], self,
-                                          formatters={"score": _pct, "priority": lambda v: f"{float(v):.2f}"})
+                                          formatters={"score": _pct, "skilled_score": _pct,
+                                                      "priority": lambda v: f"{float(v):.2f}"})
         self.plan_view = _table(self.plan_model)
         self.plan_view.setObjectName("plan_table")
         self.plan_summary = QLabel(tr("选择批次后点击“生成最优方案”。", "Choose a batch and press 'Plan optimally'."))
@@ -547,6 +548,8 @@ class TrackingPage(Page):
         if result.manual_expected_retained is not None:
             text += tr(f" 现有人工名单（{result.manual_pairs} 人）预计稳岗 {result.manual_expected_retained:.1f} 人。",
                        f" The current hand-made list ({result.manual_pairs}) expects {result.manual_expected_retained:.1f}.")
+        if result.priority_line():
+            text += "\n" + result.priority_line() + tr("。", ".")
         if self._pins or self._forbids:
             text += tr(f" 锁定 {len(self._pins)} 对，排除 {len(self._forbids)} 对。",
                        f" {len(self._pins)} pinned, {len(self._forbids)} forbidden.")

@@ -20,8 +20,12 @@ from ui.settings_dialog import SettingsDialog
 
 
 def _accounts(database) -> dict[str, tuple[str, str]]:  # type: ignore[no-untyped-def]
-    """role → (user name, password) of real accounts."""
-    return {role: (name, pw) for name, role, pw in users.create_demo_accounts(database, actor=SYSTEM)}
+    """role → (user name, password) of real accounts, each past its forced first password change."""
+    out = {}
+    for name, role, pw in users.create_demo_accounts(database, actor=SYSTEM):
+        users.change_password(database, users.login(database, name, pw).actor, pw, f"{role.title()}2026pw")
+        out[role] = (name, f"{role.title()}2026pw")
+    return out
 
 
 def _settings_rows(database) -> tuple[dict, int]:  # type: ignore[no-untyped-def]
@@ -147,7 +151,7 @@ def test_the_tracking_page_plans_with_the_database_weights_and_shows_their_price
     from ui.pages.tracking import TrackingPage
 
     settings.set_value(demo_db, SYSTEM, "policy.priority.monitored", 0.3)
-    page = TrackingPage(demo_db)
+    page = TrackingPage(demo_db, SYSTEM)
     qtbot.addWidget(page)
     page.resize(1280, 820)
     page.show()

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QItemSelectionModel, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
-    QHeaderView, QLabel, QLineEdit, QPushButton, QSpinBox, QSplitter, QTableView, QTabWidget, QVBoxLayout,
+    QHeaderView, QLabel, QLineEdit, QMessageBox, QPushButton, QSpinBox, QSplitter, QTableView, QTabWidget, QVBoxLayout,
     QWidget,
 )
 
@@ -170,6 +170,12 @@ class TrackingPage(Page):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.tabs)
+        # The outcome of the last action, always on screen (refusals also pop up: they need reading).
+        self.message = QLabel()
+        self.message.setObjectName("action_message")
+        self.message.setWordWrap(True)
+        self.message.setVisible(False)
+        layout.addWidget(self.message)
         self._loaded = False
 
     # --- common -----------------------------------------------------------------------------
@@ -316,7 +322,10 @@ class TrackingPage(Page):
         self.pair_view = _table(self.pair_model, multi=True)
         self.pair_view.setObjectName("pair_table")
         buttons = []
-        for text, obj, slot in ((tr("确认", "Confirm"), "btn_confirm", self.confirm_selected),
+        for text, obj, slot in ((tr("全选", "Select all"), "btn_pairs_all", self.select_all_pairs),
+                                (tr("确认", "Confirm"), "btn_confirm", self.confirm_selected),
+                                (tr("出发…", "Departed…"), "btn_pairs_departed", self.pairs_departed),
+                                (tr("到岗…", "Arrived…"), "btn_pairs_on_job", self.pairs_on_job),
                                 (tr("改派…", "Move…"), "btn_edit_pair", self.edit_selected),
                                 (tr("拒绝…", "Reject…"), "btn_reject", self.reject_selected),
                                 (tr("手工添加…", "Add by hand…"), "btn_add_pair", self.add_pair)):
@@ -579,15 +588,58 @@ class TrackingPage(Page):
     def _selected_pairs(self) -> list[pd.Series]:
         return [self.pair_model.row(i.row()) for i in self.pair_view.selectionModel().selectedRows()]
 
-    def confirm_selected(self) -> None:
+    def select_all_pairs(self) -> None:
+        self.pair_view.selectAll()
+        self.pair_view.setFocus()
+
+    def _pair_ids(self) -> list[int]:
+        return [int(r["id"]) for r in self._selected_pairs()]
+
+    def _pairs_intro(self) -> str:
         rows = self._selected_pairs()
-        if not rows:
-            return
+        names = "、".join(str(r["name"]) for r in rows[:6]) + (tr(f"等 {len(rows)} 人", f" and {len(rows) - 6} more")
+                                                                if len(rows) > 6 else "")
+        return tr(f"共 {len(rows)} 人：{names}", f"{len(rows)} selected: {names}")
+
+    def confirm_selected(self) -> None:
+        """Confirm everyone selected: asked once, each person's seat claimed on its own, then one report."""
+        ids = self._pair_ids()
         bid = self.current_batch_id()
-        for r in rows:
-            if not self._run(lambda r=r: placements.confirm(self.database, self.actor, int(r["id"]))):
-                break
+        if not ids:
+            show_error(self, tr("请先在批次名单中选择人员（可多选，或点“全选”）。",
+                                "Select people in the batch list first (several, or 'Select all')."))
+            return
+        if not ask_yes_no(self, tr(f"确认所选 {len(ids)} 人？确认后每人占用所派岗位的一个名额。",
+                                   f"Confirm the {len(ids)} selected? Each takes a seat of their vacancy.")):
+            return
+        try:
+            result = placements.confirm_many(self.database, self.actor, ids)
+        except UserError as exc:
+            show_error(self, exc)
+            return
         self.reload_batches(bid)
+        self.tell(result.summary("已确认", "confirmed"), warn=bool(result.refused))
+        self.changed.emit()
+
+    def _pairs_many(self, title: str, build: Callable[[FormDialog], None],
+                    call: Callable[[list[int], dict[str, Any]], placements.ManyResult], verb_zh: str, verb_en: str) -> None:
+        bid = self.current_batch_id()
+
+        def after(_done: list[int]) -> str:
+            self.reload_batches(bid)
+            self.placements_model.refresh()
+            return ""
+        self._many_action(self._pair_ids(), title, build, call, verb_zh, verb_en, intro=self._pairs_intro(), after=after)
+
+    def pairs_departed(self) -> None:
+        self._pairs_many(tr("登记出发", "Departed"), self._date_note("出发日期", "Date"),
+                         lambda ids, v: placements.mark_departed_many(self.database, self.actor, ids, **v),
+                         "已标记出发", "marked as departed")
+
+    def pairs_on_job(self) -> None:
+        self._pairs_many(tr("登记到岗", "Arrived at work"), self._arrival_form,
+                         lambda ids, v: placements.mark_on_job_many(self.database, self.actor, ids, **v),
+                         "已登记到岗", "marked as arrived")
 
     def edit_selected(self) -> None:
         rows = self._selected_pairs()
@@ -673,18 +725,21 @@ class TrackingPage(Page):
                    ModelColumn("skilled_since", tr("转职业工", "Skilled since"), format=fmt_date)]
         self.placements_model = SqlTableModel(self.database, columns, self._placement_factory(), self)
         self.placements_model.sort_key, self.placements_model.descending = "id", True
-        self.placements_view = _table(self.placements_model)
+        self.placements_view = _table(self.placements_model, multi=True)
         self.placements_view.setObjectName("placements_table")
         for col, width in enumerate((100, 150, 90, 70, 150, 110, 180, 70, 90, 90, 70, 70, 90)):
             self.placements_view.setColumnWidth(col, width)
         self.placements_view.selectionModel().selectionChanged.connect(lambda *_: self.show_timeline())
         self.placements_count = QLabel()
         actions = QHBoxLayout()
-        for text, obj, slot in ((tr("出发", "Departed"), "btn_departed", self.act_departed),
-                                (tr("到岗", "Arrived"), "btn_on_job", self.act_on_job),
-                                (tr("回访…", "Follow-up…"), "btn_followup", self.act_followup),
-                                (tr("转职业工…", "Became skilled…"), "btn_skilled", self.act_skilled),
+        # Many rows at once (Ctrl/Shift-click, 全选): one dialog, one service call, one summary.
+        for text, obj, slot in ((tr("全选", "Select all"), "btn_select_all", self.select_all_placements),
+                                (tr("确认…", "Confirm…"), "btn_confirm_many", self.act_confirm),
+                                (tr("出发…", "Departed…"), "btn_departed", self.act_departed),
+                                (tr("到岗…", "Arrived…"), "btn_on_job", self.act_on_job),
+                                (tr("回访…", "Follow-up…"), "btn_followup", lambda: self.act_followup()),
                                 (tr("离岗…", "Left…"), "btn_end", self.act_end),
+                                (tr("转职业工…", "Became skilled…"), "btn_skilled", self.act_skilled),
                                 (tr("再就业…", "Re-place…"), "btn_replace", self.act_replace),
                                 (tr("放弃…", "Decline…"), "btn_decline", self.act_decline)):
             b = QPushButton(text)
@@ -754,89 +809,201 @@ class TrackingPage(Page):
     def _update_count(self) -> None:
         self.placements_count.setText(tr(f"共 {self.placements_model.total():,} 条", f"{self.placements_model.total():,} rows"))
 
+    def selected_placements(self) -> list[int]:
+        rows = sorted({i.row() for i in self.placements_view.selectionModel().selectedRows()})
+        return [pid for pid in (self.placements_model.row_id(r) for r in rows) if pid is not None]
+
     def selected_placement(self) -> int | None:
-        rows = self.placements_view.selectionModel().selectedRows()
-        return None if not rows else self.placements_model.row_id(rows[0].row())
+        ids = self.selected_placements()
+        return ids[0] if ids else None
+
+    def select_all_placements(self) -> None:
+        """Every row the filters show (loaded up to 5,000: a batch or a township, not the county)."""
+        model = self.placements_model
+        while model.canFetchMore() and model.rowCount() < 5000:
+            model.fetchMore()
+        self.placements_view.selectAll()
+        self.placements_view.setFocus()
 
     def show_timeline(self) -> None:
-        row = self.placements_view.selectionModel().selectedRows()
-        if not row:
+        sel = self.placements_view.selectionModel()
+        rows = sel.selectedRows()
+        if not rows:
             return
-        r = row[0].row()
-        trainee_id = self.placements_model.value(r, "trainee_id")
-        name = self.placements_model.value(r, "name")
+        current = self.placements_view.currentIndex()
+        r = current.row() if current.isValid() and sel.isRowSelected(current.row()) else rows[0].row()
+        self._show_timeline_of(self.placements_model.value(r, "trainee_id"), self.placements_model.value(r, "name"))
+
+    def _show_timeline_of(self, trainee_id: Any, name: Any) -> None:
+        if trainee_id is None:
+            return
         try:
             frame = placement_queries.timeline(self.database, int(trainee_id), self.actor)
         except UserError as exc:
             show_error(self, exc)
             return
+        self._timeline_of = (int(trainee_id), str(name))
         self.timeline_model.set_frame(frame)
         _fit(self.timeline_view, 420)
         self.timeline_title.setText(tr(f"{name} 的时间线（{len(frame)} 条）", f"Timeline of {name} ({len(frame)} entries)"))
 
-    def _after_change(self) -> None:
-        pid = self.selected_placement()
+    def tell(self, text: str, *, warn: bool = False) -> None:
+        """The outcome of an action: always in the message line; a pop-up too when someone was refused."""
+        self.message.setText(text)
+        self.message.setStyleSheet("QLabel#action_message { padding: 4px 8px; border-radius: 4px; background: %s; }"
+                                   % ("#fff4e5" if warn else "#e6f4ea"))
+        self.message.setVisible(True)
+        if warn:
+            QMessageBox.information(self, "LaborBridge", text)
+
+    def _after_change(self, ids: list[int] | None = None) -> list[int]:
+        """Re-read the table keeping the rows acted on selected; returns those the filters now hide."""
+        ids = list(ids) if ids is not None else self.selected_placements()
         self.placements_model.refresh()
-        if pid is not None:
+        sel = self.placements_view.selectionModel()
+        gone: list[int] = []
+        for pid in ids:
             row = self.placements_model.row_of_id(pid)
-            if row is not None:
-                self.placements_view.selectRow(row)
+            if row is None:
+                gone.append(pid)
+            else:
+                sel.select(self.placements_model.index(row, 0), QItemSelectionModel.SelectionFlag.Select
+                           | QItemSelectionModel.SelectionFlag.Rows)
         self._update_count()
+        if getattr(self, "_timeline_of", None):  # the worker on screen may just have changed
+            self._show_timeline_of(*self._timeline_of)
         # Due and alerts each scan every placement: refresh the one on screen, the other when shown.
         self._stale_tabs = {2, 3}
         self._load_tab(self.tabs.currentIndex())
+        return gone
+
+    def _gone_note(self, gone: list[int]) -> str:
+        if not gone:
+            return ""
+        status = self.f_status.currentText()
+        return tr(f"其中 {len(gone)} 人的状态已不是筛选条件“{status}”，不再列出（把状态选为“全部”可看到）。",
+                  f" {len(gone)} no longer match the status filter '{status}' and left the list (choose 'All').")
+
+    def _names_of(self, ids: list[int]) -> str:
+        names = [str(self.placements_model.value(self.placements_model.row_of_id(i) or 0, "name") or "") for i in ids[:6]]
+        more = tr(f"等 {len(ids)} 人", f" and {len(ids) - 6} more") if len(ids) > 6 else ""
+        return "、".join(n for n in names if n) + more
+
+    def _many_action(self, ids: list[int], title: str, build: Callable[[FormDialog], None],
+                     call: Callable[[list[int], dict[str, Any]], placements.ManyResult], verb_zh: str, verb_en: str,
+                     *, intro: str = "", after: Callable[[list[int]], str] | None = None) -> None:
+        """One dialog for everyone selected, one service call, one summary of what changed and what did not."""
+        if not ids:
+            show_error(self, tr("请先在表中选择人员（按住 Ctrl 或 Shift 可多选，“全选”选中全部）。",
+                                "Select people first (Ctrl- or Shift-click for several, 'Select all' for all)."))
+            return
+        dlg = FormDialog(self, title, intro or tr(f"共 {len(ids)} 人", f"{len(ids)} selected"))
+        build(dlg)
+        values = self._ask(dlg)
+        if values is None:
+            return
+        try:
+            result = call(ids, values)
+        except UserError as exc:
+            show_error(self, exc)
+            return
+        note = after(result.done) if after else ""
+        self.tell(result.summary(verb_zh, verb_en) + note, warn=bool(result.refused))
+        self.changed.emit()
+
+    def _placements_many(self, title: str, build: Callable[[FormDialog], None],
+                         call: Callable[[list[int], dict[str, Any]], placements.ManyResult],
+                         verb_zh: str, verb_en: str) -> None:
+        ids = self.selected_placements()
+        self._many_action(ids, title, build, call, verb_zh, verb_en,
+                          intro=tr(f"共 {len(ids)} 人：{self._names_of(ids)}", f"{len(ids)} selected: {self._names_of(ids)}"),
+                          after=lambda _done: self._gone_note(self._after_change(ids)))
 
     def _placement_action(self, title: str, build: Callable[[FormDialog], None],
-                          call: Callable[[int, dict[str, Any]], Any]) -> None:
+                          call: Callable[[int, dict[str, Any]], Any], done_zh: str, done_en: str) -> None:
         pid = self.selected_placement()
         if pid is None:
             show_error(self, tr("请先在表中选择一条就业记录。", "Select a placement first."))
             return
-        dlg = FormDialog(self, title)
+        if len(self.selected_placements()) > 1:
+            show_error(self, tr("此操作一次只能处理一人，请只选择一行。", "This is done for one person at a time; select one row."))
+            return
+        name = self._names_of([pid])
+        dlg = FormDialog(self, title, name)
         build(dlg)
         values = self._ask(dlg)
         if values is not None:
-            self._run(lambda: call(pid, values), done=self._after_change)
+            self._run(lambda: call(pid, values),
+                      done=lambda: self.tell(tr(f"{name}：{done_zh}。", f"{name}: {done_en}.")
+                                             + self._gone_note(self._after_change([pid]))))
+
+    # Dialog contents, shared by the placements tab and the batch list.
+    @staticmethod
+    def _date_note(label_zh: str, label_en: str) -> Callable[[FormDialog], None]:
+        return lambda d: (d.date("date", tr(label_zh, label_en)), d.line("note", tr("备注", "Note")))
+
+    @staticmethod
+    def _arrival_form(d: FormDialog) -> None:
+        d.date("date", tr("上岗日期", "Start date"))
+        d.number("wage", tr("月收入", "Monthly wage"), suffix=tr(" 元", " yuan"))
+        d.line("note", tr("备注", "Note"))
+
+    def act_confirm(self) -> None:
+        self._placements_many(tr("确认派遣", "Confirm"), self._date_note("确认日期", "Date"),
+                              lambda ids, v: placements.confirm_many(self.database, self.actor, ids, **v),
+                              "已确认", "confirmed")
 
     def act_departed(self) -> None:
-        self._placement_action(tr("登记出发", "Departed"), lambda d: (d.date("date", tr("出发日期", "Date")),
-                                                                    d.line("note", tr("备注", "Note"))),
-                               lambda pid, v: placements.mark_departed(self.database, self.actor, pid, **v))
+        self._placements_many(tr("登记出发", "Departed"), self._date_note("出发日期", "Date"),
+                              lambda ids, v: placements.mark_departed_many(self.database, self.actor, ids, **v),
+                              "已标记出发", "marked as departed")
 
     def act_on_job(self) -> None:
-        self._placement_action(tr("登记到岗", "Arrived at work"),
-                               lambda d: (d.date("date", tr("上岗日期", "Start date")),
-                                          d.number("wage", tr("月收入", "Monthly wage"), suffix=tr(" 元", " yuan")),
-                                          d.line("note", tr("备注", "Note"))),
-                               lambda pid, v: placements.mark_on_job(self.database, self.actor, pid, **v))
+        self._placements_many(tr("登记到岗", "Arrived at work"), self._arrival_form,
+                              lambda ids, v: placements.mark_on_job_many(self.database, self.actor, ids, **v),
+                              "已登记到岗", "marked as arrived")
+
+    @staticmethod
+    def _followup_form(d: FormDialog) -> None:
+        d.date("date", tr("回访日期", "Date"))
+        d.number("wage", tr("月收入", "Monthly wage"), suffix=tr(" 元", " yuan"))
+        d.choice("employment_form", tr("用工形式", "Form"), [(None, tr("（不变）", "(unchanged)")),
+                                                           ("temporary", vocab.form_label("temporary")),
+                                                           ("skilled", vocab.form_label("skilled"))])
+        d.line("note", tr("情况", "Note"))
 
     def act_followup(self, placement_id: int | None = None) -> None:
-        if placement_id is not None:
-            self._select_placement(placement_id)
-        self._placement_action(tr("登记回访", "Record a follow-up"),
-                               lambda d: (d.date("date", tr("回访日期", "Date")),
-                                          d.number("wage", tr("月收入", "Monthly wage"), suffix=tr(" 元", " yuan")),
-                                          d.choice("employment_form", tr("用工形式", "Form"),
-                                                   [(None, tr("（不变）", "(unchanged)")),
-                                                    ("temporary", vocab.form_label("temporary")),
-                                                    ("skilled", vocab.form_label("skilled"))]),
-                                          d.line("note", tr("情况", "Note"))),
-                               lambda pid, v: placements.record_followup(self.database, self.actor, pid, **v))
+        """回访 of the selected rows, or of one placement named by another tab (which stays on screen)."""
+        call = lambda ids, v: placements.record_followup_many(self.database, self.actor, ids, **v)  # noqa: E731
+        if placement_id is None:
+            self._placements_many(tr("登记回访", "Record a follow-up"), self._followup_form, call,
+                                  "已登记回访", "followed up")
+            return
+        self._many_action([int(placement_id)], tr("登记回访", "Record a follow-up"), self._followup_form, call,
+                          "已登记回访", "followed up", after=lambda _done: self._after_other_tab())
+
+    def _after_other_tab(self) -> str:
+        self.placements_model.refresh()
+        self._stale_tabs = {2, 3}
+        self._load_tab(self.tabs.currentIndex())
+        return ""
 
     def act_skilled(self) -> None:
-        self._placement_action(tr("转为职业工", "Became a skilled worker"),
-                               lambda d: (d.date("date", tr("转职业工日期", "Date")), d.line("note", tr("备注", "Note"))),
-                               lambda pid, v: placements.convert_to_skilled(self.database, self.actor, pid, **v))
+        self._placement_action(tr("转为职业工", "Became a skilled worker"), self._date_note("转职业工日期", "Date"),
+                               lambda pid, v: placements.convert_to_skilled(self.database, self.actor, pid, **v),
+                               "已登记转为职业工", "now a skilled worker")
 
     def act_end(self) -> None:
-        self._placement_action(tr("登记离岗", "Left the job"),
-                               lambda d: (d.date("date", tr("离岗日期", "Date")), d.line("reason", tr("离岗原因", "Reason"))),
-                               lambda pid, v: placements.end_placement(self.database, self.actor, pid, **v))
+        self._placements_many(tr("登记离岗", "Left the job"),
+                              lambda d: (d.date("date", tr("离岗日期", "Date")), d.line("reason", tr("离岗原因", "Reason"))),
+                              lambda ids, v: placements.end_many(self.database, self.actor, ids, **v),
+                              "已登记离岗", "marked as left")
 
     def act_decline(self) -> None:
         self._placement_action(tr("放弃派遣", "Decline"),
                                lambda d: (d.date("date", tr("日期", "Date")), d.line("reason", tr("原因", "Reason"))),
-                               lambda pid, v: placements.decline(self.database, self.actor, pid, **v))
+                               lambda pid, v: placements.decline(self.database, self.actor, pid, **v),
+                               "已登记放弃", "declined")
 
     def act_replace(self) -> None:
         options = batches.open_vacancies(self.database)
@@ -846,7 +1013,8 @@ class TrackingPage(Page):
                                                     zip(options["code"], options["employer"], options["remaining"])]),
                                           d.date("date", tr("确认日期", "Date")), d.line("note", tr("备注", "Note"))),
                                lambda pid, v: placements.re_place(self.database, self.actor, pid, v["vacancy_code"] or "",
-                                                               date=v["date"], note=v["note"]))
+                                                               date=v["date"], note=v["note"]),
+                               "已安排再就业（新的就业记录已确认）", "re-placed (a new confirmed placement)")
 
     def _select_placement(self, placement_id: int) -> None:
         """Show one placement in the table (clearing filters that would hide it)."""

@@ -7,18 +7,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QStringListModel, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit,
-    QMessageBox, QPushButton, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget,
+    QAbstractItemView, QComboBox, QCompleter, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QInputDialog,
+    QLabel, QLineEdit, QMessageBox, QPushButton, QSplitter, QTableView, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from db.services import batches
 from db.services import matching as ms
 from core.access import SYSTEM, Actor
 from db.engine import Database
-from core.i18n import tr
+from core.i18n import UserError, tr
+from db.queries.registry import find_trainees, trainee_hit
 from core.vocab import household_label, level_label
 from core.fields import mask_id
 from ui.dialogs import show_error
@@ -287,10 +288,25 @@ class MatchingPage(Page):
         tpage = QWidget()
         tl = QVBoxLayout(tpage)
         row = QHBoxLayout()
-        row.addWidget(QLabel(tr("学员身份证号：", "Trainee ID number:")))
+        row.addWidget(QLabel(tr("学员：", "Trainee:")))
         self.trainee_edit = QLineEdit()
-        self.trainee_edit.setPlaceholderText(tr("输入18位身份证号", "18-character ID number"))
+        self.trainee_edit.setObjectName("trainee_find")
+        self.trainee_edit.setClearButtonEnabled(True)
+        self.trainee_edit.setPlaceholderText(tr("姓名、拼音首字母（如 zsy）、身份证号或手机尾号",
+                                                "Name, pinyin initials (e.g. zsy), ID number or last digits of the phone"))
         self.trainee_edit.returnPressed.connect(self.rank_trainee)
+        # Suggestions from the registry as the clerk types (one query per pause, scoped to the user).
+        self._hits: dict[str, Any] = {}
+        self._hit_model = QStringListModel(self)
+        self.trainee_completer = QCompleter(self._hit_model, self)
+        self.trainee_completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.trainee_completer.activated.connect(lambda _text: self.rank_trainee())
+        self.trainee_edit.setCompleter(self.trainee_completer)
+        self._suggest_timer = QTimer(self)
+        self._suggest_timer.setSingleShot(True)
+        self._suggest_timer.setInterval(250)
+        self._suggest_timer.timeout.connect(self.suggest_trainees)
+        self.trainee_edit.textEdited.connect(lambda _t: self._suggest_timer.start())
         row.addWidget(self.trainee_edit, 1)
         self.rank_trainee_button = QPushButton(tr("推荐岗位", "Rank vacancies"))
         self.rank_trainee_button.clicked.connect(self.rank_trainee)
@@ -301,7 +317,7 @@ class MatchingPage(Page):
         tl.addWidget(self.trainee_info)
         split2 = QSplitter(Qt.Orientation.Vertical)
         self.vac_model = FrameTableModel(self.VAC_COLUMNS, formatters=fm)
-        self.vac_view = _table(self.vac_model)
+        self.vac_view = _table(self.vac_model, multi=True)
         split2.addWidget(self.vac_view)
         self.vac_excluded_model = FrameTableModel([("vacancy_code", tr("岗位编号", "Code")), ("title", tr("岗位", "Job")),
                                                    ("employer_name", tr("用人单位", "Employer")),
@@ -310,6 +326,17 @@ class MatchingPage(Page):
         split2.addWidget(self.vac_excluded_view)
         split2.setSizes([420, 200])
         tl.addWidget(split2, 1)
+        trow = QHBoxLayout()
+        trow.addWidget(QLabel(tr("加入派遣批次：", "Add to batch:")))
+        self.trainee_batch_box = QComboBox()
+        self.trainee_batch_box.setMinimumWidth(260)
+        trow.addWidget(self.trainee_batch_box)
+        self.trainee_shortlist_button = QPushButton(tr("将所选岗位加入批次（待确认）", "Add the selected vacancy to the batch (proposed)"))
+        self.trainee_shortlist_button.setObjectName("btn_trainee_shortlist")
+        self.trainee_shortlist_button.clicked.connect(self.shortlist_trainee)
+        trow.addWidget(self.trainee_shortlist_button)
+        trow.addStretch(1)
+        tl.addLayout(trow)
         self.tabs.addTab(tpage, tr("按学员推荐岗位", "Vacancies for a trainee"))
         self.last_vacancy: ms.RankResult | None = None
         self.refresh()
@@ -330,9 +357,13 @@ class MatchingPage(Page):
             idx = self.vacancy_box.findData(current)
             if idx >= 0:
                 self.vacancy_box.setCurrentIndex(idx)
-        self.batch_box.clear()
-        for b in batches.list_batches(self.database).itertuples():
-            self.batch_box.addItem(f"{b.name}（{b.departure_date or ''}）", int(b.id))
+        for box in (self.batch_box, self.trainee_batch_box):
+            chosen = box.currentData()
+            box.clear()
+            for b in batches.list_batches(self.database).itertuples():
+                box.addItem(f"{b.name}（{b.departure_date or ''}）", int(b.id))
+            if chosen is not None and box.findData(chosen) >= 0:
+                box.setCurrentIndex(box.findData(chosen))
 
     @staticmethod
     def _decorate(frame: pd.DataFrame) -> pd.DataFrame:
@@ -388,11 +419,70 @@ class MatchingPage(Page):
             view.resizeColumnsToContents()
             view.horizontalHeader().setSectionResizeMode(view.model().columnCount() - 1, QHeaderView.ResizeMode.Stretch)
 
-    def rank_trainee(self) -> None:
-        number = self.trainee_edit.text().strip()
-        if not number:
-            show_error(self, tr("请输入学员身份证号", "Type the trainee's ID number"))
+    def suggest_trainees(self) -> None:
+        text = self.trainee_edit.text().strip()
+        if text in self._hits:
             return
+        with self.database.session() as session:
+            hits = find_trainees(session, self.actor, text, limit=15) if text else []
+        self._hits = {h.label(): h for h in hits}
+        self._hit_model.setStringList(list(self._hits))
+        if hits and self.trainee_edit.hasFocus():
+            self.trainee_completer.complete()
+
+    def _resolve_trainee(self) -> Any:
+        """The trainee the clerk means: a suggestion picked, the only match, or one chosen from a list."""
+        text = self.trainee_edit.text().strip()
+        if text in self._hits:
+            return self._hits[text]
+        with self.database.session() as session:
+            hits = find_trainees(session, self.actor, text, limit=50)
+        if not hits:
+            raise UserError(f"找不到与“{text}”相符的学员（可输入姓名、拼音首字母、身份证号或手机尾号）。",
+                            f"No trainee matches '{text}' (type a name, pinyin initials, ID number or phone digits).")
+        if len(hits) == 1:
+            return hits[0]
+        picker = QInputDialog(self)
+        picker.setObjectName("trainee_picker")
+        picker.setWindowTitle(tr("选择学员", "Choose the trainee"))
+        picker.setLabelText(tr(f"有 {len(hits)} 位学员与“{text}”相符{'（只列前 50 位）' if len(hits) == 50 else ''}，请选择：",
+                               f"{len(hits)} trainees match '{text}'; choose one:"))
+        picker.setComboBoxItems([h.label() for h in hits])
+        picker.setOkButtonText(tr("推荐岗位", "Rank vacancies"))
+        picker.setCancelButtonText(tr("取消", "Cancel"))
+        self.last_picker = picker
+        if picker.exec() != QDialog.DialogCode.Accepted:
+            return None
+        chosen = hits[[h.label() for h in hits].index(picker.textValue())]
+        self._hits = {chosen.label(): chosen}
+        self.trainee_edit.setText(chosen.label())
+        return chosen
+
+    def show_trainee(self, trainee_id: int) -> None:
+        """Open the 按学员推荐岗位 tab on one trainee and rank (推荐岗位 from the trainee page)."""
+        with self.database.session() as session:
+            hit = trainee_hit(session, self.actor, int(trainee_id))
+        self.tabs.setCurrentIndex(1)
+        if hit is None:
+            show_error(self, tr("找不到该学员，或当前用户无权查看。", "The trainee is gone or not visible to this user."))
+            return
+        self._hits = {hit.label(): hit}
+        self.trainee_edit.setText(hit.label())
+        self.rank_trainee()
+
+    def rank_trainee(self) -> None:
+        if not self.trainee_edit.text().strip():
+            show_error(self, tr("请输入学员姓名、拼音首字母、身份证号或手机尾号。",
+                                "Type the trainee's name, pinyin initials, ID number or phone digits."))
+            return
+        try:
+            hit = self._resolve_trainee()
+        except UserError as exc:
+            show_error(self, exc)
+            return
+        if hit is None:
+            return
+        number = hit.id_number
         actor, weights = self.actor, self.priority_weights()
 
         def work(_ctx: TaskContext) -> ms.RankResult:
@@ -419,18 +509,30 @@ class MatchingPage(Page):
             view.resizeColumnsToContents()
 
     # --- actions --------------------------------------------------------------------------------
-    def selected_pairs(self) -> list[dict]:
-        rows = sorted({i.row() for i in self.ranked_view.selectionModel().selectedRows()})
+    def selected_pairs(self, view: QTableView | None = None) -> list[dict]:
+        view = view or self.ranked_view
+        model = view.model()
+        rows = sorted({i.row() for i in view.selectionModel().selectedRows()})
         out = []
         for r in rows:
-            rec = self.ranked_model.row(r)
+            rec = model.row(r)
             out.append({"trainee_id": int(rec["trainee_id"]), "vacancy_id": int(rec["vacancy_id"]),
                         "score": float(rec["score"]), "priority": float(rec["priority"]), "reasons": list(rec["reasons"])})
         return out
 
     def shortlist(self) -> None:
-        pairs = self.selected_pairs()
-        batch_id = self.batch_box.currentData()
+        self._shortlist(self.ranked_view, self.batch_box)
+
+    def shortlist_trainee(self) -> None:
+        pairs = self.selected_pairs(self.vac_view)
+        if len(pairs) > 1:
+            show_error(self, tr("一位学员只能加入一个岗位，请只选择一个岗位。", "A trainee goes to one vacancy; select one."))
+            return
+        self._shortlist(self.vac_view, self.trainee_batch_box)
+
+    def _shortlist(self, view: QTableView, box: QComboBox) -> None:
+        pairs = self.selected_pairs(view)
+        batch_id = box.currentData()
         if batch_id is None:
             show_error(self, tr("还没有派遣批次，请先在“派遣与跟踪”中建立批次", "There is no departure batch yet; create one first"))
             return
@@ -440,8 +542,8 @@ class MatchingPage(Page):
             show_error(self, exc)
             return
         QMessageBox.information(self, "LaborBridge", tr(
-            f"已将 {added} 人加入批次“{self.batch_box.currentText()}”（待确认，需人工确认后才安置）。",
-            f"{added} added to the batch '{self.batch_box.currentText()}' as proposed (a person confirms)."))
+            f"已将 {added} 人加入批次“{box.currentText()}”（待确认，需人工确认后才安置）。",
+            f"{added} added to the batch '{box.currentText()}' as proposed (a person confirms)."))
         self.changed.emit()
 
     def priority_weights(self) -> dict[str, float]:

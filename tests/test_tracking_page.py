@@ -261,6 +261,9 @@ def test_alerts_tab_and_wage_floor(qtbot, page: TrackingPage, demo_db) -> None: 
     page.grab().save("/tmp/tracking_alerts.png")
     page.tabs.setCurrentIndex(2)
     assert page.due_model.rowCount() > 0
+    # 逾期天数 is on screen at 1280 px without scrolling
+    col = [k for k, _ in page.due_model._columns].index("overdue_days")
+    assert page.due_view.columnViewportPosition(col) + page.due_view.columnWidth(col) <= page.due_view.viewport().width()
     page.due_view.selectRow(0)
     pid = int(page.due_model.row(0)["placement_id"])
     name = str(page.due_model.row(0)["name"])

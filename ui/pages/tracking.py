@@ -1032,11 +1032,14 @@ class TrackingPage(Page):
 
     # --- tab 3: follow-ups due -------------------------------------------------------------------
     def _build_due_tab(self) -> QWidget:
-        self.due_model = FrameTableModel([("name", tr("姓名", "Name")), ("id_masked", tr("身份证号", "ID")),
-                                          ("household_label", tr("户类型", "Household")),
-                                          ("township", tr("乡镇", "Township")), ("employer", tr("用人单位", "Employer")),
+        # What decides whom to call first (overdue days, due date) sits left of the long employer name,
+        # so it shows at 1280 px without scrolling.
+        self.due_model = FrameTableModel([("name", tr("姓名", "Name")), ("household_label", tr("户类型", "Household")),
+                                          ("overdue_days", tr("逾期天数", "Days overdue")),
+                                          ("due_date", tr("应回访日期", "Due")),
                                           ("last_contact", tr("上次联系", "Last contact")),
-                                          ("due_date", tr("应回访日期", "Due")), ("overdue_days", tr("逾期天数", "Days overdue"))],
+                                          ("township", tr("乡镇", "Township")), ("employer", tr("用人单位", "Employer")),
+                                          ("id_masked", tr("身份证号", "ID"))],
                                          self, formatters={"last_contact": _date_text, "due_date": _date_text,
                                                            "overdue_days": lambda v: str(max(0, int(v)))})
         self.due_view = _table(self.due_model)

@@ -312,3 +312,11 @@ def test_new_batch_add_vacancies_and_print(qtbot, page: TrackingPage, demo_db, m
     qtbot.mouseClick(page.print_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: getattr(page, "print_dialog", None) is not None, timeout=5000)
     page.print_dialog.reject()
+
+
+def test_plan_comparison_rounds_once_and_names_only_a_visible_difference() -> None:
+    from ui.pages.tracking import plan_comparison
+
+    assert plan_comparison(22.24, 22.16) == "预计 180 天稳岗 22.2 人；与逐个挑选最高分（贪心）结果相同。"
+    assert plan_comparison(22.26, 22.16) == "预计 180 天稳岗 22.3 人；比逐个挑选最高分（贪心，22.2 人）多 0.1 人。"
+    assert "少 0.5 人" in plan_comparison(21.7, 22.2)

@@ -39,6 +39,8 @@ def _prio(v: Any) -> str:
 def _table(model: FrameTableModel, multi: bool = False) -> QTableView:
     view = QTableView()
     view.setModel(model)
+    # no indicator until the data says which column orders it (else ▲ lands on 姓名, the first column)
+    view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
     view.setSortingEnabled(True)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection if multi
@@ -209,15 +211,21 @@ class MatchingPage(Page):
     RANK_COLUMNS = [("name", tr("姓名", "Name")), ("id_masked", tr("身份证号", "ID number")),
                     ("score", tr("稳岗概率", "P(180 days)")), ("skilled_score", tr("转职业工概率", "P(skilled)")),
                     ("priority", tr("政策优先", "Priority")), ("household", tr("户类型", "Household")),
-                    ("reasons", tr("主要原因", "Main reasons"))]
+                    ("weight", tr("排序分", "Rank score")), ("reasons", tr("主要原因", "Main reasons"))]
     VAC_COLUMNS = [("vacancy_code", tr("岗位编号", "Code")), ("title", tr("岗位", "Job")),
                    ("employer_name", tr("用人单位", "Employer")), ("city", tr("城市", "City")),
                    ("score", tr("稳岗概率", "P(180 days)")), ("skilled_score", tr("转职业工概率", "P(skilled)")),
-                   ("priority", tr("政策优先", "Priority")), ("reasons", tr("主要原因", "Main reasons"))]
+                   ("priority", tr("政策优先", "Priority")), ("weight", tr("排序分", "Rank score")),
+                   ("reasons", tr("主要原因", "Main reasons"))]
+    ORDER_NOTE = tr("按排序分从高到低：排序分 = 稳岗概率 ×（1 + 政策优先），所以监测户、脱贫户可能排在概率略高的人前面；"
+                    "点击列标题可改按其他列排序。",
+                    "Ordered by rank score = P(180 days) × (1 + priority), so monitored and poverty-exited households "
+                    "may come before someone slightly more likely to stay; click a header to sort by another column.")
 
     def __init__(self, database: Database, parent: QWidget | None = None) -> None:
         super().__init__(database, parent)
-        fm = {"score": _pct, "skilled_score": _pct, "priority": _prio}
+        fm = {"score": _pct, "skilled_score": _pct, "priority": _prio,
+              "weight": lambda v: "" if v is None or v != v else f"{float(v):.2f}"}
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         self.model_label = QLabel()
@@ -257,8 +265,10 @@ class MatchingPage(Page):
         box = QWidget()
         bl = QVBoxLayout(box)
         bl.setContentsMargins(0, 0, 0, 0)
-        bl.addWidget(QLabel(tr("推荐人选（按政策优先加权后的稳岗概率排序；可多选）",
-                               "Recommended (ordered by priority-weighted probability; multi-select)")))
+        order_label = QLabel(tr("推荐人选（可多选）。", "Recommended (multi-select). ") + self.ORDER_NOTE)
+        order_label.setObjectName("rank_order_note")
+        order_label.setWordWrap(True)
+        bl.addWidget(order_label)
         bl.addWidget(self.ranked_view)
         split.addWidget(box)
         self.excluded_model = FrameTableModel([("name", tr("姓名", "Name")), ("id_masked", tr("身份证号", "ID number")),
@@ -344,7 +354,7 @@ class MatchingPage(Page):
     # --- data ---------------------------------------------------------------------------------
     def refresh(self) -> None:
         status = ms.active_model(self.database)
-        self.model_label.setText(tr("评分方式：", "Scoring: ") + status.describe())
+        self.model_label.setText(tr("评分方式：", "Scoring: ") + self.describe_scoring(status))
         color = "#e6f4ea" if status.learned else "#fff4e5"
         self.model_label.setStyleSheet(f"QLabel#model_indicator {{ padding: 4px 8px; border-radius: 4px; background: {color}; }}")
         current = self.vacancy_box.currentData()
@@ -364,6 +374,39 @@ class MatchingPage(Page):
                 box.addItem(f"{b.name}（{b.departure_date or ''}）", int(b.id))
             if chosen is not None and box.findData(chosen) >= 0:
                 box.setCurrentIndex(box.findData(chosen))
+
+    def describe_scoring(self, status: ms.ModelStatus) -> str:
+        """The banner: which model scores, and a stored version that was not switched on says so."""
+        if status.learned or status.warning:
+            return status.describe()
+        versions = ms.model_versions(self.database)
+        if versions.empty:
+            return status.describe()
+        v = int(versions["version"].iloc[0])
+        return tr(f"规则评分（已训练第{v}版，未启用：它在检验中没有优于规则评分；详见“模型报告”）",
+                  f"Rule-based score (v{v} was trained but not switched on: it did not beat the rules when "
+                  "tested; see 'Model report')")
+
+    @staticmethod
+    def training_text(result: dict) -> str:
+        """What training found, in plain words (the AUC/Brier/NDCG figures stay in the model report)."""
+        c = result["comparison"]
+        new, old = c.get("new") or {}, c.get("active") or {}
+        against = tr("规则评分", "the rule-based score") if c.get("against") == "heuristic" else tr("现用模型", "the model in use")
+
+        def pct(d: dict, k: str) -> str:
+            return "—" if d.get(k) is None else f"{float(d[k]):.0%}"
+        lines = [result["message"], "",
+                 tr("用最近一段、训练时没看过的历史检验：", "Tested on recent history the model had not seen:"),
+                 tr(f"· 分辨谁会稳岗：任取一位稳岗满 180 天的人和一位提前离岗的人，新模型给前者打分更高的机会为 "
+                    f"{pct(new, 'auc')}（{against} {pct(old, 'auc')}）。",
+                    f"· Telling who stays: for one person who stayed 180 days and one who left early, the new model "
+                    f"scores the stayer higher {pct(new, 'auc')} of the time ({against}: {pct(old, 'auc')})."),
+                 tr(f"· 推荐前 10 名的质量：与实际稳岗结果的吻合程度 {pct(new, 'ndcg10')}（{against} {pct(old, 'ndcg10')}）。",
+                    f"· Quality of the top 10: agreement with who actually stayed {pct(new, 'ndcg10')} "
+                    f"({against}: {pct(old, 'ndcg10')})."),
+                 tr("数字越高越好；技术指标见“模型报告”。", "Higher is better; the technical figures are in 'Model report'.")]
+        return "\n".join(lines)
 
     @staticmethod
     def _decorate(frame: pd.DataFrame) -> pd.DataFrame:
@@ -402,7 +445,7 @@ class MatchingPage(Page):
     def _show_vacancy(self, result: ms.RankResult) -> None:
         self.rank_vacancy_button.setEnabled(True)
         self.last_vacancy = result
-        self.model_label.setText(tr("评分方式：", "Scoring: ") + result.model.describe())
+        self.model_label.setText(tr("评分方式：", "Scoring: ") + self.describe_scoring(result.model))
         v = result.subject
         band = f"{v.get('wage_min')}–{v.get('wage_max')}"
         info = tr(f"{v['code']} {v['title']} · {v['employer_name']}（{v['province']}{v['city']}）· 月薪 {band} · "
@@ -413,6 +456,7 @@ class MatchingPage(Page):
             info += "\n" + result.message
         self.vacancy_info.setText(info)
         self.ranked_model.set_frame(self._decorate(result.ranked))
+        self._show_order(self.ranked_view, self.RANK_COLUMNS)
         self.excluded_model.set_frame(self._decorate(result.excluded))
         self.excluded_label.setText(tr(f"不符合条件（{len(result.excluded)} 人）", f"Excluded ({len(result.excluded)})"))
         for view in (self.ranked_view, self.excluded_view):
@@ -470,6 +514,15 @@ class MatchingPage(Page):
         self.trainee_edit.setText(hit.label())
         self.rank_trainee()
 
+    @staticmethod
+    def _show_order(view: QTableView, columns: list[tuple[str, str]]) -> None:
+        """The ranking arrives ordered by the rank score: the ▼ goes on that column (no re-sort)."""
+        header = view.horizontalHeader()
+        header.blockSignals(True)
+        header.setSortIndicator([k for k, _ in columns].index("weight"), Qt.SortOrder.DescendingOrder)
+        header.blockSignals(False)
+        header.viewport().update()
+
     def rank_trainee(self) -> None:
         if not self.trainee_edit.text().strip():
             show_error(self, tr("请输入学员姓名、拼音首字母、身份证号或手机尾号。",
@@ -504,6 +557,7 @@ class MatchingPage(Page):
             info += "\n" + result.message
         self.trainee_info.setText(info)
         self.vac_model.set_frame(result.ranked)
+        self._show_order(self.vac_view, self.VAC_COLUMNS)
         self.vac_excluded_model.set_frame(result.excluded)
         for view in (self.vac_view, self.vac_excluded_view):
             view.resizeColumnsToContents()
@@ -561,14 +615,7 @@ class MatchingPage(Page):
         def done(result: dict) -> None:
             self.train_button.setEnabled(True)
             self.last_training = result
-            c = result["comparison"]
-
-            def f(d: dict, k: str) -> str:
-                return "—" if d.get(k) is None else f"{d[k]:.3f}"
-            text = result["message"] + "\n\n" + tr("时间外验证（新模型 / 对比对象）：", "Held-out (new / compared with):") + "\n"
-            text += f"AUC {f(c['new'], 'auc')} / {f(c['active'], 'auc')}\n"
-            text += f"Brier {f(c['new'], 'brier')} / {f(c['active'], 'brier')}\n"
-            text += f"NDCG@10 {f(c['new'], 'ndcg10')} / {f(c['active'], 'ndcg10')}"
+            text = self.training_text(result)
             self.training_box = QMessageBox(QMessageBox.Icon.Information, "LaborBridge", text, parent=self)
             self.training_box.open()
             self.refresh()

@@ -72,6 +72,21 @@ def _fit(view: QTableView, cap: int = 260) -> None:
 
 
 
+def plan_comparison(best: float, greedy: float) -> str:
+    """"预计 180 天稳岗 22.2 人；比逐个挑选最高分多 0.1 人。" — rounded once, so the figures shown add up,
+    and the difference named only when it shows at that precision."""
+    b, g = round(best, 1), round(greedy, 1)
+    diff = round(b - g, 1)
+    text = tr(f"预计 180 天稳岗 {b:.1f} 人；", f"Expected retained at 180 days: {b:.1f}; ")
+    if diff > 0:
+        return text + tr(f"比逐个挑选最高分（贪心，{g:.1f} 人）多 {diff:.1f} 人。",
+                         f"{diff:.1f} more than picking the best score one by one (greedy, {g:.1f}).")
+    if diff < 0:  # pins or forbids can cost expected retention: say so plainly
+        return text + tr(f"比逐个挑选最高分（贪心，{g:.1f} 人）少 {-diff:.1f} 人（锁定/排除所致）。",
+                         f"{-diff:.1f} fewer than the greedy pick ({g:.1f}), because of pins or forbids.")
+    return text + tr("与逐个挑选最高分（贪心）结果相同。", "The same as picking the best score one by one (greedy).")
+
+
 def _priority_weights() -> dict[str, float]:
     """The policy priority weights the user set (设置 → 政策优先系数)."""
     from ui.settings import Settings
@@ -525,13 +540,9 @@ class TrackingPage(Page):
         frame["pin_label"] = frame["pinned"].map(lambda p: "🔒" if p else "")
         self.plan_model.set_frame(frame)
         _fit(self.plan_view, 220)
-        gain = result.expected_retained - result.greedy_expected_retained
-        text = tr(f"方案：{len(frame)} 人上 {result.seats} 个名额（候选 {result.candidates} 人）。"
-                  f"预计 180 天稳岗 {result.expected_retained:.1f} 人；逐个挑最高分（贪心）为 "
-                  f"{result.greedy_expected_retained:.1f} 人（多 {gain:+.1f} 人）。",
-                  f"Plan: {len(frame)} people on {result.seats} seats ({result.candidates} candidates). "
-                  f"Expected retained at 180 days: {result.expected_retained:.1f}; greedy pick: "
-                  f"{result.greedy_expected_retained:.1f} ({gain:+.1f}).")
+        text = tr(f"方案：{len(frame)} 人上 {result.seats} 个名额（候选 {result.candidates} 人）。",
+                  f"Plan: {len(frame)} people on {result.seats} seats ({result.candidates} candidates). ")
+        text += plan_comparison(result.expected_retained, result.greedy_expected_retained)
         if result.manual_expected_retained is not None:
             text += tr(f" 现有人工名单（{result.manual_pairs} 人）预计稳岗 {result.manual_expected_retained:.1f} 人。",
                        f" The current hand-made list ({result.manual_pairs}) expects {result.manual_expected_retained:.1f}.")

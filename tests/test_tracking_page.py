@@ -91,7 +91,7 @@ def click(qtbot, page: TrackingPage, name: str, fills: list[dict[str, Any] | Non
 
 
 def test_plan_pin_keep_and_confirm(qtbot, qtmodeltester, page: TrackingPage) -> None:  # type: ignore[no-untyped-def]
-    assert page.batch_model.rowCount() == 1 and page.current_batch_id() == 1
+    assert page.batch_model.rowCount() >= 1 and page.current_batch_id() == 1  # the upcoming batch first
     assert page.vac_model.rowCount() >= 1
     for model in (page.batch_model, page.vac_model, page.placements_model, page.alert_model, page.due_model):
         qtmodeltester.check(model)
@@ -320,3 +320,15 @@ def test_plan_comparison_rounds_once_and_names_only_a_visible_difference() -> No
     assert plan_comparison(22.24, 22.16) == "预计 180 天稳岗 22.2 人；与逐个挑选最高分（贪心）结果相同。"
     assert plan_comparison(22.26, 22.16) == "预计 180 天稳岗 22.3 人；比逐个挑选最高分（贪心，22.2 人）多 0.1 人。"
     assert "少 0.5 人" in plan_comparison(21.7, 22.2)
+
+
+def test_empty_pages_say_what_to_do_first(qtbot, database) -> None:  # type: ignore[no-untyped-def]
+    from ui.pages.matching import MatchingPage
+
+    tracking = TrackingPage(database)
+    qtbot.addWidget(tracking)
+    tracking.show()
+    assert tracking.plan_summary.text().startswith("还没有派遣批次。第一步：点击左下方“新建批次…”")
+    matching = MatchingPage(database)
+    qtbot.addWidget(matching)
+    assert matching.vacancy_info.text().startswith("还没有在招岗位")

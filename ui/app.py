@@ -70,6 +70,8 @@ def run_gui(db_url: str | None) -> int:
         return 0
     window = MainWindow(database, actor)
     window.show()
+    from ui.bureau_dialog import ask_bureau_once
+    ask_bureau_once(window, database, actor)  # once per database: the heading of every list
     window.offer_demo_if_empty()
     daily = _schedule_daily_backup(window, database)
     code = app.exec()

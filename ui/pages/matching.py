@@ -360,6 +360,9 @@ class MatchingPage(Page):
         current = self.vacancy_box.currentData()
         self.vacancy_box.clear()
         vac = batches.open_vacancies(self.database)
+        if vac.empty:  # an empty page says what to do first
+            self.vacancy_info.setText(tr("还没有在招岗位：请先在“用人单位与岗位”中新增或导入岗位，再回到这里推荐学员。",
+                                         "No open vacancy yet: add or import vacancies under 'Employers & vacancies' first."))
         for r in vac.itertuples():
             band = f"{r.wage_min}–{r.wage_max}" if r.wage_min == r.wage_min else ""
             self.vacancy_box.addItem(f"{r.code}  {r.title}  {r.employer}（{r.city}）{band}", r.code)

@@ -394,6 +394,11 @@ class TrackingPage(Page):
         if bid is None:
             self.vac_model.set_frame(pd.DataFrame())
             self.pair_model.set_frame(pd.DataFrame())
+            if self.batch_model.rowCount() == 0:  # an empty page says what to do first
+                self.plan_summary.setText(tr(
+                    "还没有派遣批次。第一步：点击左下方“新建批次…”；第二步：“加入岗位…”选择要派人的岗位；"
+                    "第三步：“生成最优方案”。",
+                    "No batch yet. First 'New batch…', then 'Add vacancies…' to choose the jobs, then 'Plan optimally'."))
             return
         self.vac_model.set_frame(batches.batch_vacancies(self.database, bid))
         _fit(self.vac_view, 200)

@@ -287,3 +287,18 @@ def test_menu_and_button_text_keep_their_ampersand(qtbot, database) -> None:  # 
         assert button.text() == "Cohorts && graduation…"  # shown as "Cohorts & graduation…"
     finally:
         i18n.set_language("zh")
+
+
+def test_employers_page_says_why_no_vacancy_is_listed_and_shows_them_after_a_change(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
+    from ui.pages.employers import EmployersPage
+
+    page = EmployersPage(demo_db)
+    qtbot.addWidget(page)
+    page.show()
+    page.emp_view.clearSelection()
+    page.emp_view.setCurrentIndex(page.emp_model.index(-1, -1))
+    page.apply_vacancy_filter()
+    assert page.vac_title.text().startswith("岗位（请先在上方选择一家单位")
+    page.after_change()  # what an import does when it is done
+    assert page.selected_employer() is not None
+    assert page.vac_title.text().endswith(f"（{page.vac_model.total():,}）") and page.vac_model.total() > 0

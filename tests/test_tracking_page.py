@@ -295,16 +295,36 @@ def test_new_batch_add_vacancies_and_print(qtbot, page: TrackingPage, demo_db, m
             if dlg is None or not dlg.isVisible():
                 QTimer.singleShot(30, choose)
                 return
-            view = dlg.findChild(type(page.vac_view), "open_vacancy_table")
+            view, model = dlg.view, dlg.model
+            # vacancies past their start date are hidden until asked for, then marked
+            frame = dlg.frame
+            assert model.rowCount() == int((~frame["started"]).sum())
+            dlg.show_started.setChecked(True)
+            assert model.rowCount() == len(frame)
+            if frame["started"].any():
+                r = next(i for i in range(model.rowCount()) if model.row(i)["started"])
+                assert model.data(model.index(r, 6)).endswith("（已过）")
+            dlg.show_started.setChecked(False)
+            # full employer names as tooltips; a search narrows the list; ticks survive the search
+            employer = str(model.row(0)["employer"])
+            assert model.data(model.index(0, 1), Qt.ItemDataRole.ToolTipRole) == employer
+            first = str(model.row(0)["code"])
+            model.setData(model.index(0, 0), Qt.CheckState.Checked.value, Qt.ItemDataRole.CheckStateRole)
+            second_code = str(model.row(1)["code"])
+            dlg.search.setText(second_code)
+            assert model.rowCount() == 1
             view.selectRow(0)
-            view.selectionModel().select(view.model().index(1, 0), view.selectionModel().SelectionFlag.Select
-                                         | view.selectionModel().SelectionFlag.Rows)
+            assert dlg.chosen_codes() == [first, second_code] or dlg.chosen_codes() == [second_code, first]
+            assert "已选 2 个" in dlg.count.text()
+            picked.extend(dlg.chosen_codes())
             dlg.accept()
         QTimer.singleShot(0, choose)
         qtbot.mouseClick(page.findChild(QPushButton, "btn_add_vacancies"), Qt.MouseButton.LeftButton)
 
+    picked: list[str] = []
     pick_two()
-    assert page.vac_model.rowCount() == 2
+    assert page.vac_model.rowCount() == 2 and set(page.vac_model.frame["code"]) == set(picked)
+    assert page.message.text() == "已把 2 个岗位加入本批次。"
     with demo_db.session() as s:
         assert s.scalar(select(Placement.id).where(Placement.batch_id == page.current_batch_id())) is None
 

@@ -9,8 +9,9 @@ from typing import Any
 
 import pandas as pd
 from PySide6.QtCore import QDate, QItemSelectionModel, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
+    QAbstractItemView, QCheckBox, QComboBox, QDateEdit, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout,
     QHeaderView, QLabel, QLineEdit, QMessageBox, QPushButton, QSpinBox, QSplitter, QTableView, QTabWidget, QVBoxLayout,
     QWidget,
 )
@@ -164,6 +165,118 @@ class FormDialog(QDialog):
             elif isinstance(w, QLineEdit):
                 out[key] = w.text().strip()
         return out
+
+
+class PickModel(FrameTableModel):
+    """Open vacancies with a tick box on the code, the full text of every cell as its tooltip, and
+    those whose start date has passed marked."""
+
+    def __init__(self, columns: list[tuple[str, str]], parent: Any, formatters: dict[str, Callable[[Any], str]]) -> None:
+        super().__init__(columns, parent, formatters=formatters)
+        self.checked: set[str] = set()
+
+    def flags(self, index: Any) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        return flags | Qt.ItemFlag.ItemIsUserCheckable if index.column() == 0 else flags
+
+    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.row(index.row())
+        if role == Qt.ItemDataRole.CheckStateRole and index.column() == 0:
+            return Qt.CheckState.Checked if str(row["code"]) in self.checked else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return super().data(index, Qt.ItemDataRole.DisplayRole)
+        if role == Qt.ItemDataRole.ForegroundRole and bool(row.get("started", False)):
+            return QColor("#a15c00")
+        return super().data(index, role)
+
+    def setData(self, index: Any, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802 - Qt name
+        if role != Qt.ItemDataRole.CheckStateRole or index.column() != 0:
+            return False
+        code = str(self.row(index.row())["code"])
+        if Qt.CheckState(value) == Qt.CheckState.Checked:
+            self.checked.add(code)
+        else:
+            self.checked.discard(code)
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.CheckStateRole])
+        return True
+
+
+class VacancyPicker(QDialog):
+    """加入岗位: find by code, employer or title; tick any number; vacancies whose start date has
+    passed are hidden unless asked for, and marked when shown."""
+
+    def __init__(self, parent: QWidget, frame: pd.DataFrame) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("加入岗位", "Add vacancies"))
+        self.resize(980, 520)
+        today = dt.date.today()
+        frame = frame.copy()
+        frame["started"] = [isinstance(d, dt.date) and d < today for d in frame.get("start_date", [])]
+        self.frame = frame
+        self.model = PickModel([("code", tr("岗位编号", "Code")), ("employer", tr("用人单位", "Employer")),
+                                ("title", tr("岗位", "Title")), ("skill_label", tr("技能", "Skill")),
+                                ("city", tr("城市", "City")), ("remaining", tr("剩余名额", "Seats left")),
+                                ("start_date", tr("到岗日期", "Start"))], self,
+                               formatters={"start_date": lambda v: _date_text(v) + (tr("（已过）", " (passed)")
+                                                                                    if isinstance(v, dt.date) and v < today else "")})
+        self.view = _table(self.model, multi=True)
+        self.view.setObjectName("open_vacancy_table")
+        self.view.setWordWrap(False)
+        self.search = QLineEdit()
+        self.search.setObjectName("vacancy_search")
+        self.search.setClearButtonEnabled(True)
+        self.search.setPlaceholderText(tr("查找：岗位编号、用人单位或岗位名称", "Find: code, employer or title"))
+        self.search.textChanged.connect(lambda _t: self.apply())
+        self.show_started = QCheckBox(tr("显示到岗日期已过的岗位", "Show vacancies whose start date has passed"))
+        self.show_started.setObjectName("show_started")
+        self.show_started.toggled.connect(lambda _on: self.apply())
+        self.count = QLabel()
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(tr("勾选要加入本批次的在招岗位（可勾选多个；也可按住 Ctrl/Shift 选中多行）：",
+                                "Tick the open vacancies for this batch (or Ctrl/Shift-select rows):")))
+        row = QHBoxLayout()
+        row.addWidget(self.search, 1)
+        row.addWidget(self.show_started)
+        lay.addLayout(row)
+        lay.addWidget(self.view, 1)
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        box.button(QDialogButtonBox.StandardButton.Ok).setText(tr("加入所选岗位", "Add the chosen"))
+        box.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("取消", "Cancel"))
+        box.accepted.connect(self.accept)
+        box.rejected.connect(self.reject)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.count, 1)
+        bottom.addWidget(box)
+        lay.addLayout(bottom)
+        self.model.dataChanged.connect(lambda *_: self._update_count())
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_count())
+        self.apply()
+
+    def apply(self) -> None:
+        text = self.search.text().strip().lower()
+        frame = self.frame
+        if not self.show_started.isChecked():
+            frame = frame[~frame["started"]]
+        if text:
+            hay = (frame["code"].astype(str) + " " + frame["employer"].astype(str) + " " + frame["title"].astype(str)).str.lower()
+            frame = frame[hay.str.contains(text, regex=False)]
+        self.model.set_frame(frame)
+        self.view.resizeColumnsToContents()
+        self.view.setColumnWidth(1, max(self.view.columnWidth(1), 260))
+        self._update_count()
+
+    def chosen_codes(self) -> list[str]:
+        selected = [str(self.model.row(i.row())["code"]) for i in self.view.selectionModel().selectedRows()]
+        return list(dict.fromkeys([c for c in self.frame["code"].astype(str) if c in self.model.checked] + selected))
+
+    def _update_count(self) -> None:
+        hidden = int(self.frame["started"].sum()) if not self.show_started.isChecked() else 0
+        self.count.setText(tr(f"显示 {self.model.rowCount()} 个岗位，已选 {len(self.chosen_codes())} 个"
+                              + (f"；{hidden} 个到岗日期已过的未显示" if hidden else ""),
+                              f"{self.model.rowCount()} shown, {len(self.chosen_codes())} chosen"
+                              + (f"; {hidden} past their start date hidden" if hidden else "")))
 
 
 class TrackingPage(Page):
@@ -455,30 +568,17 @@ class TrackingPage(Page):
         if bid is None:
             show_error(self, tr("请先选择或新建一个批次。", "Choose or create a batch first."))
             return
-        frame = batches.open_vacancies(self.database, exclude_batch=bid)
-        dlg = QDialog(self)
-        dlg.setWindowTitle(tr("加入岗位", "Add vacancies"))
-        dlg.resize(760, 460)
-        model = FrameTableModel([("code", tr("岗位编号", "Code")), ("employer", tr("用人单位", "Employer")),
-                                 ("title", tr("岗位", "Title")), ("skill_label", tr("技能", "Skill")),
-                                 ("city", tr("城市", "City")), ("remaining", tr("剩余名额", "Seats left")),
-                                 ("start_date", tr("到岗日期", "Start"))], dlg, formatters={"start_date": _date_text})
-        model.set_frame(frame)
-        view = _table(model, multi=True)
-        view.setObjectName("open_vacancy_table")
-        lay = QVBoxLayout(dlg)
-        lay.addWidget(QLabel(tr("选择要加入本批次的在招岗位（可多选）：", "Choose open vacancies for this batch:")))
-        lay.addWidget(view)
-        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        box.accepted.connect(dlg.accept)
-        box.rejected.connect(dlg.reject)
-        lay.addWidget(box)
+        dlg = VacancyPicker(self, batches.open_vacancies(self.database, exclude_batch=bid))
         self.last_vacancy_dialog = dlg
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
-        codes = [str(model.row(i.row())["code"]) for i in view.selectionModel().selectedRows()]
+        codes = dlg.chosen_codes()
+        if not codes:
+            show_error(self, tr("没有勾选任何岗位，未作改动。", "No vacancy was ticked; nothing was changed."))
+            return
         self._run(lambda: batches.add_vacancies(self.database, self.actor, bid, codes),
-                  done=lambda: self.reload_batches(bid))
+                  done=lambda: (self.reload_batches(bid),
+                                self.tell(tr(f"已把 {len(codes)} 个岗位加入本批次。", f"{len(codes)} vacancies added to the batch."))))
 
     def remove_vacancy(self) -> None:
         bid = self.current_batch_id()

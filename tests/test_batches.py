@@ -434,3 +434,20 @@ def test_free_text_is_stored_as_typed(demo_db) -> None:  # type: ignore[no-untyp
     bid = batches.create_batch(demo_db, SYSTEM, name="2027年第1批（江苏浙江）", departure_date=TODAY)
     frame = batches.list_batches(demo_db)
     assert "2027年第1批（江苏浙江）" in set(frame["name"]) and bid
+
+
+def test_matching_frames_warmed_in_the_background_are_reused_until_something_changes(demo_db) -> None:  # type: ignore[no-untyped-def]
+    from db.services import frame_cache
+    from db.services import matching as ms
+
+    ms._frame_cache.clear()
+    frame_cache.warm_in_background(demo_db, SYSTEM).join(60)
+    key = (demo_db.url, SYSTEM.role, SYSTEM.school_id)
+    warmed = ms._frame_cache[key]
+    code = batches.open_vacancies(demo_db)["code"].iloc[0]
+    ms.rank_vacancy(demo_db, code, top=5, actor=SYSTEM)
+    assert ms._frame_cache[key][1] is warmed[1]  # the first ranking used the warm frames
+    with demo_db.session() as s:
+        s.get(Trainee, 1).phone = "13800138000"
+    ms.rank_vacancy(demo_db, code, top=5, actor=SYSTEM)
+    assert ms._frame_cache[key][1] is not warmed[1]  # a change is never answered from a stale frame

@@ -479,7 +479,7 @@ def _past_batches(pl_rows: list[dict], vac_rows: list[dict], emp_rows: list[dict
             employer = emp_rows[vac_rows[row["vacancy_id"] - 1]["employer_id"] - 1]
             provinces[employer["province"]] = provinces.get(employer["province"], 0) + 1
         top = sorted(provinces, key=lambda p: -provinces[p])[:2]
-        batches.append({"id": bid, "name": f"{year}年{month}月批（演示，已出发）",
+        batches.append({"id": bid, "name": f"{year}年{month}月批（已出发）",
                         "departure_date": min(r["start_date"] for r in rows) - dt.timedelta(days=2),
                         "destination": "、".join(top), "escort": escorts[k % len(escorts)], "status": "departed"})
         links += [{"batch_id": bid, "vacancy_id": v} for v in sorted(vacancies)]

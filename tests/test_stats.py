@@ -175,3 +175,22 @@ def test_stats_from_the_command_line(demo_db, tmp_path, capsys) -> None:  # type
     assert book["口径说明"]["A1"].value.endswith("（2026-01-01 至 2026-11-29）")
     assert main.main(["--db", db_url, "stats", "--from", "2026-13-01"]) != 0
     assert "日期无法识别" in capsys.readouterr().err
+
+
+def test_a_second_look_reuses_the_data_until_something_changes(demo_db) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from db.models import Employer, Trainee
+
+    first = stats.compute(demo_db, today=TODAY, actor=SYSTEM)
+    key = (str(demo_db.url), SYSTEM.role, SYSTEM.school_id)
+    cached = stats._data_cache[key][1]
+    stats.compute(demo_db, today=TODAY, actor=SYSTEM)
+    assert stats._data_cache[key][1] is cached
+    with demo_db.session() as s:
+        s.get(Trainee, 5).deleted_at = dt.datetime(2026, 11, 1)
+    assert stats.compute(demo_db, today=TODAY, actor=SYSTEM).overview["registered"] == first.overview["registered"] - 1
+    with demo_db.session() as s:
+        s.get(Employer, 1).name = s.get(Employer, 1).name + "（新）"
+    table = stats.compute(demo_db, today=TODAY, actor=SYSTEM).breakdowns["employer"]
+    assert table["label"].str.endswith("（新）").any()

@@ -250,6 +250,40 @@ def _people(d: _Data) -> None:
     d.on_people = np.flatnonzero(seen)
 
 
+def _fingerprint(conn: Connection) -> tuple:
+    """Milliseconds to read; changes with any insert, update or delete the figures depend on (the
+    version and updated_at columns move on every ORM update, the text lengths on a renamed school or
+    employer), so cached data is never stale."""
+    def text_len(*cols):  # type: ignore[no-untyped-def]
+        total = sum((func.coalesce(func.length(c), 0) for c in cols), literal(0))
+        return func.coalesce(func.sum(total), 0)
+    parts = [select(func.count(), func.max(Trainee.id), func.max(Trainee.updated_at), func.sum(Trainee.version)),
+             select(func.count(), func.max(Placement.id), func.max(Placement.updated_at), func.sum(Placement.version)),
+             select(func.count(), func.sum(Vacancy.version)),
+             select(func.count(), func.max(TrainingRecord.id)),
+             select(func.count(), func.max(Certificate.id)),
+             select(func.count(), text_len(School.name, School.county)),
+             select(func.count(), text_len(Employer.name, Employer.province, Employer.city, Employer.district))]
+    return tuple(str(v) for stmt in parts for v in conn.execute(stmt).one())
+
+
+# (url, role, school) -> (fingerprint, data): reading every trainee and placement is most of the time
+# at county scale; a second look at an unchanged database reuses it.
+_data_cache: dict[tuple[str, str, int | None], tuple[tuple, _Data]] = {}
+
+
+def _read_cached(database: Database, actor: Actor) -> _Data:
+    key = (str(database.url), actor.role, actor.school_id)
+    with database.engine.connect() as conn:
+        fingerprint = _fingerprint(conn)
+        cached = _data_cache.get(key)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        data = _read_all(conn, actor)
+    _data_cache[key] = (fingerprint, data)
+    return data
+
+
 def _distinct(codes: np.ndarray, people: np.ndarray, n_groups: int, n_people: int) -> np.ndarray:
     """Distinct people per group code: unique (group, person) pairs, then a bincount."""
     ok = codes >= 0
@@ -391,8 +425,7 @@ def compute(database: Database, *, actor: Actor, today: dt.date | None = None,
                         f"The period starts ({start}) after it ends ({today}).")
     today_n = (today - dt.date(1970, 1, 1)).days
     from_n = None if start is None else (start - dt.date(1970, 1, 1)).days
-    with database.engine.connect() as conn:
-        whole = _as_of(_read_all(conn, actor), today_n, None)
+    whole = _as_of(_read_cached(database, actor), today_n, None)
     _people(whole)
     d = whole
     if from_n is not None:

@@ -229,6 +229,36 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- stats ----------------------------------------------------------------------------------------
+
+@command("stats")
+def cmd_stats(args: argparse.Namespace) -> int:
+    """The statistics page from the command line: figures as JSON or text, the workbook with --xlsx."""
+    from core.fields import date_field
+    from db.services import stats
+
+    start = date_field(args.date_from, "统计起始日期", "start date", required=False)
+    end = date_field(args.date_to, "统计截止日期", "end date", required=False)
+    database = open_db(args)
+    result = stats.compute(database, actor=actor_from_args(args, database), today=end, start=start)
+    if args.xlsx:
+        stats.export_xlsx(database, args.xlsx, actor=actor_from_args(args, database), stats=result)
+        print(tr(f"已导出统计（{result.period_text()}）到 {args.xlsx}",
+                 f"Statistics ({result.period_text()}) written to {args.xlsx}"), file=sys.stderr)
+    if args.json:
+        def clean(v: object) -> object:
+            return None if isinstance(v, float) and v != v else v
+        print_json({"from": result.start, "to": result.today,
+                    "overview": {k: clean(result.overview.get(k)) for k in stats.METRICS},
+                    "upward": [{k: clean(v) for k, v in row.items()} for row in result.upward.to_dict("records")],
+                    "upward_totals": {k: clean(v) for k, v in result.upward_totals.items()}})
+    elif not args.xlsx:
+        print(tr(f"统计期：{result.period_text()}", f"Period: {result.period_text()}"))
+        for key in stats.METRICS:
+            print(f"{stats.metric_label(key)}\t{stats.format_metric(key, result.overview.get(key))}")
+    return 0
+
+
 # --- print-list -----------------------------------------------------------------------------------
 
 @command("print-list")
@@ -437,6 +467,12 @@ def build_parser() -> Parser:
                    help=tr("打印完整身份证号和电话（需权限，写入审计日志）",
                            "print full ID and phone numbers (needs permission; audited)"))
     p.add_argument("--bureau", metavar="NAME", help=tr("抬头单位名称（默认取设置）", "bureau name (default: settings)"))
+
+    p = sub.add_parser("stats", help=tr("统计（可导出上报用 Excel）", "statistics (and the workbook to send upward)"))
+    p.add_argument("--from", dest="date_from", metavar="DATE", help=tr("统计起始日期（默认：全部历史）", "first day (default: all)"))
+    p.add_argument("--to", dest="date_to", metavar="DATE", help=tr("截止日期（默认：今天）", "as of this day (default: today)"))
+    p.add_argument("--xlsx", metavar="OUT.xlsx", help=tr("输出上报用 Excel 文件", "write the workbook"))
+    p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("backup", help=tr("备份数据库", "back up the database"))
     p.add_argument("out", nargs="?", help=tr("备份文件（默认：备份文件夹）", "backup file (default: the backup folder)"))

@@ -32,7 +32,9 @@ class FieldError(ValueError):
 # --- text ---------------------------------------------------------------------------------------
 
 def clean_text(value: object) -> str:
-    """Cell text with full-width forms folded to half-width and stray whitespace removed."""
+    """A code-like cell (ID, phone, code, coded value, a name to be searched): full-width forms folded
+    to half-width (NFKC) and stray whitespace removed. Free text a person typed goes through
+    :func:`free_text` instead, which keeps its punctuation."""
     if value is None:
         return ""
     if isinstance(value, float):
@@ -410,8 +412,10 @@ def age_on(birth: dt.date, day: dt.date) -> int:
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
-def date_field(value: object, what: str, what_en: str, *, required: bool = True) -> dt.date | None:
-    """A date typed by a user, as a one-sentence UserError when it cannot be read or is missing."""
+def date_field(value: object, what: str, what_en: str, *, required: bool = True,
+               not_after: dt.date | None = None) -> dt.date | None:
+    """A date typed by a user, as a one-sentence UserError when it cannot be read, is missing or is
+    later than ``not_after`` (events that already happened cannot be dated in the future)."""
     from core.i18n import UserError
     try:
         day = parse_date(value, what, what_en)
@@ -419,8 +423,30 @@ def date_field(value: object, what: str, what_en: str, *, required: bool = True)
         raise UserError(str(exc), str(exc)) from None
     if day is None and required:
         raise UserError(f"请填写{what}。", f"Please give the {what_en}.")
+    if day is not None and not_after is not None and day > not_after:
+        raise UserError(f"{what} {day:%Y-%m-%d} 晚于今天（{not_after:%Y-%m-%d}），只能登记已经发生的事；未作任何改动。",
+                        f"The {what_en} {day:%Y-%m-%d} is later than today ({not_after:%Y-%m-%d}); only what has "
+                        "already happened can be recorded. Nothing was changed.")
     return day
 
 
+def free_text(value: object) -> str:
+    """Text a person typed (a note, a reason, a batch name, a title) stored as typed: full-width
+    punctuation such as ，（） kept; only line breaks, tabs and runs of spaces folded, ends trimmed."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer():
+            value = int(value)
+    text = str(value)
+    if "  " not in text and text.isprintable():
+        return text.strip()
+    text = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    return re.sub(r" {2,}", " ", text).strip()
+
+
 def short_text(value: object, limit: int = 200) -> str:
-    return clean_text(value)[:limit]
+    """Free text of at most ``limit`` characters, as typed (see :func:`free_text`)."""
+    return free_text(value)[:limit]

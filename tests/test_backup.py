@@ -149,9 +149,13 @@ def test_automatic_backups_keep_the_newest(demo_db, tmp_path: Path, monkeypatch:
     monkeypatch.setenv("LABORBRIDGE_BACKUP_DIR", str(tmp_path / "auto"))
     monkeypatch.setenv("LABORBRIDGE_BACKUP_KEEP", "3")
     assert backup.backup_due(demo_db)
+    daily = [backup.auto_backup(demo_db, "daily").path for _ in range(2)]
+    assert not backup.backup_due(demo_db)
     made = [backup.auto_backup(demo_db, "exit").path for _ in range(5)]
+    # two pools: five quick sessions keep their newest three exit backups and leave the daily ones alone
+    assert sorted((tmp_path / "auto").glob("*-exit.*")) == made[-3:]
+    assert sorted((tmp_path / "auto").glob("*-daily.*")) == daily
     kept = sorted((tmp_path / "auto").iterdir())
-    assert kept == made[-3:]
     assert not backup.backup_due(demo_db)
     old = time.time() - 2 * 24 * 3600
     for p in kept:

@@ -356,3 +356,95 @@ def test_plan_through_the_matcher_and_cli(demo_db, capsys) -> None:  # type: ign
     err = capsys.readouterr().err
     assert "找不到岗位编号：NOPE-1" in err and "Traceback" not in err
     assert main.main(["--db", demo_db.url, "plan"]) == 2
+
+
+def test_dates_later_than_today_refused_everywhere(batch) -> None:  # type: ignore[no-untyped-def]
+    """出发/到岗/转职业工/离岗/回访/确认/放弃/再就业: one sentence, nothing written; so the headline 在岗
+    and the 上报指标 table (which counts days on the job up to today) keep agreeing."""
+    from db.services import stats
+
+    db = batch["db"]
+    today = dt.date.today()
+    tomorrow = today + dt.timedelta(days=1)
+    with db.session() as s:
+        numbers = [s.get(Trainee, t).id_number for t in batch["people"][:3]]
+    proposed = batches.add_proposal(db, SYSTEM, batch["id"], numbers[0], "T-A")
+    confirmed = batches.add_proposal(db, SYSTEM, batch["id"], numbers[1], "T-A")
+    placements.confirm(db, SYSTEM, confirmed, date=today - dt.timedelta(days=30))
+    pid = _on_job(db, {**batch, "people": batch["people"][2:]})
+    before = _counts(db)
+    cases = [
+        ("确认日期", lambda d: placements.confirm(db, SYSTEM, proposed, date=d)),
+        ("放弃日期", lambda d: placements.decline(db, SYSTEM, proposed, reason="不去了", date=d)),
+        ("出发日期", lambda d: placements.mark_departed(db, SYSTEM, confirmed, date=d)),
+        ("上岗日期", lambda d: placements.mark_on_job(db, SYSTEM, pid, date=d)),
+        ("转职业工日期", lambda d: placements.convert_to_skilled(db, SYSTEM, pid, date=d)),
+        ("离岗日期", lambda d: placements.end_placement(db, SYSTEM, pid, date=d, reason="返乡")),
+        ("回访日期", lambda d: placements.record_followup(db, SYSTEM, pid, date=d, wage=5000)),
+        ("出发日期", lambda d: placements.mark_departed_many(db, SYSTEM, [confirmed], date=d)),
+        ("上岗日期", lambda d: placements.mark_on_job_many(db, SYSTEM, [pid], date=d)),
+        ("离岗日期", lambda d: placements.end_many(db, SYSTEM, [pid], date=d, reason="返乡")),
+        ("回访日期", lambda d: placements.record_followup_many(db, SYSTEM, [pid], date=d)),
+        ("确认日期", lambda d: placements.confirm_many(db, SYSTEM, [proposed], date=d)),
+    ]
+    for what, call in cases:
+        with pytest.raises(UserError) as info:
+            call(tomorrow)
+        assert str(info.value) == f"{what} {tomorrow} 晚于今天（{today}），只能登记已经发生的事；未作任何改动。"
+    placements.end_placement(db, SYSTEM, pid, date=today, reason="返乡")
+    with pytest.raises(UserError, match=f"确认日期 {tomorrow} 晚于今天"):
+        placements.re_place(db, SYSTEM, pid, "T-B", date=tomorrow)
+    assert _counts(db)[0] == before[0]
+    # the same day is fine, and the two on-the-job figures agree
+    placements.mark_departed(db, SYSTEM, confirmed, date=today)
+    placements.mark_on_job(db, SYSTEM, confirmed, date=today)
+    result = stats.compute(db, actor=SYSTEM)
+    assert result.overview["on_job"] == result.upward_totals["on_job"]
+
+
+def test_many_at_once_is_per_person_and_says_who_was_refused(batch) -> None:  # type: ignore[no-untyped-def]
+    db = batch["db"]
+    with db.session() as s:
+        numbers = [s.get(Trainee, t).id_number for t in batch["people"][:4]]
+    ids = [batches.add_proposal(db, SYSTEM, batch["id"], n, "T-A" if i < 3 else "T-B") for i, n in enumerate(numbers)]
+    day = TODAY - dt.timedelta(days=3)
+    placements.decline(db, SYSTEM, ids[3], reason="家属不同意", date=day)
+    confirmed = placements.confirm_many(db, SYSTEM, ids, date=day, note="集中确认")
+    assert confirmed.done == ids[:3] and [r[0] for r in confirmed.refused] == [ids[3]]
+    result = placements.mark_departed_many(db, SYSTEM, ids, date=TODAY, note="县汽车站集中乘车，（江苏）")
+    assert result.done == ids[:3]
+    with db.session() as s:
+        name = s.get(Placement, ids[3]).trainee.name
+        assert [s.get(Placement, i).status for i in ids] == ["departed"] * 3 + ["declined"]
+        assert s.get(Placement, ids[0]).events[-1].note == "县汽车站集中乘车，（江苏）"
+    assert result.summary("已标记出发", "departed") == \
+        f"3 人已标记出发；1 人未变更：{name}（“已放弃”状态的记录不能改为“已出发”）。"
+    again = placements.mark_departed_many(db, SYSTEM, ids[:1], date=TODAY)
+    assert again.done == [] and "已是“已出发”" in again.refused[0][2]
+    with pytest.raises(UserError, match="请先在表中选择"):
+        placements.mark_departed_many(db, SYSTEM, [], date=TODAY)
+    with pytest.raises(UserError, match="离岗原因"):
+        placements.end_many(db, SYSTEM, ids, date=TODAY, reason="  ")
+
+
+def test_free_text_is_stored_as_typed(demo_db) -> None:  # type: ignore[no-untyped-def]
+    bid = batches.create_batch(demo_db, SYSTEM, name="2027年第1批（江苏浙江）", departure_date=TODAY)
+    frame = batches.list_batches(demo_db)
+    assert "2027年第1批（江苏浙江）" in set(frame["name"]) and bid
+
+
+def test_matching_frames_warmed_in_the_background_are_reused_until_something_changes(demo_db) -> None:  # type: ignore[no-untyped-def]
+    from db.services import frame_cache
+    from db.services import matching as ms
+
+    ms._frame_cache.clear()
+    frame_cache.warm_in_background(demo_db, SYSTEM).join(60)
+    key = (demo_db.url, SYSTEM.role, SYSTEM.school_id)
+    warmed = ms._frame_cache[key]
+    code = batches.open_vacancies(demo_db)["code"].iloc[0]
+    ms.rank_vacancy(demo_db, code, top=5, actor=SYSTEM)
+    assert ms._frame_cache[key][1] is warmed[1]  # the first ranking used the warm frames
+    with demo_db.session() as s:
+        s.get(Trainee, 1).phone = "13800138000"
+    ms.rank_vacancy(demo_db, code, top=5, actor=SYSTEM)
+    assert ms._frame_cache[key][1] is not warmed[1]  # a change is never answered from a stale frame

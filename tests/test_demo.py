@@ -98,3 +98,21 @@ def test_demo_refuses_a_database_that_has_people(demo_db) -> None:  # type: igno
         demo.load_demo(demo_db, trainees=100)
     with demo_db.session() as s:
         assert s.scalar(select(func.count()).select_from(Trainee)) == 3000
+
+
+def test_the_demo_has_past_batches_that_departed_and_were_followed_up(demo_db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import func, select
+
+    from db.models import Batch, Placement, PlacementEvent
+    from db.queries.placements import batches_listed
+
+    listed = batches_listed(demo_db)
+    assert listed[0][0] == 1 and listed[0][2] == 0  # the upcoming batch, ready to plan
+    past = [(i, name, n) for i, name, n in listed if i != 1]
+    assert len(past) >= 3 and all("已出发" in name and n >= 5 for _i, name, n in past)
+    with demo_db.session() as s:
+        ids = [i for i, _n, _c in past]
+        assert all(d < TODAY for d in s.scalars(select(Batch.departure_date).where(Batch.id.in_(ids))))
+        visited = s.scalar(select(func.count(func.distinct(PlacementEvent.placement_id))).join(Placement)
+                           .where(Placement.batch_id.in_(ids), PlacementEvent.kind == "followup"))
+        assert visited > 0

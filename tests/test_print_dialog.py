@@ -185,3 +185,61 @@ def test_main_window_file_menu_opens_the_dialog(qtbot, batch_db) -> None:
     assert dialog is not None and dialog.isVisible()
     assert dialog.windowModality() != Qt.WindowModality.NonModal or dialog.isModal()
     dialog.close()
+
+
+def test_opens_on_the_latest_batch_with_people_under_the_bureaus_name(qtbot, demo_db, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """No preset (the officer's 文件 → 打印名册): the most recent batch with people, not the empty new one;
+    the heading is the bureau asked at first start; the offered file name leads with the batch's name."""
+    from PySide6.QtWidgets import QFileDialog, QPushButton
+
+    from db.queries.placements import batches_listed
+    from db.services import bureau
+
+    new_batch(demo_db, "2027年第1批（江苏浙江）", 9102)  # newest, nobody on it yet
+    bureau.set_bureau(demo_db, SYSTEM, "互助县人力资源和社会保障局", "互助县")
+    latest = next((i, name, n) for i, name, n in batches_listed(demo_db) if n > 0)
+    dialog = make_dialog(qtbot, demo_db, OFFICER)
+    assert dialog.kind() == "batch" and dialog.batch_combo.currentData() == latest[0]
+    assert f"共 {latest[2]} 人" in dialog.status.text()
+    assert dialog.bureau_edit.text() == "互助县人力资源和社会保障局"
+    offered: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda _p, _c, name, _f: (offered.append(name), ("", ""))[1])
+    qtbot.mouseClick(dialog.pdf_button, Qt.MouseButton.LeftButton)
+    assert Path(offered[0]).name.startswith(f"{latest[1]}_派遣人员花名册_")
+    assert isinstance(dialog.pdf_button, QPushButton)
+
+
+def test_bureau_asked_once_at_first_start(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QDialogButtonBox, QMessageBox, QWidget
+
+    from db.services import bureau
+    from ui.bureau_dialog import BureauDialog, ask_bureau_once
+
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    seen: list[str] = []
+
+    def answer(name: str) -> None:
+        box = QApplication.activeModalWidget()
+        if isinstance(box, QMessageBox):
+            seen.append(box.text())
+            box.accept()
+            QTimer.singleShot(30, lambda: answer("互助县人力资源和社会保障局"))
+            return
+        if name.strip() == "" and seen:
+            return
+        if not isinstance(box, BureauDialog):
+            QTimer.singleShot(30, lambda: answer(name))
+            return
+        box.name_edit.setText(name)
+        box.county_edit.setText("互助县")
+        if not name.strip():  # the refusal pops up while the click is still being handled
+            QTimer.singleShot(30, lambda: answer(name))
+        qtbot.mouseClick(box.findChild(QDialogButtonBox).button(QDialogButtonBox.StandardButton.Ok),
+                         Qt.MouseButton.LeftButton)
+    QTimer.singleShot(0, lambda: answer("  "))  # an empty name is refused in one sentence, then given
+    assert ask_bureau_once(parent, demo_db, SYSTEM) is True
+    assert seen == ["请填写单位名称，例如“互助县人力资源和社会保障局”。"]
+    assert bureau.bureau(demo_db) == ("互助县人力资源和社会保障局", "互助县")
+    assert ask_bureau_once(parent, demo_db, SYSTEM) is True  # asked once: no dialog the second time
+    assert ask_bureau_once(parent, demo_db, STAFF) is True

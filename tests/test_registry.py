@@ -243,3 +243,21 @@ def test_cli_exit_codes(db_url, tmp_path, capsys) -> None:  # type: ignore[no-un
     assert "已损坏" in err and "Traceback" not in err
     assert main.main(["--db", db_url, "export", "trainees", str(tmp_path / "t.csv")]) == 0
     assert "已导出 77 行" in capsys.readouterr().out
+
+
+def test_find_trainees_by_name_initials_id_or_phone_within_the_users_scope(demo_db) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    from db.models import Trainee
+    from db.queries.registry import find_trainees, trainee_hit
+
+    with demo_db.session() as s:
+        t = s.scalars(select(Trainee).where(Trainee.phone.is_not(None)).order_by(Trainee.id)).first()
+        for text in (t.name, t.name_initials, t.id_number, t.id_number[-6:], t.phone[-4:]):
+            hits = find_trainees(s, SYSTEM, text, limit=500)
+            assert t.id in [h.id for h in hits], text
+        hit = trainee_hit(s, SYSTEM, t.id)
+        assert hit is not None and hit.label().startswith(f"{t.name}  {t.id_number[:6]}") and t.id_number not in hit.label()
+        other = Actor(7, "school9", "school", school_id=(t.school_id or 0) + 1000)
+        assert find_trainees(s, other, t.id_number) == [] and trainee_hit(s, other, t.id) is None
+        assert find_trainees(s, SYSTEM, "   ") == [] and len(find_trainees(s, SYSTEM, t.name[0], limit=3)) <= 3

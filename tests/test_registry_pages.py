@@ -254,3 +254,51 @@ def test_cohort_dialog_flow(database, qtbot, monkeypatch) -> None:  # type: igno
         assert sorted(s.scalars(select(Certificate.number))) == ["S2026-0001", "S2026-0002"]
         assert s.scalar(select(func.count()).select_from(TrainingRecord)
                         .where(TrainingRecord.graduated_on.is_not(None))) == 2
+
+
+def test_date_fields_show_the_format_not_a_date(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QLineEdit
+
+    from ui.employer_dialogs import VacancyDialog
+    from ui.forms import date_hint
+    from ui.trainee_dialog import TraineeDialog
+
+    assert date_hint() == "年-月-日（YYYY-MM-DD）" and not any(c.isdigit() for c in date_hint())
+    trainee = TraineeDialog(demo_db, SYSTEM)
+    qtbot.addWidget(trainee)
+    assert trainee.findChild(QLineEdit, "field_available_from").placeholderText() == date_hint()
+    with demo_db.session() as s:
+        from db.models import Employer
+        eid = s.scalar(select(Employer.id).limit(1))
+    vacancy = VacancyDialog(demo_db, SYSTEM, eid)
+    qtbot.addWidget(vacancy)
+    assert vacancy.findChild(QLineEdit, "field_start_date").placeholderText() == date_hint()
+
+
+def test_menu_and_button_text_keep_their_ampersand(qtbot, database) -> None:  # type: ignore[no-untyped-def]
+    from core import i18n
+    from ui.pages.trainees import TraineesPage
+
+    i18n.set_language("en")
+    try:
+        page = TraineesPage(database)
+        qtbot.addWidget(page)
+        button = page.buttons["cohorts"]
+        assert button.text() == "Cohorts && graduation…"  # shown as "Cohorts & graduation…"
+    finally:
+        i18n.set_language("zh")
+
+
+def test_employers_page_says_why_no_vacancy_is_listed_and_shows_them_after_a_change(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
+    from ui.pages.employers import EmployersPage
+
+    page = EmployersPage(demo_db)
+    qtbot.addWidget(page)
+    page.show()
+    page.emp_view.clearSelection()
+    page.emp_view.setCurrentIndex(page.emp_model.index(-1, -1))
+    page.apply_vacancy_filter()
+    assert page.vac_title.text().startswith("岗位（请先在上方选择一家单位")
+    page.after_change()  # what an import does when it is done
+    assert page.selected_employer() is not None
+    assert page.vac_title.text().endswith(f"（{page.vac_model.total():,}）") and page.vac_model.total() > 0

@@ -26,7 +26,7 @@ def test_figures_charts_and_breakdowns(qtbot, qtmodeltester, page: StatisticsPag
     assert page.cards["registered"].text() == f"{expected.overview['registered']:,}"
     assert page.cards["retention_180"].text() == stats.format_metric("retention_180", expected.overview["retention_180"])
     assert page.cards["avg_wage"].text() != "—"
-    assert "统计日期" in page.as_of.text()
+    assert "统计期：截至" in page.as_of.text()
     qtmodeltester.check(page.upward_model)
     up = page.upward_model.frame
     assert list(up["label"]) == ["省外", "省内县外", "县内", "合计"]
@@ -51,14 +51,49 @@ def test_figures_charts_and_breakdowns(qtbot, qtmodeltester, page: StatisticsPag
     page.grab().save("/tmp/statistics.png")
 
 
-def test_export_from_the_page(qtbot, page: StatisticsPage, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_export_from_the_page(qtbot, page: StatisticsPage, tmp_path, monkeypatch, demo_db) -> None:  # type: ignore[no-untyped-def]
+    """The year's statistics, sent upward: a period chosen on the page, the workbook formatted to send."""
+    import datetime as dt
+
+    from PySide6.QtCore import QDate, Qt
+    from PySide6.QtWidgets import QFileDialog, QPushButton
+
+    from db.services import bureau
+
+    bureau.set_bureau(demo_db, SYSTEM, "互助县人力资源和社会保障局", "互助县")
+    today = dt.date.today()
+    qtbot.mouseClick(page.from_all, Qt.MouseButton.LeftButton)
+    assert page.from_edit.isEnabled()
+    page.from_edit.setDate(QDate(today.year, 1, 1))
+    page.result = None
+    qtbot.mouseClick(page.findChild(QPushButton, "btn_stats_refresh"), Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.result is not None, timeout=30_000)
+    period = f"{today.year}-01-01 至 {today:%Y-%m-%d}"
+    assert page.as_of.text().startswith(f"统计期：{period}")
+    expected = stats.compute(demo_db, actor=SYSTEM, start=dt.date(today.year, 1, 1), today=today)
+    assert page.cards["placed"].text() == f"{expected.overview['placed']:,}"
+    assert page.cards["on_job"].text() == f"{int(page.upward_model.frame['on_job'].iloc[-1]):,}"
+
     out = tmp_path / "统计报表.xlsx"
-    page.export(str(out))
+    offered: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        lambda _p, _c, name, _f: (offered.append(name), (str(out), ""))[1])
+    qtbot.mouseClick(page.export_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "已导出" in page.as_of.text(), timeout=30_000)
-    book = openpyxl.load_workbook(out, read_only=True)
-    assert "按户类型" in book.sheetnames
-    rows = list(book["上报指标"].iter_rows(values_only=True))
-    assert rows[0][0] == "就业地" and rows[1][0] == "省外"
+    assert offered == [f"互助县人力资源和社会保障局统计（{period.replace(' ', '')}）.xlsx"]
+    book = openpyxl.load_workbook(out)
+    assert "按户类型" in book.sheetnames and book.sheetnames[-1] == "口径说明"
+    title = f"互助县人力资源和社会保障局劳务协作就业统计（{period}）"
+    assert all(book[name]["A1"].value == title for name in book.sheetnames)
+    up = book["上报指标"]
+    assert [c.value for c in up[3]] == ["就业地", "目前在岗", "统计期内务工人数", "务工6个月以上", "6个月以上占比"]
+    assert up["A4"].value == "省外" and up["E4"].number_format == "0.0%" and 0 < up["E4"].value < 1
+    overview = {row[0].value: row[1] for row in book["总览"].iter_rows(min_row=4)}
+    assert overview["6个月稳岗率"].number_format == "0.0%"
+    assert overview["平均月薪"].value == round(expected.overview["avg_wage"]) and overview["平均月薪"].number_format == "#,##0"
+    notes = {row[0].value: row[1].value for row in book["口径说明"].iter_rows(min_row=4)}
+    assert notes["统计期"] == period and "Kaplan–Meier" in notes["3个月稳岗率"] and "四舍五入到元" in notes["平均月薪"]
+    assert all(stats.metric_label(k) in notes for k in stats.METRICS)
 
 
 def test_empty_database_shows_dashes(qtbot, database) -> None:  # type: ignore[no-untyped-def]

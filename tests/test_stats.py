@@ -99,10 +99,11 @@ def test_export_xlsx_reads_back(demo_db, tmp_path) -> None:  # type: ignore[no-u
     out = stats.export_xlsx(demo_db, tmp_path / "统计.xlsx", stats=result, actor=SYSTEM)
     book = openpyxl.load_workbook(out, read_only=True)
     assert {"总览", "上报指标", "留存曲线", "按乡镇", "按培训学校", "按用人单位", "按技能", "按户类型", "口径说明"} <= set(book.sheetnames)
-    overview = {r[0]: r[1] for r in book["总览"].iter_rows(min_row=2, values_only=True)}
+    assert book["总览"]["A1"].value == f"人力资源和社会保障局劳务协作就业统计（截至 {TODAY:%Y-%m-%d}）"
+    overview = {r[0]: r[1] for r in book["总览"].iter_rows(min_row=4, values_only=True)}
     assert overview["登记"] == result.overview["registered"]
     assert overview["6个月稳岗率"] == pytest.approx(result.overview["retention_180"])
-    towns = list(book["按乡镇"].iter_rows(values_only=True))
+    towns = list(book["按乡镇"].iter_rows(min_row=3, values_only=True))
     assert towns[0][0] == "乡镇" and len(towns) - 1 == len(result.breakdowns["township"])
     with demo_db.session() as s:
         assert s.scalar(select(func.count()).select_from(AuditLog).where(AuditLog.action == "stats.export")) == 1
@@ -121,3 +122,74 @@ def test_format_metric() -> None:
     assert stats.format_metric("retention_180", 0.5234) == "52.3%"
     assert stats.format_metric("registered", 12345) == "12,345"
     assert stats.format_metric("avg_wage", float("nan")) == "—"
+
+
+def test_period_and_as_of(demo_db) -> None:  # type: ignore[no-untyped-def]
+    """As of a past date nothing that happened later counts; a period keeps the flows to its starters
+    while 在岗 stays the count on the end date (the headline and the 上报指标 total agree)."""
+    import datetime as dt
+
+    import numpy as np
+
+    from core.i18n import UserError
+    from db.models import Placement
+
+    whole = stats.compute(demo_db, today=TODAY, actor=SYSTEM)
+    start = TODAY.replace(month=1, day=1)
+    year = stats.compute(demo_db, today=TODAY, start=start, actor=SYSTEM)
+    assert year.overview["on_job"] == whole.overview["on_job"] == year.upward_totals["on_job"]
+    assert 0 < year.overview["placed"] < whole.overview["placed"]
+    with demo_db.session() as s:
+        started_in_year = s.scalar(select(func.count(func.distinct(Placement.trainee_id))).where(
+            Placement.start_date >= start, Placement.start_date <= TODAY,
+            Placement.status.in_(("departed", "on_job", "ended"))))
+        mid = TODAY - dt.timedelta(days=200)
+        on_then = s.scalar(select(func.count(func.distinct(Placement.trainee_id))).where(
+            Placement.start_date <= mid, (Placement.end_date.is_(None)) | (Placement.end_date > mid),
+            Placement.status.in_(("on_job", "ended"))))
+    assert year.overview["placed"] == started_in_year
+    past = stats.compute(demo_db, today=mid, actor=SYSTEM)
+    assert past.overview["on_job"] == on_then == past.upward_totals["on_job"]
+    assert past.today == mid and past.period_text() == f"截至 {mid:%Y-%m-%d}"
+    assert not np.isnan(year.overview["retention_90"])
+    with pytest.raises(UserError, match="晚于截止日期"):
+        stats.compute(demo_db, today=start, start=TODAY, actor=SYSTEM)
+
+
+def test_stats_from_the_command_line(demo_db, tmp_path, capsys) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import main
+
+    db_url = demo_db.url if isinstance(demo_db.url, str) else demo_db.url.render_as_string(hide_password=False)
+
+    out = tmp_path / "年度统计.xlsx"
+    assert main.main(["--db", db_url, "stats", "--from", "2026-01-01", "--to", str(TODAY), "--xlsx", str(out),
+                      "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    expected = stats.compute(demo_db, today=TODAY, start=TODAY.replace(month=1, day=1), actor=SYSTEM)
+    assert data["from"] == "2026-01-01" and data["overview"]["placed"] == expected.overview["placed"]
+    assert data["upward_totals"]["on_job"] == expected.overview["on_job"]
+    book = openpyxl.load_workbook(out, read_only=True)
+    assert book["口径说明"]["A1"].value.endswith("（2026-01-01 至 2026-11-29）")
+    assert main.main(["--db", db_url, "stats", "--from", "2026-13-01"]) != 0
+    assert "日期无法识别" in capsys.readouterr().err
+
+
+def test_a_second_look_reuses_the_data_until_something_changes(demo_db) -> None:  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from db.models import Employer, Trainee
+
+    first = stats.compute(demo_db, today=TODAY, actor=SYSTEM)
+    key = (str(demo_db.url), SYSTEM.role, SYSTEM.school_id)
+    cached = stats._data_cache[key][1]
+    stats.compute(demo_db, today=TODAY, actor=SYSTEM)
+    assert stats._data_cache[key][1] is cached
+    with demo_db.session() as s:
+        s.get(Trainee, 5).deleted_at = dt.datetime(2026, 11, 1)
+    assert stats.compute(demo_db, today=TODAY, actor=SYSTEM).overview["registered"] == first.overview["registered"] - 1
+    with demo_db.session() as s:
+        s.get(Employer, 1).name = s.get(Employer, 1).name + "（新）"
+    table = stats.compute(demo_db, today=TODAY, actor=SYSTEM).breakdowns["employer"]
+    assert table["label"].str.endswith("（新）").any()

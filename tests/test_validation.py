@@ -170,3 +170,14 @@ def test_coded_values() -> None:
 def test_masks() -> None:
     assert mask_id("622126199003151234") == "622126********1234"
     assert mask_phone("13812345678") == "138****5678"
+
+
+def test_free_text_keeps_full_width_punctuation_codes_are_folded() -> None:
+    from core.fields import free_text, short_text
+
+    assert short_text("电话回访，本人满意") == "电话回访，本人满意"
+    assert short_text("（江苏浙江）") == "（江苏浙江）"
+    assert free_text("  第一行\n第二行\t备注  ") == "第一行 第二行 备注"
+    assert short_text("回访" * 300, 10) == "回访" * 5
+    assert clean_text("（江苏）１２３") == "(江苏)123"  # codes and coded cells still fold
+    assert check_mobile("１３８００１３８０００") == "13800138000"

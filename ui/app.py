@@ -70,7 +70,10 @@ def run_gui(db_url: str | None) -> int:
         return 0
     window = MainWindow(database, actor)
     window.show()
+    from ui.bureau_dialog import ask_bureau_once
+    ask_bureau_once(window, database, actor)  # once per database: the heading of every list
     window.offer_demo_if_empty()
+    _warm_matching_frames(window, database, actor)
     daily = _schedule_daily_backup(window, database)
     code = app.exec()
     daily.stop()
@@ -82,6 +85,13 @@ def run_gui(db_url: str | None) -> int:
         pass
     database.dispose()
     return code
+
+
+def _warm_matching_frames(window, database, actor) -> None:  # type: ignore[no-untyped-def]
+    """The first ranking or plan answers from frames read in the background right after sign-in."""
+    from db.services import frame_cache
+
+    window.warm_thread = frame_cache.warm_in_background(database, actor)
 
 
 def _schedule_daily_backup(window, database):  # type: ignore[no-untyped-def]

@@ -33,7 +33,7 @@ from db.engine import Database
 from db.services import registry
 from db.services.registry import CERT_TYPES, CertificateInput, FormErrors
 from ui.dialogs import show_error
-from ui.forms import ERROR_STYLE, FieldForm
+from ui.forms import ERROR_STYLE, FieldForm, date_hint
 from ui.permissions import gate, set_enabled
 
 
@@ -77,8 +77,8 @@ class CohortDialog(QDialog):
                 required=True)
         f.line("name", tr("班级名称", "Cohort name"), True, tr("如 2026年春季养老护理班", "e.g. Spring 2026 elderly care"))
         f.combo("skill", tr("技能", "Skill"), [zh for zh, _e in SKILLS.values()], required=True)
-        f.line("start_date", tr("开班日期", "Start date"), placeholder="2026-03-01")
-        f.line("end_date", tr("结业日期", "End date"), placeholder="2026-04-15")
+        f.line("start_date", tr("开班日期", "Start date"), placeholder=date_hint())
+        f.line("end_date", tr("结业日期", "End date"), placeholder=date_hint())
         f.line("hours", tr("课时", "Hours"), placeholder="120")
         bv.addWidget(f)
         create = QPushButton(tr("新建培训班", "Create cohort"))

@@ -12,7 +12,7 @@ from core.i18n import tr
 from core.vocab import LEVEL_NAMES, PROVINCES, SKILLS
 from db.engine import Database
 from db.services import registry
-from ui.forms import FieldForm
+from ui.forms import FieldForm, date_hint
 from ui.permissions import gate
 
 
@@ -90,7 +90,7 @@ class VacancyDialog(QDialog):
         f.line("age_max", tr("年龄上限", "Age max"))
         f.combo("gender_requirement", tr("性别要求", "Gender requirement"), _GENDER_CHOICES())
         f.combo("contract_type", tr("用工类型", "Contract type"), _CONTRACT_CHOICES())
-        f.line("start_date", tr("到岗日期", "Start date"), placeholder="2026-03-01")
+        f.line("start_date", tr("到岗日期", "Start date"), placeholder=date_hint())
         f.combo("status", tr("状态", "Status"), [tr(zh, en) for _k, zh, en in _STATUS])
         f.line("contact", tr("联系人", "Contact"))
         f.line("contact_phone", tr("联系电话", "Phone"))

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.i18n import UserError
+from core.i18n import UserError, tr
 from db.services.registry import FormErrors
 from ui.dialogs import show_error
 
@@ -29,6 +29,11 @@ ERROR_STYLE = "color: #b00020; font-size: 12px;"
 
 
 T = TypeVar("T")
+
+
+def date_hint() -> str:
+    """The placeholder of a typed date: the format, which cannot be mistaken for a date already filled in."""
+    return tr("年-月-日（YYYY-MM-DD）", "YYYY-MM-DD")
 
 
 class FieldForm(QWidget):
@@ -59,6 +64,7 @@ class FieldForm(QWidget):
         return widget
 
     def line(self, key: str, label: str, required: bool = False, placeholder: str = "") -> QLineEdit:
+        """A text field; a date field gets the greyed format hint from :func:`date_hint` as placeholder."""
         edit = QLineEdit()
         edit.setObjectName(f"field_{key}")
         edit.setPlaceholderText(placeholder)

@@ -12,10 +12,8 @@ from core.i18n import tr
 from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, MANDARIN, SKILLS, gender_label
 from db.engine import Database
 from db.services import registry
-from ui.forms import FieldForm
+from ui.forms import FieldForm, date_hint
 from ui.permissions import gate
-
-DATE_HINT = "2025-03-05"
 
 
 def _date_text(value: Any) -> str:
@@ -48,13 +46,13 @@ class TraineeDialog(QDialog):
         f.combo("skill_level", tr("技能等级", "Skill level"),
                 [""] + [LEVEL_NAMES[n][0].split("/")[0] for n in (5, 4, 3, 2, 1)])
         f.combo("school", tr("培训学校", "School"), [""] + [n for _i, n in registry.schools(database)], editable=True)
-        f.line("graduation_date", tr("结业日期", "Graduation date"), placeholder=DATE_HINT)
+        f.line("graduation_date", tr("结业日期", "Graduation date"), placeholder=date_hint())
         f.line("training_hours", tr("培训课时", "Training hours"))
         f.combo("mandarin", tr("普通话", "Mandarin"), [""] + [zh for zh, _en in MANDARIN.values()])
         f.line("preferred_regions", tr("意向地区", "Preferred regions"), placeholder=tr("江苏、上海", "Jiangsu, Shanghai"))
         f.line("expected_wage", tr("期望月薪（元）", "Expected wage (yuan)"))
-        f.line("available_from", tr("可出发日期", "Available from"), placeholder=DATE_HINT)
-        f.line("health_cert_expiry", tr("健康证有效期", "Health certificate expiry"), placeholder=DATE_HINT)
+        f.line("available_from", tr("可出发日期", "Available from"), placeholder=date_hint())
+        f.line("health_cert_expiry", tr("健康证有效期", "Health certificate expiry"), placeholder=date_hint())
         f.text("notes", tr("备注", "Notes"))
         for key, widget in f.widgets.items():
             if hasattr(widget, "editingFinished"):

@@ -155,3 +155,16 @@ def trainee_by_id_number(database: Database, id_number: str) -> tuple[int, str] 
     return (int(row[0]), str(row[1])) if row else None
 
 
+
+
+def batches_listed(database: Database) -> list[tuple[int, str, int]]:
+    """(id, name, people on its printed list) of every batch, newest departure first — what the print
+    dialog opens on (the most recent batch with people) and names its files after."""
+    from core.placement import LISTED
+
+    with database.session() as session:
+        listed = (select(Placement.batch_id, func.count().label("n")).where(Placement.status.in_(LISTED))
+                  .group_by(Placement.batch_id).subquery())
+        rows = session.execute(select(Batch.id, Batch.name, listed.c.n).outerjoin(listed, listed.c.batch_id == Batch.id)
+                               .order_by(Batch.departure_date.desc(), Batch.id.desc())).all()
+    return [(int(i), str(n), int(c or 0)) for i, n, c in rows]

@@ -62,6 +62,47 @@ def trainee_search(text: str) -> ColumnElement[bool] | None:
     return t.c.name.like("%" + _escape_like(q) + "%", escape="\\")
 
 
+@dataclass(frozen=True)
+class TraineeHit:
+    """One trainee found by :func:`find_trainees`, as a picker shows it (the ID masked)."""
+    id: int
+    name: str
+    id_number: str
+    phone: str | None
+    township: str | None
+
+    def label(self) -> str:
+        from core.fields import mask_id, mask_phone
+        parts = [self.name, mask_id(self.id_number)]
+        if self.phone:
+            parts.append(mask_phone(self.phone))
+        if self.township:
+            parts.append(self.township)
+        return "  ".join(parts)
+
+
+def find_trainees(session: Any, actor: Actor, text: str, limit: int = 20) -> list[TraineeHit]:
+    """Trainees (not deleted, visible to ``actor``) matching a name, pinyin initials, a whole ID or the
+    last digits of an ID or phone — the one look-up behind every place a trainee is asked for."""
+    cond = trainee_search(text)
+    if cond is None:
+        return []
+    t = Trainee.__table__
+    stmt = (select(t.c.id, t.c.name, t.c.id_number, t.c.phone, t.c.township)
+            .where(cond, t.c.deleted_at.is_(None)).order_by(t.c.name_pinyin, t.c.id).limit(limit))
+    stmt = scope_trainees(actor, stmt)
+    return [TraineeHit(int(r[0]), str(r[1]), str(r[2]), r[3], r[4]) for r in session.execute(stmt)]
+
+
+def trainee_hit(session: Any, actor: Actor, trainee_id: int) -> TraineeHit | None:
+    """One trainee by id as :func:`find_trainees` gives it; None when gone or out of ``actor``'s scope."""
+    t = Trainee.__table__
+    stmt = scope_trainees(actor, select(t.c.id, t.c.name, t.c.id_number, t.c.phone, t.c.township)
+                          .where(t.c.id == trainee_id, t.c.deleted_at.is_(None)))
+    row = session.execute(stmt).first()
+    return None if row is None else TraineeHit(int(row[0]), str(row[1]), str(row[2]), row[3], row[4])
+
+
 @dataclass
 class TraineeFilter:
     search: str = ""
@@ -288,6 +329,6 @@ def page(conn: Any, stmt: Select, offset: int, limit: int) -> Sequence[Any]:
     return conn.execute(stmt.offset(offset).limit(limit)).all()
 
 
-__all__ = ["EMPLOYER_COLUMNS", "EmployerFilter", "QueryColumn", "TRAINEE_COLUMNS",
-           "TraineeFilter", "VACANCY_COLUMNS", "VacancyFilter", "count_of", "employer_query", "page",
+__all__ = ["EMPLOYER_COLUMNS", "EmployerFilter", "QueryColumn", "TRAINEE_COLUMNS", "TraineeHit",
+           "TraineeFilter", "find_trainees", "trainee_hit", "VACANCY_COLUMNS", "VacancyFilter", "count_of", "employer_query", "page",
            "provinces", "townships", "trainee_query", "trainee_search", "vacancy_query"]

@@ -298,26 +298,27 @@ def _db_stem(database: Database) -> str:
     return str(make_url(database.url).database or "database")
 
 
-def _auto_backups(database: Database) -> list[Path]:
+def _auto_backups(database: Database, reason: str = "*") -> list[Path]:
     folder = backup_dir()
     if not folder.is_dir():
         return []
-    return sorted(folder.glob(f"{_db_stem(database)}-auto-*{_suffix(database)}"))
+    return sorted(folder.glob(f"{_db_stem(database)}-auto-*-{reason}{_suffix(database)}"))
 
 
 def auto_backup(database: Database, reason: str = "exit") -> BackupInfo:
-    """An automatic backup (on exit, daily); keeps the newest ``keep_count()``."""
+    """An automatic backup (on exit, daily). Each reason is its own pool keeping its newest
+    ``keep_count()``: quick sessions' exit backups never push out the daily ones of older days."""
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     dest = backup_dir() / f"{_db_stem(database)}-auto-{stamp}-{reason}{_suffix(database)}"
     info = _write_backup(database, dest)
-    for old in _auto_backups(database)[:-keep_count()]:
+    for old in _auto_backups(database, reason)[:-keep_count()]:
         old.unlink(missing_ok=True)
     return info
 
 
 def backup_due(database: Database, now: dt.datetime | None = None) -> bool:
-    """True when the newest automatic backup is older than a day (or there is none)."""
-    existing = _auto_backups(database)
+    """True when the newest daily backup is older than a day (or there is none)."""
+    existing = _auto_backups(database, "daily")
     if not existing:
         return True
     newest = max(p.stat().st_mtime for p in existing)

@@ -441,6 +441,9 @@ def generate(conn: Connection, *, trainees: int = 3000, seed: int = 2025, today:
         row["status"] = "filled" if vacancy_fill[row["id"] - 1] else "closed"
     _bulk(conn, Vacancy, vac_rows)
     report(80, tr("写入就业台账", "Writing placements"))
+    past_batches, past_links = _past_batches(pl_rows, vac_rows, emp_rows, t0)
+    if past_batches:
+        conn.execute(insert(Batch), past_batches)
     _bulk(conn, Placement, pl_rows)
     _bulk(conn, PlacementEvent, ev_rows)
 
@@ -449,15 +452,46 @@ def generate(conn: Connection, *, trainees: int = 3000, seed: int = 2025, today:
     conn.execute(insert(Batch), [{"id": 1, "name": f"{today.year}年第{today.month}批（演示）",
                                   "departure_date": today + dt.timedelta(days=21), "destination": "江苏、上海",
                                   "escort": "李主任", "status": "planning"}])
-    if upcoming:
-        from db.models import BatchVacancy
-        conn.execute(insert(BatchVacancy), [{"batch_id": 1, "vacancy_id": r["id"]} for r in upcoming])
+    from db.models import BatchVacancy
+    links = [{"batch_id": 1, "vacancy_id": r["id"]} for r in upcoming] + past_links
+    if links:
+        conn.execute(insert(BatchVacancy), links)
     counts = {"schools": len(SCHOOLS), "trainees": n, "employers": n_emp, "vacancies": n_vac,
               "open_vacancies": n_open, "placements": len(pl_rows), "events": len(ev_rows)}
     audit.append(conn, [{"action": "demo", "entity": "database",
                         "detail": json.dumps({"seed": seed, **counts}, ensure_ascii=False)}])
     report(100, tr("完成", "Done"))
     return counts
+
+
+def _past_batches(pl_rows: list[dict], vac_rows: list[dict], emp_rows: list[dict],
+                  t0: int) -> tuple[list[dict], list[dict]]:
+    """The people who started work in each of the last six months left together: one past batch per
+    month (ids from 2; batch 1 is the upcoming one), so printing, tracking and follow-up have real
+    batches to show. Sets each such placement's batch_id; returns the batch rows and their vacancies."""
+    groups: dict[tuple[int, int], list[dict]] = {}
+    for row in pl_rows:
+        if 0 <= t0 - _ord(row["start_date"]) <= 183:
+            groups.setdefault((row["start_date"].year, row["start_date"].month), []).append(row)
+    batches, links = [], []
+    escorts = ("李主任", "马老师", "王科长", "祁主任")
+    for k, ((year, month), rows) in enumerate(sorted(groups.items())):
+        if len(rows) < 5:
+            continue
+        bid = 2 + len(batches)
+        provinces: dict[str, int] = {}
+        vacancies: set[int] = set()
+        for row in rows:
+            row["batch_id"] = bid
+            vacancies.add(row["vacancy_id"])
+            employer = emp_rows[vac_rows[row["vacancy_id"] - 1]["employer_id"] - 1]
+            provinces[employer["province"]] = provinces.get(employer["province"], 0) + 1
+        top = sorted(provinces, key=lambda p: -provinces[p])[:2]
+        batches.append({"id": bid, "name": f"{year}年{month}月批（已出发）",
+                        "departure_date": min(r["start_date"] for r in rows) - dt.timedelta(days=2),
+                        "destination": "、".join(top), "escort": escorts[k % len(escorts)], "status": "departed"})
+        links += [{"batch_id": bid, "vacancy_id": v} for v in sorted(vacancies)]
+    return batches, links
 
 
 def _bulk(conn: Connection, model: type, rows: list[dict], chunk: int = 20000) -> None:

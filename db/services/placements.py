@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,7 +23,7 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.access import Actor, require, sees_trainee
-from core.fields import date_field as _date
+from core.fields import date_field
 from core.fields import short_text as _text
 from core.i18n import UserError, tr
 from core.placement import AWAY, OPEN, SEAT_HOLDING, check_proposable, check_transition, seats_left
@@ -157,6 +158,19 @@ def _last_status_date(session: Session, placement_id: int) -> dt.date | None:
         PlacementEvent.placement_id == placement_id, PlacementEvent.kind == "status"))
 
 
+_DAY_NAMES = {"confirmed": ("确认日期", "confirmation date"), "departed": ("出发日期", "departure date"),
+              "on_job": ("上岗日期", "start date"), "ended": ("离岗日期", "leaving date"),
+              "declined": ("放弃日期", "date of declining")}
+
+
+def _day(value: object, what: str, what_en: str, *, required: bool = True) -> dt.date:
+    """The date of something that happened: read as typed, never later than today (today when optional
+    and empty). Every lifecycle step and follow-up takes its date here."""
+    today = dt.date.today()
+    day = date_field(value, what, what_en, required=required, not_after=today)
+    return day or today
+
+
 def _check_date(session: Session, p: Placement, day: dt.date, *, status_change: bool) -> None:
     if p.start_date is not None and day < p.start_date:
         raise UserError(f"日期 {day} 早于上岗日期 {p.start_date}，请核对；未作任何改动。",
@@ -172,7 +186,7 @@ def confirm(database: Database, actor: Actor, placement_id: int, *, date: object
             note: str | None = None) -> None:
     """A person accepts a proposed pair: a seat of the vacancy is claimed, never beyond headcount."""
     require(actor, "batch.write")
-    day = _date(date, "确认日期", "confirmation date", required=False) or dt.date.today()
+    day = _day(date, "确认日期", "confirmation date", required=False)
 
     def work(session: Session) -> None:
         p = _placement(session, placement_id)
@@ -228,7 +242,7 @@ def decline(database: Database, actor: Actor, placement_id: int, *, reason: str,
     reason = _text(reason, 200)
     if not reason:
         raise UserError("请填写放弃或拒绝的原因。", "Give the reason for declining.")
-    day = _date(date, "日期", "date", required=False) or dt.date.today()
+    day = _day(date, "放弃日期", "date of declining", required=False)
     with database.session() as session:
         p = _placement(session, placement_id)
         check_transition(p.status, "declined")
@@ -267,8 +281,7 @@ def end_placement(database: Database, actor: Actor, placement_id: int, *, date: 
 def _move(database: Database, actor: Actor, placement_id: int, to: str, date: object, *,
           note: str | None = None, wage: int | None = None) -> None:
     require(actor, "batch.write")
-    day = _date(date, "日期", "date")
-    assert day is not None
+    day = _day(date, *_DAY_NAMES[to])
     if wage is not None and not (0 < int(wage) < 1_000_000):
         raise UserError("月收入应为正数（元）。", "The monthly wage must be a positive number (yuan).")
     with database.session() as session:
@@ -297,8 +310,7 @@ def record_followup(database: Database, actor: Actor, placement_id: int, *, date
                     employment_form: str | None = None, note: str | None = None) -> None:
     """A follow-up visit (回访). A visit that finds the worker skilled records the conversion too."""
     require(actor, "batch.write")
-    day = _date(date, "回访日期", "follow-up date")
-    assert day is not None
+    day = _day(date, "回访日期", "follow-up date")
     if wage is not None and not (0 < int(wage) < 1_000_000):
         raise UserError("月收入应为正数（元）。", "The monthly wage must be a positive number (yuan).")
     if employment_form not in (None, "temporary", "skilled"):
@@ -312,8 +324,6 @@ def record_followup(database: Database, actor: Actor, placement_id: int, *, date
         if p.status not in AWAY:
             raise UserError("学员尚未出发，暂不能回访。", "The worker has not left yet; no follow-up is possible.")
         _check_date(session, p, day, status_change=False)
-        if day > dt.date.today() + dt.timedelta(days=1):
-            raise UserError(f"回访日期 {day} 在将来，请核对。", f"The follow-up date {day} is in the future.")
         if wage is not None:
             p.monthly_wage = int(wage)
         _event(session, actor, p, "followup", day, wage=wage, employment_form=employment_form,
@@ -334,8 +344,7 @@ def convert_to_skilled(database: Database, actor: Actor, placement_id: int, *, d
                        note: str | None = None) -> None:
     """Temporary (临时工) → skilled, contracted (职业工) on ``date``."""
     require(actor, "batch.write")
-    day = _date(date, "转职业工日期", "conversion date")
-    assert day is not None
+    day = _day(date, "转职业工日期", "conversion date")
     with database.session() as session:
         p = _placement(session, placement_id)
         if p.status != "on_job":
@@ -351,7 +360,7 @@ def re_place(database: Database, actor: Actor, placement_id: int, vacancy_code: 
              batch: int | str | None = None, date: object = None, note: str | None = None) -> int:
     """A new confirmed placement for someone who left (再就业); the seat check applies as always."""
     require(actor, "batch.write")
-    day = _date(date, "确认日期", "confirmation date", required=False) or dt.date.today()
+    day = _day(date, "确认日期", "confirmation date", required=False)
 
     def work(session: Session) -> int:
         old = _placement(session, placement_id)
@@ -378,3 +387,90 @@ def re_place(database: Database, actor: Actor, placement_id: int, vacancy_code: 
     return _with_retry(database, work)
 
 
+
+
+# --- many at once -------------------------------------------------------------------------------
+
+@dataclass
+class ManyResult:
+    """What one action on many placements did: per row, never all-or-nothing — each person is checked
+    and written on their own, so one who cannot move does not hold back the other thirty."""
+    done: list[int] = field(default_factory=list)
+    refused: list[tuple[int, str, str]] = field(default_factory=list)  # (placement id, name, reason)
+
+    def summary(self, verb_zh: str, verb_en: str, limit: int = 5) -> str:
+        """"31 人已标记出发；2 人未变更：张三（…）、李四（…）。" in the user's language."""
+        text_zh = f"{len(self.done)} 人{verb_zh}"
+        text_en = f"{len(self.done)} {verb_en}"
+        if self.refused:
+            shown = self.refused[:limit]
+            more_zh = f"等 {len(self.refused)} 人" if len(self.refused) > limit else ""
+            more_en = f" and {len(self.refused) - limit} more" if len(self.refused) > limit else ""
+            text_zh += (f"；{len(self.refused)} 人未变更：" + "；".join(f"{n}（{r.rstrip('。')}）" for _i, n, r in shown)
+                        + more_zh)
+            text_en += (f"; {len(self.refused)} unchanged: " + "; ".join(f"{n} ({r.rstrip('.')})" for _i, n, r in shown)
+                        + more_en)
+        return tr(text_zh + "。", text_en + ".")
+
+
+def _names(database: Database, ids: Sequence[int]) -> dict[int, str]:
+    with database.session() as session:
+        rows = session.execute(select(Placement.id, Trainee.name).join(Trainee, Trainee.id == Placement.trainee_id)
+                               .where(Placement.id.in_(list(ids)))).all()
+    return {int(i): str(n) for i, n in rows}
+
+
+def _many(database: Database, actor: Actor, ids: Sequence[int], one: Callable[[int], Any]) -> ManyResult:
+    require(actor, "batch.write")
+    ids = list(dict.fromkeys(int(i) for i in ids))
+    if not ids:
+        raise UserError("请先在表中选择要处理的人员（可按住 Ctrl 或 Shift 多选，Ctrl+A 全选）。",
+                        "Select the people first (Ctrl- or Shift-click for several, Ctrl+A for all).")
+    names = _names(database, ids)
+    result = ManyResult()
+    for pid in ids:
+        try:
+            one(pid)
+        except UserError as exc:
+            result.refused.append((pid, names.get(pid, str(pid)), str(exc)))
+        else:
+            result.done.append(pid)
+    return result
+
+
+def _check_day_once(date: object, what: str, what_en: str, *, required: bool = True) -> None:
+    """A bad date is the same for every row: refuse it once, before touching anyone."""
+    _day(date, what, what_en, required=required)
+
+
+def confirm_many(database: Database, actor: Actor, ids: Sequence[int], *, date: object = None,
+                 note: str | None = None) -> ManyResult:
+    _check_day_once(date, "确认日期", "confirmation date", required=False)
+    return _many(database, actor, ids, lambda pid: confirm(database, actor, pid, date=date, note=note))
+
+
+def mark_departed_many(database: Database, actor: Actor, ids: Sequence[int], *, date: object,
+                       note: str | None = None) -> ManyResult:
+    _check_day_once(date, *_DAY_NAMES["departed"])
+    return _many(database, actor, ids, lambda pid: mark_departed(database, actor, pid, date=date, note=note))
+
+
+def mark_on_job_many(database: Database, actor: Actor, ids: Sequence[int], *, date: object, wage: int | None = None,
+                     note: str | None = None) -> ManyResult:
+    _check_day_once(date, *_DAY_NAMES["on_job"])
+    return _many(database, actor, ids, lambda pid: mark_on_job(database, actor, pid, date=date, wage=wage, note=note))
+
+
+def end_many(database: Database, actor: Actor, ids: Sequence[int], *, date: object, reason: str) -> ManyResult:
+    _check_day_once(date, *_DAY_NAMES["ended"])
+    if not _text(reason):
+        raise UserError("请填写离岗原因。", "Give the reason for leaving.")
+    return _many(database, actor, ids, lambda pid: end_placement(database, actor, pid, date=date, reason=reason))
+
+
+def record_followup_many(database: Database, actor: Actor, ids: Sequence[int], *, date: object,
+                         wage: int | None = None, employment_form: str | None = None,
+                         note: str | None = None) -> ManyResult:
+    _check_day_once(date, "回访日期", "follow-up date")
+    return _many(database, actor, ids, lambda pid: record_followup(database, actor, pid, date=date, wage=wage,
+                                                                   employment_form=employment_form, note=note))

@@ -78,12 +78,18 @@ def dimension_label(key: str) -> str:
 
 @dataclass
 class Stats:
-    today: dt.date
+    today: dt.date                          # the "as of" date (the end of the period)
     overview: dict[str, float]
     curve: pd.DataFrame                     # KM: time (days), survival, at_risk, events
     breakdowns: dict[str, pd.DataFrame]     # dimension → group rows × METRICS
     upward: pd.DataFrame                    # destination rows
     upward_totals: dict[str, float] = field(default_factory=dict)
+    start: dt.date | None = None            # the first day of the period; None = all history
+
+    def period_text(self) -> str:
+        if self.start is None:
+            return tr(f"截至 {self.today:%Y-%m-%d}", f"as of {self.today:%Y-%m-%d}")
+        return tr(f"{self.start:%Y-%m-%d} 至 {self.today:%Y-%m-%d}", f"{self.start:%Y-%m-%d} to {self.today:%Y-%m-%d}")
 
 
 def _day_number(conn: Connection, column):  # type: ignore[no-untyped-def]
@@ -220,6 +226,66 @@ def _read_all(conn: Connection, actor: Actor) -> _Data:
                  p_skilled[keep], p_wage[keep])
 
 
+def _as_of(d: _Data, to_n: int, from_n: int | None) -> _Data:
+    """The placements as they stood on day ``to_n``: none started later; a leaving or conversion after
+    it had not happened yet (the worker was still on the job). With ``from_n``, only the placements
+    that started within the period (the flows: placed, retention, conversion)."""
+    start, end, skilled, status = d.p_start, d.p_end.copy(), d.p_skilled.copy(), d.p_status.copy()
+    later_end = np.isfinite(end) & (end > to_n)
+    end[later_end] = np.nan
+    status[later_end & (status == _STATUS_CODES["ended"])] = _STATUS_CODES["on_job"]
+    skilled[np.isfinite(skilled) & (skilled > to_n)] = np.nan
+    keep = ~(np.isfinite(start) & (start > to_n))
+    if from_n is not None:
+        keep &= np.isfinite(start) & (start >= from_n)
+    return _Data(d.t_id, d.t_attr, d.t_skills, d.t_trained, d.t_certified, d.t_home, d.t_county, d.v_attr,
+                 d.v_province, d.v_city, d.v_district, d.p_t[keep], d.p_v[keep], status[keep], start[keep],
+                 end[keep], skilled[keep], d.p_wage[keep])
+
+
+def _people(d: _Data) -> None:
+    seen = np.zeros(len(d.t_id), bool)
+    seen[d.p_t] = True
+    d.placed_people = np.flatnonzero(seen)
+    seen[:] = False
+    seen[d.p_t[d.p_status == _STATUS_CODES["on_job"]]] = True
+    d.on_people = np.flatnonzero(seen)
+
+
+def _fingerprint(conn: Connection) -> tuple:
+    """Milliseconds to read; changes with any insert, update or delete the figures depend on (the
+    version and updated_at columns move on every ORM update, the text lengths on a renamed school or
+    employer), so cached data is never stale."""
+    def text_len(*cols):  # type: ignore[no-untyped-def]
+        total = sum((func.coalesce(func.length(c), 0) for c in cols), literal(0))
+        return func.coalesce(func.sum(total), 0)
+    parts = [select(func.count(), func.max(Trainee.id), func.max(Trainee.updated_at), func.sum(Trainee.version)),
+             select(func.count(), func.max(Placement.id), func.max(Placement.updated_at), func.sum(Placement.version)),
+             select(func.count(), func.sum(Vacancy.version)),
+             select(func.count(), func.max(TrainingRecord.id)),
+             select(func.count(), func.max(Certificate.id)),
+             select(func.count(), text_len(School.name, School.county)),
+             select(func.count(), text_len(Employer.name, Employer.province, Employer.city, Employer.district))]
+    return tuple(str(v) for stmt in parts for v in conn.execute(stmt).one())
+
+
+# (url, role, school) -> (fingerprint, data): reading every trainee and placement is most of the time
+# at county scale; a second look at an unchanged database reuses it.
+_data_cache: dict[tuple[str, str, int | None], tuple[tuple, _Data]] = {}
+
+
+def _read_cached(database: Database, actor: Actor) -> _Data:
+    key = (str(database.url), actor.role, actor.school_id)
+    with database.engine.connect() as conn:
+        fingerprint = _fingerprint(conn)
+        cached = _data_cache.get(key)
+        if cached is not None and cached[0] == fingerprint:
+            return cached[1]
+        data = _read_all(conn, actor)
+    _data_cache[key] = (fingerprint, data)
+    return data
+
+
 def _distinct(codes: np.ndarray, people: np.ndarray, n_groups: int, n_people: int) -> np.ndarray:
     """Distinct people per group code: unique (group, person) pairs, then a bincount."""
     ok = codes >= 0
@@ -285,7 +351,7 @@ def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (ca == cb) & (ca >= 0)
 
 
-def _upward(d: _Data, today_n: int) -> tuple[pd.DataFrame, dict[str, float]]:
+def _upward(d: _Data, today_n: int, from_n: int | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
     started = (d.p_status >= _STATUS_CODES["departed"]) & np.isfinite(d.p_start) & (d.p_start <= today_n)
     t, v = d.p_t[started], d.p_v[started]
     home, county = d.t_home[t], d.t_county[t]
@@ -293,7 +359,8 @@ def _upward(d: _Data, today_n: int) -> tuple[pd.DataFrame, dict[str, float]]:
     in_county = _same(county, d.v_city[v]) | _same(county, d.v_district[v])
     dest = np.where(outside, 0, np.where(in_county, 2, 1))  # index into DESTINATIONS
     end = np.minimum(np.where(np.isfinite(d.p_end[started]), d.p_end[started], today_n), today_n)
-    days = np.clip(end - np.maximum(d.p_start[started], today_n - 365), 0, None)
+    window = today_n - 365 if from_n is None else from_n  # the last year, or the period asked for
+    days = np.clip(end - np.maximum(d.p_start[started], window), 0, None)
     n_people = max(1, len(d.t_id))
     # a person counts once, under the destination where they spent most days of the year
     year = days > 0
@@ -348,19 +415,24 @@ def _skill_registry(d: _Data, labels: np.ndarray) -> dict[str, np.ndarray]:
     return out
 
 
-def compute(database: Database, *, actor: Actor, today: dt.date | None = None) -> Stats:
-    """Every figure of the statistics page."""
+def compute(database: Database, *, actor: Actor, today: dt.date | None = None,
+            start: dt.date | None = None) -> Stats:
+    """Every figure of the statistics page, as of ``today`` (default: today). With ``start``, the flows
+    (placed, retention, conversion, the upward year) cover the placements that started from ``start``
+    to ``today``; the stocks (registry, on the job, wages) stay as of ``today``."""
     require(actor, "stats.read")
     today = today or dt.date.today()
+    if start is not None and start > today:
+        raise UserError(f"统计起始日期 {start} 晚于截止日期 {today}，请核对。",
+                        f"The period starts ({start}) after it ends ({today}).")
     today_n = (today - dt.date(1970, 1, 1)).days
-    with database.engine.connect() as conn:
-        d = _read_all(conn, actor)
-    people_seen = np.zeros(len(d.t_id), bool)
-    people_seen[d.p_t] = True
-    d.placed_people = np.flatnonzero(people_seen)
-    people_seen[:] = False
-    people_seen[d.p_t[d.p_status == _STATUS_CODES["on_job"]]] = True
-    d.on_people = np.flatnonzero(people_seen)
+    from_n = None if start is None else (start - dt.date(1970, 1, 1)).days
+    whole = _as_of(_read_cached(database, actor), today_n, None)
+    _people(whole)
+    d = whole
+    if from_n is not None:
+        d = _as_of(whole, today_n, from_n)
+        _people(d)
 
     breakdowns: dict[str, pd.DataFrame] = {}
     for dim in DIMENSIONS:
@@ -380,6 +452,11 @@ def compute(database: Database, *, actor: Actor, today: dt.date | None = None) -
                 {m: np.zeros(k, np.int64) for m in ("registered", "trained", "certified")}
             p_codes = v_codes[d.p_v] if len(d.p_v) else np.empty(0, np.int64)
         metrics = _placement_metrics(d, p_codes, k, today_n, t_codes if dim in d.t_attr else None)
+        if d is not whole:  # stocks: everyone on the job at the end of the period, not only its starters
+            w_codes = (t_codes[whole.p_t] if dim in d.t_attr else v_codes[whole.p_v]) if len(whole.p_t) \
+                else np.empty(0, np.int64)
+            stock = _placement_metrics(whole, w_codes, k, today_n, t_codes if dim in d.t_attr else None)
+            metrics["on_job"], metrics["avg_wage"] = stock["on_job"], stock["avg_wage"]
         table = pd.DataFrame({"group": labels, **reg, **metrics})
         table = table[(table["registered"] > 0) | (table["placed"] > 0) | (dim == "skill")]
         table = table[[*["group"], *METRICS]].copy()
@@ -398,11 +475,11 @@ def compute(database: Database, *, actor: Actor, today: dt.date | None = None) -
     curve = kaplan_meier(np.where(ended, d.p_end[started], today_n) - d.p_start[started], ended)
     at = survival_at(curve, HORIZONS)
     conv = np.isfinite(d.p_skilled[started])
-    on = d.p_status == _STATUS_CODES["on_job"]
-    wages = d.p_wage[on & np.isfinite(d.p_wage)]
+    on = whole.p_status == _STATUS_CODES["on_job"]
+    wages = whole.p_wage[on & np.isfinite(whole.p_wage)]
     overview = {
         "registered": int(len(d.t_id)), "trained": int(d.t_trained.sum()), "certified": int(d.t_certified.sum()),
-        "placed": int(len(d.placed_people)), "on_job": int(len(d.on_people)),
+        "placed": int(len(d.placed_people)), "on_job": int(len(whole.on_people)),
         **{f"retention_{h}": s for h, s in zip(HORIZONS, at)},
         "skilled_rate": float(conv.mean()) if started.any() else float("nan"),
         "skilled_median_days": float(np.median((d.p_skilled[started] - d.p_start[started])[conv]))
@@ -410,8 +487,8 @@ def compute(database: Database, *, actor: Actor, today: dt.date | None = None) -
         "avg_wage": float(wages.mean()) if len(wages) else float("nan"),
         "started_placements": int(started.sum()),
     }
-    upward, totals = _upward(d, today_n)
-    return Stats(today, overview, curve, breakdowns, upward, totals)
+    upward, totals = _upward(whole, today_n, from_n)
+    return Stats(today, overview, curve, breakdowns, upward, totals, start)
 
 
 def _percent(x: float) -> str:
@@ -435,53 +512,133 @@ def destination_label(key: str) -> str:
     return tr(*DESTINATION_LABELS[key])
 
 
+RATE_KEYS = ("retention_90", "retention_180", "retention_365", "skilled_rate", "share_over_six", "survival")
+MONEY_KEYS = ("avg_wage",)
+
+
+def definitions(stats: Stats) -> list[tuple[str, str]]:
+    """(figure, how it is counted) for the 口径说明 sheet, in the user's language."""
+    period = stats.period_text()
+    flows = tr(f"统计期（{period}）内开始务工的就业记录", f"placements that started in the period ({period})") \
+        if stats.start else tr(f"截至 {stats.today:%Y-%m-%d} 已开始务工的全部就业记录",
+                               f"all placements started by {stats.today:%Y-%m-%d}")
+    year = tr(f"{stats.start:%Y-%m-%d} 至 {stats.today:%Y-%m-%d}", f"{stats.start:%Y-%m-%d} to {stats.today:%Y-%m-%d}") \
+        if stats.start else tr(f"截至 {stats.today:%Y-%m-%d} 的最近365天", f"the 365 days up to {stats.today:%Y-%m-%d}")
+    return [
+        (tr("统计期", "Period"), period),
+        (metric_label("registered"), tr("登记在册、未删除的学员人数（按当前名册）。", "Trainees on the register, not deleted (current register).")),
+        (metric_label("trained"), tr("有培训记录的学员人数。", "Trainees with a training record.")),
+        (metric_label("certified"), tr("持有职业技能等级证书或专项能力证书的学员人数。", "Trainees with a graded or special-ability certificate.")),
+        (metric_label("placed"), tr(f"就业人数：{flows}中，经确认派遣（含已出发、在岗、已离岗）的人数，一人只计一次。",
+                                    f"People placed: among {flows}, those confirmed or further; each person once.")),
+        (metric_label("on_job"), tr(f"{stats.today:%Y-%m-%d} 当天在岗的人数（已到岗且尚未离岗）。",
+                                    f"People on the job on {stats.today:%Y-%m-%d} (arrived, not yet left).")),
+        (metric_label("retention_90"), tr(f"{flows}中，到岗后满90天仍在岗的比例（Kaplan–Meier 估计，仍在岗者按截止日计）。",
+                                          f"Among {flows}: share still on the job 90 days after starting (Kaplan–Meier; those still working counted up to the end date).")),
+        (metric_label("retention_180"), tr("同上，满180天。", "The same at 180 days.")),
+        (metric_label("retention_365"), tr("同上，满365天。", "The same at 365 days.")),
+        (metric_label("skilled_rate"), tr(f"{flows}中，由临时工转为职业工的比例。", f"Among {flows}: share converted from temporary to skilled.")),
+        (metric_label("skilled_median_days"), tr("已转职业工者，从到岗到转职业工的天数中位数。", "Median days from start to conversion, among those converted.")),
+        (metric_label("avg_wage"), tr(f"{stats.today:%Y-%m-%d} 在岗人员最近登记的月收入平均值，单位元，四舍五入到元。",
+                                      f"Mean of the latest monthly wage of people on the job on {stats.today:%Y-%m-%d}, in yuan, rounded.")),
+        (destination_label("outside_province"), tr("用人单位所在省与本人户籍省（身份证前两位）不同。", "The employer's province differs from the home province (first two ID digits).")),
+        (destination_label("in_county"), tr("用人单位在培训学校所在县。", "The employer is in the training school's county.")),
+        (destination_label("in_province"), tr("其余：省内、本县以外。", "The rest: in the province, outside the county.")),
+        (tr("统计期内务工人数", "Employed in the period") if stats.start else tr("近一年务工人数", "Employed in the last year"),
+         tr(f"{year}内有在岗天数的人数，一人按在岗天数最多的就业地计一次。",
+                                                  f"People with any day on the job in {year}, each once, under the destination of most days.")),
+        (tr("务工6个月以上", "Employed over six months"), tr("其中在岗累计满180天的人数；占比 = 务工6个月以上 ÷ 近一年务工人数。",
+                                                          "Of those, people with 180 days or more on the job; share = over six months ÷ employed.")),
+    ]
+
+
 def export_xlsx(database: Database, path: str | Path, *, actor: Actor, stats: Stats | None = None,
-                today: dt.date | None = None) -> Path:
-    """All figures in one workbook: overview, retention curve, each breakdown, upward indicators."""
+                today: dt.date | None = None, start: dt.date | None = None, bureau: str | None = None) -> Path:
+    """All figures in one workbook formatted to send upward: a title with the bureau and the period on
+    every sheet, rates as percent cells, money rounded to yuan, and a 口径说明 sheet defining each figure."""
     require(actor, "stats.read")
     path = Path(path)
     if path.suffix.lower() != ".xlsx":
         raise UserError("统计只能导出为 .xlsx 文件。", "Statistics export to .xlsx only.")
-    stats = stats or compute(database, actor=actor, today=today)
+    stats = stats or compute(database, actor=actor, today=today, start=start)
+    if bureau is None:
+        from db.services.bureau import bureau_heading
+        bureau = bureau_heading(database)
+    title = tr(f"{bureau}劳务协作就业统计（{stats.period_text()}）", f"{bureau} — placement statistics ({stats.period_text()})")
     overview = pd.DataFrame({tr("指标", "Figure"): [metric_label(k) for k in METRICS],
                              tr("数值", "Value"): [stats.overview.get(k) for k in METRICS]})
     curve = stats.curve.rename(columns={"time": tr("在岗天数", "Days"), "at_risk": tr("仍在观察", "At risk"),
                                         "events": tr("离岗", "Left"), "censored": tr("删失（仍在岗）", "Censored"),
                                         "survival": tr("稳岗概率", "Retention")})
-    upward = stats.upward.assign(destination=stats.upward["destination"].map(destination_label)).rename(columns={
+    upward = stats.upward.assign(destination=stats.upward["destination"].map(destination_label))
+    upward = pd.concat([upward, pd.DataFrame([{"destination": tr("合计", "Total"), **stats.upward_totals}])],
+                       ignore_index=True).rename(columns={
         "destination": tr("就业地", "Destination"), "on_job": tr("目前在岗", "On the job now"),
-        "employed_year": tr("近一年务工人数", "Employed in the last year"),
+        "employed_year": tr("统计期内务工人数", "Employed in the period") if stats.start
+        else tr("近一年务工人数", "Employed in the last year"),
         "over_six_months": tr("务工6个月以上", "Employed over six months"),
         "share_over_six": tr("6个月以上占比", "Share over six months")})
+    notes = pd.DataFrame(definitions(stats), columns=[tr("指标", "Figure"), tr("口径", "Definition")])
+    rate_headers = {metric_label(k) for k in RATE_KEYS if k in METRIC_LABELS} | {
+        tr("6个月以上占比", "Share over six months"), tr("稳岗概率", "Retention")}
+    money_headers = {metric_label(k) for k in MONEY_KEYS}
 
     def write(tmp: Path) -> None:
         # Names typed by users (townships, schools, employers) are text cells, never formulas.
         options = {"strings_to_formulas": False, "strings_to_urls": False}
         with pd.ExcelWriter(tmp, engine="xlsxwriter", engine_kwargs={"options": options}) as writer:
-            quoted = writer.book.add_format({"quote_prefix": True})
-            overview.to_excel(writer, sheet_name=tr("总览", "Overview"), index=False)
-            upward.to_excel(writer, sheet_name=tr("上报指标", "Upward indicators"), index=False)
-            curve.to_excel(writer, sheet_name=tr("留存曲线", "Retention curve"), index=False)
+            book = writer.book
+            f_title = book.add_format({"bold": True, "font_size": 14})
+            f_pct = book.add_format({"num_format": "0.0%"})
+            f_money = book.add_format({"num_format": "#,##0"})
+            f_int = book.add_format({"num_format": "#,##0"})
+            f_wrap = book.add_format({"text_wrap": True, "valign": "top"})
+            quoted = book.add_format({"quote_prefix": True})
+
+            def sheet(frame: pd.DataFrame, name: str, *, by_row: bool = False) -> None:
+                frame = frame.copy()
+                for col in frame.columns:
+                    if col in money_headers:
+                        frame[col] = pd.to_numeric(frame[col], errors="coerce").round(0)
+                frame.to_excel(writer, sheet_name=name[:31], index=False, startrow=2)
+                ws = writer.sheets[name[:31]]
+                ws.write(0, 0, title, f_title)
+                ws.set_column(0, 0, 24)
+                for i, col in enumerate(frame.columns[1:], start=1):
+                    fmt = f_pct if col in rate_headers else f_money if col in money_headers else f_int
+                    ws.set_column(i, i, max(12, min(30, len(str(col)) * 2 + 2)), fmt)
+                for r, label in enumerate(frame.iloc[:, 0], start=3):
+                    if formula_like(label):  # keeps it text even when someone edits the cell in Excel
+                        ws.write_string(r, 0, label, quoted)
+                if by_row:  # the overview: one figure per row, each with its own format
+                    for r, key in enumerate(METRICS, start=3):
+                        value = stats.overview.get(key)
+                        if value is None or (isinstance(value, float) and np.isnan(value)):
+                            ws.write_blank(r, 1, None)
+                        elif key in RATE_KEYS:
+                            ws.write_number(r, 1, float(value), f_pct)
+                        else:
+                            ws.write_number(r, 1, round(float(value)), f_int)
+
+            sheet(overview, tr("总览", "Overview"), by_row=True)
+            sheet(upward, tr("上报指标", "Upward indicators"))
+            sheet(curve, tr("留存曲线", "Retention curve"))
             for dim, table in stats.breakdowns.items():
                 out = table[["label", *METRICS]].rename(
                     columns={"label": dimension_label(dim), **{k: metric_label(k) for k in METRICS}})
-                name = tr(f"按{dimension_label(dim)}", f"By {dimension_label(dim)}")[:31]
-                out.to_excel(writer, sheet_name=name, index=False)
-                for i, label in enumerate(out.iloc[:, 0], start=1):
-                    if formula_like(label):  # keeps it text even when someone edits the cell in Excel
-                        writer.sheets[name].write_string(i, 0, label, quoted)
-            notes = pd.DataFrame({tr("说明", "Notes"): [line.strip() for line in (__doc__ or "").splitlines()
-                                                        if line.strip()] + [tr(f"统计日期：{stats.today}",
-                                                                               f"As of {stats.today}")]})
-            notes.to_excel(writer, sheet_name=tr("口径说明", "Definitions"), index=False)
-            for sheet in writer.sheets.values():
-                sheet.set_column(0, 0, 22)
-                sheet.set_column(1, 12, 14)
+                sheet(out, tr(f"按{dimension_label(dim)}", f"By {dimension_label(dim)}"))
+            notes.to_excel(writer, sheet_name=tr("口径说明", "Definitions"), index=False, startrow=2)
+            ws = writer.sheets[tr("口径说明", "Definitions")]
+            ws.write(0, 0, title, f_title)
+            ws.set_column(0, 0, 22, f_wrap)
+            ws.set_column(1, 1, 90, f_wrap)
 
     def publish(put_in_place) -> None:  # type: ignore[no-untyped-def]
         with database.session() as session:
             audit.record(session, actor, "stats.export", "stats", None,
-                         detail=json.dumps({"file": str(path), "as_of": str(stats.today)}, ensure_ascii=False))
+                         detail=json.dumps({"file": str(path), "as_of": str(stats.today),
+                                            "from": None if stats.start is None else str(stats.start)},
+                                           ensure_ascii=False))
             session.flush()
             put_in_place()
 

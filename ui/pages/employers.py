@@ -248,7 +248,11 @@ class EmployersPage(Page):
         self.vac_model.set_query(lambda key, desc: vacancy_query(flt, key, desc))
         name = self.emp_model.value(self.emp_view.currentIndex().row(), "name") if employer else None
         what = tr(f"{name} 的岗位", f"Vacancies of {name}") if flt.employer_id and flt.employer_id > 0 else tr("岗位", "Vacancies")
-        self.vac_title.setText(f"{what}（{self.vac_model.total():,}）")
+        if flt.employer_id == -1:  # say why the list is empty instead of "岗位（0）"
+            self.vac_title.setText(tr("岗位（请先在上方选择一家单位，或取消“只看所选单位”）",
+                                      "Vacancies (choose an employer above, or untick 'only the selected')"))
+        else:
+            self.vac_title.setText(f"{what}（{self.vac_model.total():,}）")
         set_enabled(self.buttons["add_vacancy"], employer is not None)
         set_enabled(self.buttons["edit_employer"], employer is not None)
 
@@ -287,6 +291,8 @@ class EmployersPage(Page):
     def after_change(self) -> None:
         row = self.emp_view.currentIndex().row()
         self.refresh()
+        if row < 0 and self.only_selected.isChecked() and self.emp_model.rowCount():
+            row = 0  # after an import into an empty page, show the first employer's vacancies at once
         if row >= 0 and row < self.emp_model.rowCount():
             self.emp_view.selectRow(row)
         self.changed.emit()

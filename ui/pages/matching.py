@@ -7,15 +7,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRectF, QStringListModel, Qt, QTimer
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QCompleter,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QMessageBox,
@@ -29,9 +31,10 @@ from PySide6.QtWidgets import (
 
 from core.access import Actor
 from core.fields import mask_id
-from core.i18n import tr
+from core.i18n import UserError, tr
 from core.vocab import household_label, level_label
 from db.engine import Database
+from db.queries.registry import find_trainees, trainee_hit
 from db.services import batches
 from db.services import matching as ms
 from ui.dialogs import show_error
@@ -52,6 +55,8 @@ def _prio(v: Any) -> str:
 def _table(model: FrameTableModel, multi: bool = False) -> QTableView:
     view = QTableView()
     view.setModel(model)
+    # no indicator until the data says which column orders it (else ▲ lands on 姓名, the first column)
+    view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
     view.setSortingEnabled(True)
     view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection if multi
@@ -226,15 +231,21 @@ class MatchingPage(Page):
     RANK_COLUMNS = [("name", tr("姓名", "Name")), ("id_masked", tr("身份证号", "ID number")),
                     ("score", tr("稳岗概率", "P(180 days)")), ("skilled_score", tr("转职业工概率", "P(skilled)")),
                     ("priority", tr("政策优先", "Priority")), ("household", tr("户类型", "Household")),
-                    ("reasons", tr("主要原因", "Main reasons"))]
+                    ("weight", tr("排序分", "Rank score")), ("reasons", tr("主要原因", "Main reasons"))]
     VAC_COLUMNS = [("vacancy_code", tr("岗位编号", "Code")), ("title", tr("岗位", "Job")),
                    ("employer_name", tr("用人单位", "Employer")), ("city", tr("城市", "City")),
                    ("score", tr("稳岗概率", "P(180 days)")), ("skilled_score", tr("转职业工概率", "P(skilled)")),
-                   ("priority", tr("政策优先", "Priority")), ("reasons", tr("主要原因", "Main reasons"))]
+                   ("priority", tr("政策优先", "Priority")), ("weight", tr("排序分", "Rank score")),
+                   ("reasons", tr("主要原因", "Main reasons"))]
+    ORDER_NOTE = tr("按排序分从高到低：排序分 = 稳岗概率 ×（1 + 政策优先），所以监测户、脱贫户可能排在概率略高的人前面；"
+                    "点击列标题可改按其他列排序。",
+                    "Ordered by rank score = P(180 days) × (1 + priority), so monitored and poverty-exited households "
+                    "may come before someone slightly more likely to stay; click a header to sort by another column.")
 
     def __init__(self, database: Database, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(database, actor, parent)
-        fm = {"score": _pct, "skilled_score": _pct, "priority": _prio}
+        fm = {"score": _pct, "skilled_score": _pct, "priority": _prio,
+              "weight": lambda v: "" if v is None or v != v else f"{float(v):.2f}"}
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         self.model_label = QLabel()
@@ -274,8 +285,10 @@ class MatchingPage(Page):
         box = QWidget()
         bl = QVBoxLayout(box)
         bl.setContentsMargins(0, 0, 0, 0)
-        bl.addWidget(QLabel(tr("推荐人选（按政策优先加权后的稳岗概率排序；可多选）",
-                               "Recommended (ordered by priority-weighted probability; multi-select)")))
+        order_label = QLabel(tr("推荐人选（可多选）。", "Recommended (multi-select). ") + self.ORDER_NOTE)
+        order_label.setObjectName("rank_order_note")
+        order_label.setWordWrap(True)
+        bl.addWidget(order_label)
         bl.addWidget(self.ranked_view)
         split.addWidget(box)
         self.excluded_model = FrameTableModel([("name", tr("姓名", "Name")), ("id_masked", tr("身份证号", "ID number")),
@@ -305,10 +318,25 @@ class MatchingPage(Page):
         tpage = QWidget()
         tl = QVBoxLayout(tpage)
         row = QHBoxLayout()
-        row.addWidget(QLabel(tr("学员身份证号：", "Trainee ID number:")))
+        row.addWidget(QLabel(tr("学员：", "Trainee:")))
         self.trainee_edit = QLineEdit()
-        self.trainee_edit.setPlaceholderText(tr("输入18位身份证号", "18-character ID number"))
+        self.trainee_edit.setObjectName("trainee_find")
+        self.trainee_edit.setClearButtonEnabled(True)
+        self.trainee_edit.setPlaceholderText(tr("姓名、拼音首字母（如 zsy）、身份证号或手机尾号",
+                                                "Name, pinyin initials (e.g. zsy), ID number or last digits of the phone"))
         self.trainee_edit.returnPressed.connect(self.rank_trainee)
+        # Suggestions from the registry as the clerk types (one query per pause, scoped to the user).
+        self._hits: dict[str, Any] = {}
+        self._hit_model = QStringListModel(self)
+        self.trainee_completer = QCompleter(self._hit_model, self)
+        self.trainee_completer.setCompletionMode(QCompleter.CompletionMode.UnfilteredPopupCompletion)
+        self.trainee_completer.activated.connect(lambda _text: self.rank_trainee())
+        self.trainee_edit.setCompleter(self.trainee_completer)
+        self._suggest_timer = QTimer(self)
+        self._suggest_timer.setSingleShot(True)
+        self._suggest_timer.setInterval(250)
+        self._suggest_timer.timeout.connect(self.suggest_trainees)
+        self.trainee_edit.textEdited.connect(lambda _t: self._suggest_timer.start())
         row.addWidget(self.trainee_edit, 1)
         self.rank_trainee_button = QPushButton(tr("推荐岗位", "Rank vacancies"))
         self.rank_trainee_button.clicked.connect(self.rank_trainee)
@@ -319,7 +347,7 @@ class MatchingPage(Page):
         tl.addWidget(self.trainee_info)
         split2 = QSplitter(Qt.Orientation.Vertical)
         self.vac_model = FrameTableModel(self.VAC_COLUMNS, formatters=fm)
-        self.vac_view = _table(self.vac_model)
+        self.vac_view = _table(self.vac_model, multi=True)
         split2.addWidget(self.vac_view)
         self.vac_excluded_model = FrameTableModel([("vacancy_code", tr("岗位编号", "Code")), ("title", tr("岗位", "Job")),
                                                    ("employer_name", tr("用人单位", "Employer")),
@@ -328,6 +356,17 @@ class MatchingPage(Page):
         split2.addWidget(self.vac_excluded_view)
         split2.setSizes([420, 200])
         tl.addWidget(split2, 1)
+        trow = QHBoxLayout()
+        trow.addWidget(QLabel(tr("加入派遣批次：", "Add to batch:")))
+        self.trainee_batch_box = QComboBox()
+        self.trainee_batch_box.setMinimumWidth(260)
+        trow.addWidget(self.trainee_batch_box)
+        self.trainee_shortlist_button = QPushButton(tr("将所选岗位加入批次（待确认）", "Add the selected vacancy to the batch (proposed)"))
+        self.trainee_shortlist_button.setObjectName("btn_trainee_shortlist")
+        self.trainee_shortlist_button.clicked.connect(self.shortlist_trainee)
+        trow.addWidget(self.trainee_shortlist_button)
+        trow.addStretch(1)
+        tl.addLayout(trow)
         self.tabs.addTab(tpage, tr("按学员推荐岗位", "Vacancies for a trainee"))
         self.last_vacancy: ms.RankResult | None = None
         gate(actor, "model.train", self.train_button)
@@ -338,12 +377,15 @@ class MatchingPage(Page):
     # --- data ---------------------------------------------------------------------------------
     def refresh(self) -> None:
         status = ms.active_model(self.database)
-        self.model_label.setText(tr("评分方式：", "Scoring: ") + status.describe())
+        self.model_label.setText(tr("评分方式：", "Scoring: ") + self.describe_scoring(status))
         color = "#e6f4ea" if status.learned else "#fff4e5"
         self.model_label.setStyleSheet(f"QLabel#model_indicator {{ padding: 4px 8px; border-radius: 4px; background: {color}; }}")
         current = self.vacancy_box.currentData()
         self.vacancy_box.clear()
         vac = batches.open_vacancies(self.database)
+        if vac.empty:  # an empty page says what to do first
+            self.vacancy_info.setText(tr("还没有在招岗位：请先在“用人单位与岗位”中新增或导入岗位，再回到这里推荐学员。",
+                                         "No open vacancy yet: add or import vacancies under 'Employers & vacancies' first."))
         for r in vac.itertuples():
             band = f"{r.wage_min}–{r.wage_max}" if r.wage_min == r.wage_min else ""
             self.vacancy_box.addItem(f"{r.code}  {r.title}  {r.employer}（{r.city}）{band}", r.code)
@@ -351,9 +393,46 @@ class MatchingPage(Page):
             idx = self.vacancy_box.findData(current)
             if idx >= 0:
                 self.vacancy_box.setCurrentIndex(idx)
-        self.batch_box.clear()
-        for b in batches.list_batches(self.database).itertuples():
-            self.batch_box.addItem(f"{b.name}（{b.departure_date or ''}）", int(b.id))
+        for box in (self.batch_box, self.trainee_batch_box):
+            chosen = box.currentData()
+            box.clear()
+            for b in batches.list_batches(self.database).itertuples():
+                box.addItem(f"{b.name}（{b.departure_date or ''}）", int(b.id))
+            if chosen is not None and box.findData(chosen) >= 0:
+                box.setCurrentIndex(box.findData(chosen))
+
+    def describe_scoring(self, status: ms.ModelStatus) -> str:
+        """The banner: which model scores, and a stored version that was not switched on says so."""
+        if status.learned or status.warning:
+            return status.describe()
+        versions = ms.model_versions(self.database)
+        if versions.empty:
+            return status.describe()
+        v = int(versions["version"].iloc[0])
+        return tr(f"规则评分（已训练第{v}版，未启用：它在检验中没有优于规则评分；详见“模型报告”）",
+                  f"Rule-based score (v{v} was trained but not switched on: it did not beat the rules when "
+                  "tested; see 'Model report')")
+
+    @staticmethod
+    def training_text(result: dict) -> str:
+        """What training found, in plain words (the AUC/Brier/NDCG figures stay in the model report)."""
+        c = result["comparison"]
+        new, old = c.get("new") or {}, c.get("active") or {}
+        against = tr("规则评分", "the rule-based score") if c.get("against") == "heuristic" else tr("现用模型", "the model in use")
+
+        def pct(d: dict, k: str) -> str:
+            return "—" if d.get(k) is None else f"{float(d[k]):.0%}"
+        lines = [result["message"], "",
+                 tr("用最近一段、训练时没看过的历史检验：", "Tested on recent history the model had not seen:"),
+                 tr(f"· 分辨谁会稳岗：任取一位稳岗满 180 天的人和一位提前离岗的人，新模型给前者打分更高的机会为 "
+                    f"{pct(new, 'auc')}（{against} {pct(old, 'auc')}）。",
+                    f"· Telling who stays: for one person who stayed 180 days and one who left early, the new model "
+                    f"scores the stayer higher {pct(new, 'auc')} of the time ({against}: {pct(old, 'auc')})."),
+                 tr(f"· 推荐前 10 名的质量：与实际稳岗结果的吻合程度 {pct(new, 'ndcg10')}（{against} {pct(old, 'ndcg10')}）。",
+                    f"· Quality of the top 10: agreement with who actually stayed {pct(new, 'ndcg10')} "
+                    f"({against}: {pct(old, 'ndcg10')})."),
+                 tr("数字越高越好；技术指标见“模型报告”。", "Higher is better; the technical figures are in 'Model report'.")]
+        return "\n".join(lines)
 
     @staticmethod
     def _decorate(frame: pd.DataFrame) -> pd.DataFrame:
@@ -392,7 +471,7 @@ class MatchingPage(Page):
     def _show_vacancy(self, result: ms.RankResult) -> None:
         self.rank_vacancy_button.setEnabled(True)
         self.last_vacancy = result
-        self.model_label.setText(tr("评分方式：", "Scoring: ") + result.model.describe())
+        self.model_label.setText(tr("评分方式：", "Scoring: ") + self.describe_scoring(result.model))
         v = result.subject
         band = f"{v.get('wage_min')}–{v.get('wage_max')}"
         info = tr(f"{v['code']} {v['title']} · {v['employer_name']}（{v['province']}{v['city']}）· 月薪 {band} · "
@@ -403,17 +482,86 @@ class MatchingPage(Page):
             info += "\n" + result.message
         self.vacancy_info.setText(info)
         self.ranked_model.set_frame(self._decorate(result.ranked))
+        self._show_order(self.ranked_view, self.RANK_COLUMNS)
         self.excluded_model.set_frame(self._decorate(result.excluded))
         self.excluded_label.setText(tr(f"不符合条件（{len(result.excluded)} 人）", f"Excluded ({len(result.excluded)})"))
         for view in (self.ranked_view, self.excluded_view):
             view.resizeColumnsToContents()
             view.horizontalHeader().setSectionResizeMode(view.model().columnCount() - 1, QHeaderView.ResizeMode.Stretch)
 
-    def rank_trainee(self) -> None:
-        number = self.trainee_edit.text().strip()
-        if not number:
-            show_error(self, tr("请输入学员身份证号", "Type the trainee's ID number"))
+    def suggest_trainees(self) -> None:
+        text = self.trainee_edit.text().strip()
+        if text in self._hits:
             return
+        with self.database.session() as session:
+            hits = find_trainees(session, self.actor, text, limit=15) if text else []
+        self._hits = {h.label(): h for h in hits}
+        self._hit_model.setStringList(list(self._hits))
+        if hits and self.trainee_edit.hasFocus():
+            self.trainee_completer.complete()
+
+    def _resolve_trainee(self) -> Any:
+        """The trainee the clerk means: a suggestion picked, the only match, or one chosen from a list."""
+        text = self.trainee_edit.text().strip()
+        if text in self._hits:
+            return self._hits[text]
+        with self.database.session() as session:
+            hits = find_trainees(session, self.actor, text, limit=50)
+        if not hits:
+            raise UserError(f"找不到与“{text}”相符的学员（可输入姓名、拼音首字母、身份证号或手机尾号）。",
+                            f"No trainee matches '{text}' (type a name, pinyin initials, ID number or phone digits).")
+        if len(hits) == 1:
+            return hits[0]
+        picker = QInputDialog(self)
+        picker.setObjectName("trainee_picker")
+        picker.setWindowTitle(tr("选择学员", "Choose the trainee"))
+        picker.setLabelText(tr(f"有 {len(hits)} 位学员与“{text}”相符{'（只列前 50 位）' if len(hits) == 50 else ''}，请选择：",
+                               f"{len(hits)} trainees match '{text}'; choose one:"))
+        picker.setComboBoxItems([h.label() for h in hits])
+        picker.setOkButtonText(tr("推荐岗位", "Rank vacancies"))
+        picker.setCancelButtonText(tr("取消", "Cancel"))
+        self.last_picker = picker
+        if picker.exec() != QDialog.DialogCode.Accepted:
+            return None
+        chosen = hits[[h.label() for h in hits].index(picker.textValue())]
+        self._hits = {chosen.label(): chosen}
+        self.trainee_edit.setText(chosen.label())
+        return chosen
+
+    def show_trainee(self, trainee_id: int) -> None:
+        """Open the 按学员推荐岗位 tab on one trainee and rank (推荐岗位 from the trainee page)."""
+        with self.database.session() as session:
+            hit = trainee_hit(session, self.actor, int(trainee_id))
+        self.tabs.setCurrentIndex(1)
+        if hit is None:
+            show_error(self, tr("找不到该学员，或当前用户无权查看。", "The trainee is gone or not visible to this user."))
+            return
+        self._hits = {hit.label(): hit}
+        self.trainee_edit.setText(hit.label())
+        self.rank_trainee()
+
+    @staticmethod
+    def _show_order(view: QTableView, columns: list[tuple[str, str]]) -> None:
+        """The ranking arrives ordered by the rank score: the ▼ goes on that column (no re-sort)."""
+        header = view.horizontalHeader()
+        header.blockSignals(True)
+        header.setSortIndicator([k for k, _ in columns].index("weight"), Qt.SortOrder.DescendingOrder)
+        header.blockSignals(False)
+        header.viewport().update()
+
+    def rank_trainee(self) -> None:
+        if not self.trainee_edit.text().strip():
+            show_error(self, tr("请输入学员姓名、拼音首字母、身份证号或手机尾号。",
+                                "Type the trainee's name, pinyin initials, ID number or phone digits."))
+            return
+        try:
+            hit = self._resolve_trainee()
+        except UserError as exc:
+            show_error(self, exc)
+            return
+        if hit is None:
+            return
+        number = hit.id_number
         actor, weights = self.actor, self.priority_weights()
 
         def work(_ctx: TaskContext) -> ms.RankResult:
@@ -435,23 +583,36 @@ class MatchingPage(Page):
             info += "\n" + result.message
         self.trainee_info.setText(info)
         self.vac_model.set_frame(result.ranked)
+        self._show_order(self.vac_view, self.VAC_COLUMNS)
         self.vac_excluded_model.set_frame(result.excluded)
         for view in (self.vac_view, self.vac_excluded_view):
             view.resizeColumnsToContents()
 
     # --- actions --------------------------------------------------------------------------------
-    def selected_pairs(self) -> list[dict]:
-        rows = sorted({i.row() for i in self.ranked_view.selectionModel().selectedRows()})
+    def selected_pairs(self, view: QTableView | None = None) -> list[dict]:
+        view = view or self.ranked_view
+        model = view.model()
+        rows = sorted({i.row() for i in view.selectionModel().selectedRows()})
         out = []
         for r in rows:
-            rec = self.ranked_model.row(r)
+            rec = model.row(r)
             out.append({"trainee_id": int(rec["trainee_id"]), "vacancy_id": int(rec["vacancy_id"]),
                         "score": float(rec["score"]), "priority": float(rec["priority"]), "reasons": list(rec["reasons"])})
         return out
 
     def shortlist(self) -> None:
-        pairs = self.selected_pairs()
-        batch_id = self.batch_box.currentData()
+        self._shortlist(self.ranked_view, self.batch_box)
+
+    def shortlist_trainee(self) -> None:
+        pairs = self.selected_pairs(self.vac_view)
+        if len(pairs) > 1:
+            show_error(self, tr("一位学员只能加入一个岗位，请只选择一个岗位。", "A trainee goes to one vacancy; select one."))
+            return
+        self._shortlist(self.vac_view, self.trainee_batch_box)
+
+    def _shortlist(self, view: QTableView, box: QComboBox) -> None:
+        pairs = self.selected_pairs(view)
+        batch_id = box.currentData()
         if batch_id is None:
             show_error(self, tr("还没有派遣批次，请先在“派遣与跟踪”中建立批次", "There is no departure batch yet; create one first"))
             return
@@ -461,8 +622,8 @@ class MatchingPage(Page):
             show_error(self, exc)
             return
         QMessageBox.information(self, "LaborBridge", tr(
-            f"已将 {added} 人加入批次“{self.batch_box.currentText()}”（待确认，需人工确认后才安置）。",
-            f"{added} added to the batch '{self.batch_box.currentText()}' as proposed (a person confirms)."))
+            f"已将 {added} 人加入批次“{box.currentText()}”（待确认，需人工确认后才安置）。",
+            f"{added} added to the batch '{box.currentText()}' as proposed (a person confirms)."))
         self.changed.emit()
 
     def priority_weights(self) -> dict[str, float] | None:
@@ -479,14 +640,7 @@ class MatchingPage(Page):
         def done(result: dict) -> None:
             self.train_button.setEnabled(True)
             self.last_training = result
-            c = result["comparison"]
-
-            def f(d: dict, k: str) -> str:
-                return "—" if d.get(k) is None else f"{d[k]:.3f}"
-            text = result["message"] + "\n\n" + tr("时间外验证（新模型 / 对比对象）：", "Held-out (new / compared with):") + "\n"
-            text += f"AUC {f(c['new'], 'auc')} / {f(c['active'], 'auc')}\n"
-            text += f"Brier {f(c['new'], 'brier')} / {f(c['active'], 'brier')}\n"
-            text += f"NDCG@10 {f(c['new'], 'ndcg10')} / {f(c['active'], 'ndcg10')}"
+            text = self.training_text(result)
             self.training_box = QMessageBox(QMessageBox.Icon.Information, "LaborBridge", text, parent=self)
             self.training_box.open()
             self.refresh()

@@ -3,15 +3,18 @@ school, employer, skill and household type — charts drawn with QPainter, expor
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QDate, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
+    QDateEdit,
     QFileDialog,
     QFrame,
     QGridLayout,
@@ -177,7 +180,24 @@ class StatisticsPage(Page):
         self._loaded = False
         self.as_of = QLabel(tr("正在计算…", "Computing…"))
         self.as_of.setObjectName("stats_as_of")
-        refresh_btn = QPushButton(tr("刷新", "Refresh"))
+        # The period: flows from 起始日期 (or all history) to 截止日期; stocks as of 截止日期.
+        self.from_all = QCheckBox(tr("全部历史", "All history"))
+        self.from_all.setObjectName("stats_all_history")
+        self.from_all.setChecked(True)
+        self.from_edit = QDateEdit()
+        self.from_edit.setObjectName("stats_from")
+        self.to_edit = QDateEdit()
+        self.to_edit.setObjectName("stats_to")
+        today = dt.date.today()
+        for edit, day in ((self.from_edit, dt.date(today.year, 1, 1)), (self.to_edit, today)):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.setDate(QDate(day.year, day.month, day.day))
+            edit.setMaximumDate(QDate(today.year, today.month, today.day))
+        self.from_edit.setEnabled(False)
+        self.from_all.toggled.connect(lambda on: self.from_edit.setEnabled(not on))
+        refresh_btn = QPushButton(tr("统计", "Compute"))
+        refresh_btn.setObjectName("btn_stats_refresh")
         refresh_btn.clicked.connect(self.refresh)
         self.export_btn = QPushButton(tr("导出 Excel…", "Export to Excel…"))
         self.export_btn.setObjectName("btn_export_stats")
@@ -185,6 +205,11 @@ class StatisticsPage(Page):
         head = QHBoxLayout()
         head.addWidget(self.as_of)
         head.addStretch(1)
+        head.addWidget(QLabel(tr("起始日期：", "From:")))
+        head.addWidget(self.from_all)
+        head.addWidget(self.from_edit)
+        head.addWidget(QLabel(tr("截止日期：", "To:")))
+        head.addWidget(self.to_edit)
         head.addWidget(refresh_btn)
         head.addWidget(self.export_btn)
 
@@ -285,33 +310,42 @@ class StatisticsPage(Page):
         if not self._loaded:
             self.refresh()
 
+    def period(self) -> tuple[dt.date | None, dt.date]:
+        start = None if self.from_all.isChecked() else self.from_edit.date().toPython()
+        return start, self.to_edit.date().toPython()
+
     def refresh(self) -> None:
         self._loaded = True
         database, actor = self.database, self.actor
+        start, end = self.period()
         self.as_of.setText(tr("正在计算…", "Computing…"))
 
         def work(ctx: TaskContext) -> stats.Stats:
             ctx.progress(10, tr("正在统计…", "Computing statistics…"))
-            return stats.compute(database, actor=actor)
+            return stats.compute(database, actor=actor, today=end, start=start)
 
-        self.task = run_task(self, work, on_done=self.show_stats, label=tr("正在统计…", "Computing statistics…"))
+        self.task = run_task(self, work, on_done=self.show_stats, on_error=lambda e: show_error(self, e),
+                             label=tr("正在统计…", "Computing statistics…"))
 
     def show_stats(self, result: stats.Stats) -> None:
         self.result = result
         o = result.overview
-        self.as_of.setText(tr(f"统计日期：{result.today:%Y-%m-%d}　已上岗就业记录 {o['started_placements']:,} 条",
-                              f"As of {result.today:%Y-%m-%d} — {o['started_placements']:,} placements started"))
+        self.as_of.setText(tr(f"统计期：{result.period_text()}　已上岗就业记录 {o['started_placements']:,} 条",
+                              f"Period: {result.period_text()} — {o['started_placements']:,} placements started"))
         for key, label in self.cards.items():
             label.setText(stats.format_metric(key, o.get(key)))
         self.chart.set_curve(result.curve, {h: o.get(f"retention_{h}", float("nan")) for h in stats.HORIZONS})
         up = result.upward.assign(label=result.upward["destination"].map(stats.destination_label))
         total = {"label": tr("合计", "Total"), **result.upward_totals}
         self.upward_model.set_frame(pd.concat([up, pd.DataFrame([total])], ignore_index=True))
+        window_zh = f"{result.start:%Y-%m-%d} 至 {result.today:%Y-%m-%d}" if result.start else "最近365天"
+        window_en = f"{result.start:%Y-%m-%d} to {result.today:%Y-%m-%d}" if result.start else "the last 365 days"
         self.upward_note.setText(tr(
-            "省外：用人单位不在本人户籍所在省；县内：在培训学校所在县；近一年务工 = 最近365天内有在岗天数；"
-            "6个月以上 = 其中在岗满180天。",
-            "Outside the province: employer not in the home province; in county: the school's county; "
-            "employed = any day on the job in the last 365 days; over six months = 180+ of them."))
+            f"省外：用人单位不在本人户籍所在省；县内：在培训学校所在县；务工 = {window_zh}内有在岗天数；"
+            "6个月以上 = 其中在岗满180天。目前在岗 = 截止日当天在岗，与上方“在岗”相同。",
+            f"Outside the province: employer not in the home province; in county: the school's county; "
+            f"employed = any day on the job in {window_en}; over six months = 180+ of them. On the job now = on "
+            "the end date, the same as the headline."))
         for dim, model in self.tables.items():
             model.set_frame(result.breakdowns[dim])
         self._draw_bars()
@@ -328,8 +362,15 @@ class StatisticsPage(Page):
         top = table[np.isfinite(table["_v"])].head(15)
         self.bars[dim].set_data([str(x) for x in top["label"]], top["_v"].tolist(), metric)
 
+    def default_file_name(self) -> str:
+        from db.services.bureau import bureau
+
+        name = bureau(self.database)[0]
+        period = self.result.period_text().replace(" ", "") if self.result else ""
+        return tr(f"{name}统计（{period}）.xlsx", f"{name or 'bureau'} statistics ({period}).xlsx").replace("/", "-")
+
     def ask_export(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, tr("导出统计", "Export statistics"), tr("统计.xlsx", "statistics.xlsx"),
+        path, _ = QFileDialog.getSaveFileName(self, tr("导出统计", "Export statistics"), self.default_file_name(),
                                               "Excel (*.xlsx)")
         if path:
             self.export(path)

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import QDate, QItemSelectionModel, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDateEdit,
     QDialog,
@@ -21,6 +23,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -84,6 +87,21 @@ def _fit(view: QTableView, cap: int = 260) -> None:
     for col in range(model.columnCount()):
         view.setColumnWidth(col, min(cap, max(60, view.columnWidth(col) + 8)))
 
+
+
+def plan_comparison(best: float, greedy: float) -> str:
+    """"预计 180 天稳岗 22.2 人；比逐个挑选最高分多 0.1 人。" — rounded once, so the figures shown add up,
+    and the difference named only when it shows at that precision."""
+    b, g = round(best, 1), round(greedy, 1)
+    diff = round(b - g, 1)
+    text = tr(f"预计 180 天稳岗 {b:.1f} 人；", f"Expected retained at 180 days: {b:.1f}; ")
+    if diff > 0:
+        return text + tr(f"比逐个挑选最高分（贪心，{g:.1f} 人）多 {diff:.1f} 人。",
+                         f"{diff:.1f} more than picking the best score one by one (greedy, {g:.1f}).")
+    if diff < 0:  # pins or forbids can cost expected retention: say so plainly
+        return text + tr(f"比逐个挑选最高分（贪心，{g:.1f} 人）少 {-diff:.1f} 人（锁定/排除所致）。",
+                         f"{-diff:.1f} fewer than the greedy pick ({g:.1f}), because of pins or forbids.")
+    return text + tr("与逐个挑选最高分（贪心）结果相同。", "The same as picking the best score one by one (greedy).")
 
 
 def _priority_weights() -> dict[str, float] | None:
@@ -163,6 +181,118 @@ class FormDialog(QDialog):
         return out
 
 
+class PickModel(FrameTableModel):
+    """Open vacancies with a tick box on the code, the full text of every cell as its tooltip, and
+    those whose start date has passed marked."""
+
+    def __init__(self, columns: list[tuple[str, str]], parent: Any, formatters: dict[str, Callable[[Any], str]]) -> None:
+        super().__init__(columns, parent, formatters=formatters)
+        self.checked: set[str] = set()
+
+    def flags(self, index: Any) -> Qt.ItemFlag:
+        flags = super().flags(index)
+        return flags | Qt.ItemFlag.ItemIsUserCheckable if index.column() == 0 else flags
+
+    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row = self.row(index.row())
+        if role == Qt.ItemDataRole.CheckStateRole and index.column() == 0:
+            return Qt.CheckState.Checked if str(row["code"]) in self.checked else Qt.CheckState.Unchecked
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return super().data(index, Qt.ItemDataRole.DisplayRole)
+        if role == Qt.ItemDataRole.ForegroundRole and bool(row.get("started", False)):
+            return QColor("#a15c00")
+        return super().data(index, role)
+
+    def setData(self, index: Any, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:  # noqa: N802 - Qt name
+        if role != Qt.ItemDataRole.CheckStateRole or index.column() != 0:
+            return False
+        code = str(self.row(index.row())["code"])
+        if Qt.CheckState(value) == Qt.CheckState.Checked:
+            self.checked.add(code)
+        else:
+            self.checked.discard(code)
+        self.dataChanged.emit(index, index, [Qt.ItemDataRole.CheckStateRole])
+        return True
+
+
+class VacancyPicker(QDialog):
+    """加入岗位: find by code, employer or title; tick any number; vacancies whose start date has
+    passed are hidden unless asked for, and marked when shown."""
+
+    def __init__(self, parent: QWidget, frame: pd.DataFrame) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(tr("加入岗位", "Add vacancies"))
+        self.resize(980, 520)
+        today = dt.date.today()
+        frame = frame.copy()
+        frame["started"] = [isinstance(d, dt.date) and d < today for d in frame.get("start_date", [])]
+        self.frame = frame
+        self.model = PickModel([("code", tr("岗位编号", "Code")), ("employer", tr("用人单位", "Employer")),
+                                ("title", tr("岗位", "Title")), ("skill_label", tr("技能", "Skill")),
+                                ("city", tr("城市", "City")), ("remaining", tr("剩余名额", "Seats left")),
+                                ("start_date", tr("到岗日期", "Start"))], self,
+                               formatters={"start_date": lambda v: _date_text(v) + (tr("（已过）", " (passed)")
+                                                                                    if isinstance(v, dt.date) and v < today else "")})
+        self.view = _table(self.model, multi=True)
+        self.view.setObjectName("open_vacancy_table")
+        self.view.setWordWrap(False)
+        self.search = QLineEdit()
+        self.search.setObjectName("vacancy_search")
+        self.search.setClearButtonEnabled(True)
+        self.search.setPlaceholderText(tr("查找：岗位编号、用人单位或岗位名称", "Find: code, employer or title"))
+        self.search.textChanged.connect(lambda _t: self.apply())
+        self.show_started = QCheckBox(tr("显示到岗日期已过的岗位", "Show vacancies whose start date has passed"))
+        self.show_started.setObjectName("show_started")
+        self.show_started.toggled.connect(lambda _on: self.apply())
+        self.count = QLabel()
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(tr("勾选要加入本批次的在招岗位（可勾选多个；也可按住 Ctrl/Shift 选中多行）：",
+                                "Tick the open vacancies for this batch (or Ctrl/Shift-select rows):")))
+        row = QHBoxLayout()
+        row.addWidget(self.search, 1)
+        row.addWidget(self.show_started)
+        lay.addLayout(row)
+        lay.addWidget(self.view, 1)
+        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        box.button(QDialogButtonBox.StandardButton.Ok).setText(tr("加入所选岗位", "Add the chosen"))
+        box.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("取消", "Cancel"))
+        box.accepted.connect(self.accept)
+        box.rejected.connect(self.reject)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.count, 1)
+        bottom.addWidget(box)
+        lay.addLayout(bottom)
+        self.model.dataChanged.connect(lambda *_: self._update_count())
+        self.view.selectionModel().selectionChanged.connect(lambda *_: self._update_count())
+        self.apply()
+
+    def apply(self) -> None:
+        text = self.search.text().strip().lower()
+        frame = self.frame
+        if not self.show_started.isChecked():
+            frame = frame[~frame["started"]]
+        if text:
+            hay = (frame["code"].astype(str) + " " + frame["employer"].astype(str) + " " + frame["title"].astype(str)).str.lower()
+            frame = frame[hay.str.contains(text, regex=False)]
+        self.model.set_frame(frame)
+        self.view.resizeColumnsToContents()
+        self.view.setColumnWidth(1, max(self.view.columnWidth(1), 260))
+        self._update_count()
+
+    def chosen_codes(self) -> list[str]:
+        selected = [str(self.model.row(i.row())["code"]) for i in self.view.selectionModel().selectedRows()]
+        return list(dict.fromkeys([c for c in self.frame["code"].astype(str) if c in self.model.checked] + selected))
+
+    def _update_count(self) -> None:
+        hidden = int(self.frame["started"].sum()) if not self.show_started.isChecked() else 0
+        self.count.setText(tr(f"显示 {self.model.rowCount()} 个岗位，已选 {len(self.chosen_codes())} 个"
+                              + (f"；{hidden} 个到岗日期已过的未显示" if hidden else ""),
+                              f"{self.model.rowCount()} shown, {len(self.chosen_codes())} chosen"
+                              + (f"; {hidden} past their start date hidden" if hidden else "")))
+
+
 class TrackingPage(Page):
     """Batches, placements, follow-ups due and alerts on four tabs."""
 
@@ -182,6 +312,12 @@ class TrackingPage(Page):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(self.tabs)
+        # The outcome of the last action, always on screen (refusals also pop up: they need reading).
+        self.message = QLabel()
+        self.message.setObjectName("action_message")
+        self.message.setWordWrap(True)
+        self.message.setVisible(False)
+        layout.addWidget(self.message)
         self._loaded = False
         # What the role lacks is disabled up front, saying who may (the services refuse it too).
         gate(actor, "batch.write", self.floor_spin, *(self.findChild(QPushButton, name) for name in (
@@ -341,7 +477,10 @@ class TrackingPage(Page):
         self.pair_view = _table(self.pair_model, multi=True)
         self.pair_view.setObjectName("pair_table")
         buttons = []
-        for text, obj, slot in ((tr("确认", "Confirm"), "btn_confirm", self.confirm_selected),
+        for text, obj, slot in ((tr("全选", "Select all"), "btn_pairs_all", self.select_all_pairs),
+                                (tr("确认", "Confirm"), "btn_confirm", self.confirm_selected),
+                                (tr("出发…", "Departed…"), "btn_pairs_departed", self.pairs_departed),
+                                (tr("到岗…", "Arrived…"), "btn_pairs_on_job", self.pairs_on_job),
                                 (tr("改派…", "Move…"), "btn_edit_pair", self.edit_selected),
                                 (tr("拒绝…", "Reject…"), "btn_reject", self.reject_selected),
                                 (tr("手工添加…", "Add by hand…"), "btn_add_pair", self.add_pair)):
@@ -395,6 +534,11 @@ class TrackingPage(Page):
         if bid is None:
             self.vac_model.set_frame(pd.DataFrame())
             self.pair_model.set_frame(pd.DataFrame())
+            if self.batch_model.rowCount() == 0:  # an empty page says what to do first
+                self.plan_summary.setText(tr(
+                    "还没有派遣批次。第一步：点击左下方“新建批次…”；第二步：“加入岗位…”选择要派人的岗位；"
+                    "第三步：“生成最优方案”。",
+                    "No batch yet. First 'New batch…', then 'Add vacancies…' to choose the jobs, then 'Plan optimally'."))
             return
         self.vac_model.set_frame(batches.batch_vacancies(self.database, bid))
         _fit(self.vac_view, 200)
@@ -451,30 +595,17 @@ class TrackingPage(Page):
         if bid is None:
             show_error(self, tr("请先选择或新建一个批次。", "Choose or create a batch first."))
             return
-        frame = batches.open_vacancies(self.database, exclude_batch=bid)
-        dlg = QDialog(self)
-        dlg.setWindowTitle(tr("加入岗位", "Add vacancies"))
-        dlg.resize(760, 460)
-        model = FrameTableModel([("code", tr("岗位编号", "Code")), ("employer", tr("用人单位", "Employer")),
-                                 ("title", tr("岗位", "Title")), ("skill_label", tr("技能", "Skill")),
-                                 ("city", tr("城市", "City")), ("remaining", tr("剩余名额", "Seats left")),
-                                 ("start_date", tr("到岗日期", "Start"))], dlg, formatters={"start_date": _date_text})
-        model.set_frame(frame)
-        view = _table(model, multi=True)
-        view.setObjectName("open_vacancy_table")
-        lay = QVBoxLayout(dlg)
-        lay.addWidget(QLabel(tr("选择要加入本批次的在招岗位（可多选）：", "Choose open vacancies for this batch:")))
-        lay.addWidget(view)
-        box = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        box.accepted.connect(dlg.accept)
-        box.rejected.connect(dlg.reject)
-        lay.addWidget(box)
+        dlg = VacancyPicker(self, batches.open_vacancies(self.database, exclude_batch=bid))
         self.last_vacancy_dialog = dlg
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
-        codes = [str(model.row(i.row())["code"]) for i in view.selectionModel().selectedRows()]
+        codes = dlg.chosen_codes()
+        if not codes:
+            show_error(self, tr("没有勾选任何岗位，未作改动。", "No vacancy was ticked; nothing was changed."))
+            return
         self._run(lambda: batches.add_vacancies(self.database, self.actor, bid, codes),
-                  done=lambda: self.reload_batches(bid))
+                  done=lambda: (self.reload_batches(bid),
+                                self.tell(tr(f"已把 {len(codes)} 个岗位加入本批次。", f"{len(codes)} vacancies added to the batch."))))
 
     def remove_vacancy(self) -> None:
         bid = self.current_batch_id()
@@ -538,13 +669,9 @@ class TrackingPage(Page):
         frame["pin_label"] = frame["pinned"].map(lambda p: "🔒" if p else "")
         self.plan_model.set_frame(frame)
         _fit(self.plan_view, 220)
-        gain = result.expected_retained - result.greedy_expected_retained
-        text = tr(f"方案：{len(frame)} 人上 {result.seats} 个名额（候选 {result.candidates} 人）。"
-                  f"预计 180 天稳岗 {result.expected_retained:.1f} 人；逐个挑最高分（贪心）为 "
-                  f"{result.greedy_expected_retained:.1f} 人（多 {gain:+.1f} 人）。",
-                  f"Plan: {len(frame)} people on {result.seats} seats ({result.candidates} candidates). "
-                  f"Expected retained at 180 days: {result.expected_retained:.1f}; greedy pick: "
-                  f"{result.greedy_expected_retained:.1f} ({gain:+.1f}).")
+        text = tr(f"方案：{len(frame)} 人上 {result.seats} 个名额（候选 {result.candidates} 人）。",
+                  f"Plan: {len(frame)} people on {result.seats} seats ({result.candidates} candidates). ")
+        text += plan_comparison(result.expected_retained, result.greedy_expected_retained)
         if result.manual_expected_retained is not None:
             text += tr(f" 现有人工名单（{result.manual_pairs} 人）预计稳岗 {result.manual_expected_retained:.1f} 人。",
                        f" The current hand-made list ({result.manual_pairs}) expects {result.manual_expected_retained:.1f}.")
@@ -603,15 +730,58 @@ class TrackingPage(Page):
     def _selected_pairs(self) -> list[pd.Series]:
         return [self.pair_model.row(i.row()) for i in self.pair_view.selectionModel().selectedRows()]
 
-    def confirm_selected(self) -> None:
+    def select_all_pairs(self) -> None:
+        self.pair_view.selectAll()
+        self.pair_view.setFocus()
+
+    def _pair_ids(self) -> list[int]:
+        return [int(r["id"]) for r in self._selected_pairs()]
+
+    def _pairs_intro(self) -> str:
         rows = self._selected_pairs()
-        if not rows:
-            return
+        names = "、".join(str(r["name"]) for r in rows[:6]) + (tr(f"等 {len(rows)} 人", f" and {len(rows) - 6} more")
+                                                                if len(rows) > 6 else "")
+        return tr(f"共 {len(rows)} 人：{names}", f"{len(rows)} selected: {names}")
+
+    def confirm_selected(self) -> None:
+        """Confirm everyone selected: asked once, each person's seat claimed on its own, then one report."""
+        ids = self._pair_ids()
         bid = self.current_batch_id()
-        for r in rows:
-            if not self._run(lambda r=r: placements.confirm(self.database, self.actor, int(r["id"]))):
-                break
+        if not ids:
+            show_error(self, tr("请先在批次名单中选择人员（可多选，或点“全选”）。",
+                                "Select people in the batch list first (several, or 'Select all')."))
+            return
+        if not ask_yes_no(self, tr(f"确认所选 {len(ids)} 人？确认后每人占用所派岗位的一个名额。",
+                                   f"Confirm the {len(ids)} selected? Each takes a seat of their vacancy.")):
+            return
+        try:
+            result = placements.confirm_many(self.database, self.actor, ids)
+        except UserError as exc:
+            show_error(self, exc)
+            return
         self.reload_batches(bid)
+        self.tell(result.summary("已确认", "confirmed"), warn=bool(result.refused))
+        self.changed.emit()
+
+    def _pairs_many(self, title: str, build: Callable[[FormDialog], None],
+                    call: Callable[[list[int], dict[str, Any]], placements.ManyResult], verb_zh: str, verb_en: str) -> None:
+        bid = self.current_batch_id()
+
+        def after(_done: list[int]) -> str:
+            self.reload_batches(bid)
+            self.placements_model.refresh()
+            return ""
+        self._many_action(self._pair_ids(), title, build, call, verb_zh, verb_en, intro=self._pairs_intro(), after=after)
+
+    def pairs_departed(self) -> None:
+        self._pairs_many(tr("登记出发", "Departed"), self._date_note("出发日期", "Date"),
+                         lambda ids, v: placements.mark_departed_many(self.database, self.actor, ids, **v),
+                         "已标记出发", "marked as departed")
+
+    def pairs_on_job(self) -> None:
+        self._pairs_many(tr("登记到岗", "Arrived at work"), self._arrival_form,
+                         lambda ids, v: placements.mark_on_job_many(self.database, self.actor, ids, **v),
+                         "已登记到岗", "marked as arrived")
 
     def edit_selected(self) -> None:
         rows = self._selected_pairs()
@@ -697,18 +867,21 @@ class TrackingPage(Page):
                    ModelColumn("skilled_since", tr("转职业工", "Skilled since"), format=fmt_date)]
         self.placements_model = SqlTableModel(self.database, columns, self._placement_factory(), self)
         self.placements_model.sort_key, self.placements_model.descending = "id", True
-        self.placements_view = _table(self.placements_model)
+        self.placements_view = _table(self.placements_model, multi=True)
         self.placements_view.setObjectName("placements_table")
         for col, width in enumerate((100, 150, 90, 70, 150, 110, 180, 70, 90, 90, 70, 70, 90)):
             self.placements_view.setColumnWidth(col, width)
         self.placements_view.selectionModel().selectionChanged.connect(lambda *_: self.show_timeline())
         self.placements_count = QLabel()
         actions = QHBoxLayout()
-        for text, obj, slot in ((tr("出发", "Departed"), "btn_departed", self.act_departed),
-                                (tr("到岗", "Arrived"), "btn_on_job", self.act_on_job),
-                                (tr("回访…", "Follow-up…"), "btn_followup", self.act_followup),
-                                (tr("转职业工…", "Became skilled…"), "btn_skilled", self.act_skilled),
+        # Many rows at once (Ctrl/Shift-click, 全选): one dialog, one service call, one summary.
+        for text, obj, slot in ((tr("全选", "Select all"), "btn_select_all", self.select_all_placements),
+                                (tr("确认…", "Confirm…"), "btn_confirm_many", self.act_confirm),
+                                (tr("出发…", "Departed…"), "btn_departed", self.act_departed),
+                                (tr("到岗…", "Arrived…"), "btn_on_job", self.act_on_job),
+                                (tr("回访…", "Follow-up…"), "btn_followup", lambda: self.act_followup()),
                                 (tr("离岗…", "Left…"), "btn_end", self.act_end),
+                                (tr("转职业工…", "Became skilled…"), "btn_skilled", self.act_skilled),
                                 (tr("再就业…", "Re-place…"), "btn_replace", self.act_replace),
                                 (tr("放弃…", "Decline…"), "btn_decline", self.act_decline)):
             b = QPushButton(text)
@@ -778,89 +951,201 @@ class TrackingPage(Page):
     def _update_count(self) -> None:
         self.placements_count.setText(tr(f"共 {self.placements_model.total():,} 条", f"{self.placements_model.total():,} rows"))
 
+    def selected_placements(self) -> list[int]:
+        rows = sorted({i.row() for i in self.placements_view.selectionModel().selectedRows()})
+        return [pid for pid in (self.placements_model.row_id(r) for r in rows) if pid is not None]
+
     def selected_placement(self) -> int | None:
-        rows = self.placements_view.selectionModel().selectedRows()
-        return None if not rows else self.placements_model.row_id(rows[0].row())
+        ids = self.selected_placements()
+        return ids[0] if ids else None
+
+    def select_all_placements(self) -> None:
+        """Every row the filters show (loaded up to 5,000: a batch or a township, not the county)."""
+        model = self.placements_model
+        while model.canFetchMore() and model.rowCount() < 5000:
+            model.fetchMore()
+        self.placements_view.selectAll()
+        self.placements_view.setFocus()
 
     def show_timeline(self) -> None:
-        row = self.placements_view.selectionModel().selectedRows()
-        if not row:
+        sel = self.placements_view.selectionModel()
+        rows = sel.selectedRows()
+        if not rows:
             return
-        r = row[0].row()
-        trainee_id = self.placements_model.value(r, "trainee_id")
-        name = self.placements_model.value(r, "name")
+        current = self.placements_view.currentIndex()
+        r = current.row() if current.isValid() and sel.isRowSelected(current.row()) else rows[0].row()
+        self._show_timeline_of(self.placements_model.value(r, "trainee_id"), self.placements_model.value(r, "name"))
+
+    def _show_timeline_of(self, trainee_id: Any, name: Any) -> None:
+        if trainee_id is None:
+            return
         try:
             frame = placement_queries.timeline(self.database, int(trainee_id), self.actor)
         except UserError as exc:
             show_error(self, exc)
             return
+        self._timeline_of = (int(trainee_id), str(name))
         self.timeline_model.set_frame(frame)
         _fit(self.timeline_view, 420)
         self.timeline_title.setText(tr(f"{name} 的时间线（{len(frame)} 条）", f"Timeline of {name} ({len(frame)} entries)"))
 
-    def _after_change(self) -> None:
-        pid = self.selected_placement()
+    def tell(self, text: str, *, warn: bool = False) -> None:
+        """The outcome of an action: always in the message line; a pop-up too when someone was refused."""
+        self.message.setText(text)
+        self.message.setStyleSheet("QLabel#action_message { padding: 4px 8px; border-radius: 4px; background: %s; }"
+                                   % ("#fff4e5" if warn else "#e6f4ea"))
+        self.message.setVisible(True)
+        if warn:
+            QMessageBox.information(self, "LaborBridge", text)
+
+    def _after_change(self, ids: list[int] | None = None) -> list[int]:
+        """Re-read the table keeping the rows acted on selected; returns those the filters now hide."""
+        ids = list(ids) if ids is not None else self.selected_placements()
         self.placements_model.refresh()
-        if pid is not None:
+        sel = self.placements_view.selectionModel()
+        gone: list[int] = []
+        for pid in ids:
             row = self.placements_model.row_of_id(pid)
-            if row is not None:
-                self.placements_view.selectRow(row)
+            if row is None:
+                gone.append(pid)
+            else:
+                sel.select(self.placements_model.index(row, 0), QItemSelectionModel.SelectionFlag.Select
+                           | QItemSelectionModel.SelectionFlag.Rows)
         self._update_count()
+        if getattr(self, "_timeline_of", None):  # the worker on screen may just have changed
+            self._show_timeline_of(*self._timeline_of)
         # Due and alerts each scan every placement: refresh the one on screen, the other when shown.
         self._stale_tabs = {2, 3}
         self._load_tab(self.tabs.currentIndex())
+        return gone
+
+    def _gone_note(self, gone: list[int]) -> str:
+        if not gone:
+            return ""
+        status = self.f_status.currentText()
+        return tr(f"其中 {len(gone)} 人的状态已不是筛选条件“{status}”，不再列出（把状态选为“全部”可看到）。",
+                  f" {len(gone)} no longer match the status filter '{status}' and left the list (choose 'All').")
+
+    def _names_of(self, ids: list[int]) -> str:
+        names = [str(self.placements_model.value(self.placements_model.row_of_id(i) or 0, "name") or "") for i in ids[:6]]
+        more = tr(f"等 {len(ids)} 人", f" and {len(ids) - 6} more") if len(ids) > 6 else ""
+        return "、".join(n for n in names if n) + more
+
+    def _many_action(self, ids: list[int], title: str, build: Callable[[FormDialog], None],
+                     call: Callable[[list[int], dict[str, Any]], placements.ManyResult], verb_zh: str, verb_en: str,
+                     *, intro: str = "", after: Callable[[list[int]], str] | None = None) -> None:
+        """One dialog for everyone selected, one service call, one summary of what changed and what did not."""
+        if not ids:
+            show_error(self, tr("请先在表中选择人员（按住 Ctrl 或 Shift 可多选，“全选”选中全部）。",
+                                "Select people first (Ctrl- or Shift-click for several, 'Select all' for all)."))
+            return
+        dlg = FormDialog(self, title, intro or tr(f"共 {len(ids)} 人", f"{len(ids)} selected"))
+        build(dlg)
+        values = self._ask(dlg)
+        if values is None:
+            return
+        try:
+            result = call(ids, values)
+        except UserError as exc:
+            show_error(self, exc)
+            return
+        note = after(result.done) if after else ""
+        self.tell(result.summary(verb_zh, verb_en) + note, warn=bool(result.refused))
+        self.changed.emit()
+
+    def _placements_many(self, title: str, build: Callable[[FormDialog], None],
+                         call: Callable[[list[int], dict[str, Any]], placements.ManyResult],
+                         verb_zh: str, verb_en: str) -> None:
+        ids = self.selected_placements()
+        self._many_action(ids, title, build, call, verb_zh, verb_en,
+                          intro=tr(f"共 {len(ids)} 人：{self._names_of(ids)}", f"{len(ids)} selected: {self._names_of(ids)}"),
+                          after=lambda _done: self._gone_note(self._after_change(ids)))
 
     def _placement_action(self, title: str, build: Callable[[FormDialog], None],
-                          call: Callable[[int, dict[str, Any]], Any]) -> None:
+                          call: Callable[[int, dict[str, Any]], Any], done_zh: str, done_en: str) -> None:
         pid = self.selected_placement()
         if pid is None:
             show_error(self, tr("请先在表中选择一条就业记录。", "Select a placement first."))
             return
-        dlg = FormDialog(self, title)
+        if len(self.selected_placements()) > 1:
+            show_error(self, tr("此操作一次只能处理一人，请只选择一行。", "This is done for one person at a time; select one row."))
+            return
+        name = self._names_of([pid])
+        dlg = FormDialog(self, title, name)
         build(dlg)
         values = self._ask(dlg)
         if values is not None:
-            self._run(lambda: call(pid, values), done=self._after_change)
+            self._run(lambda: call(pid, values),
+                      done=lambda: self.tell(tr(f"{name}：{done_zh}。", f"{name}: {done_en}.")
+                                             + self._gone_note(self._after_change([pid]))))
+
+    # Dialog contents, shared by the placements tab and the batch list.
+    @staticmethod
+    def _date_note(label_zh: str, label_en: str) -> Callable[[FormDialog], None]:
+        return lambda d: (d.date("date", tr(label_zh, label_en)), d.line("note", tr("备注", "Note")))
+
+    @staticmethod
+    def _arrival_form(d: FormDialog) -> None:
+        d.date("date", tr("上岗日期", "Start date"))
+        d.number("wage", tr("月收入", "Monthly wage"), suffix=tr(" 元", " yuan"))
+        d.line("note", tr("备注", "Note"))
+
+    def act_confirm(self) -> None:
+        self._placements_many(tr("确认派遣", "Confirm"), self._date_note("确认日期", "Date"),
+                              lambda ids, v: placements.confirm_many(self.database, self.actor, ids, **v),
+                              "已确认", "confirmed")
 
     def act_departed(self) -> None:
-        self._placement_action(tr("登记出发", "Departed"), lambda d: (d.date("date", tr("出发日期", "Date")),
-                                                                    d.line("note", tr("备注", "Note"))),
-                               lambda pid, v: placements.mark_departed(self.database, self.actor, pid, **v))
+        self._placements_many(tr("登记出发", "Departed"), self._date_note("出发日期", "Date"),
+                              lambda ids, v: placements.mark_departed_many(self.database, self.actor, ids, **v),
+                              "已标记出发", "marked as departed")
 
     def act_on_job(self) -> None:
-        self._placement_action(tr("登记到岗", "Arrived at work"),
-                               lambda d: (d.date("date", tr("上岗日期", "Start date")),
-                                          d.number("wage", tr("月收入", "Monthly wage"), suffix=tr(" 元", " yuan")),
-                                          d.line("note", tr("备注", "Note"))),
-                               lambda pid, v: placements.mark_on_job(self.database, self.actor, pid, **v))
+        self._placements_many(tr("登记到岗", "Arrived at work"), self._arrival_form,
+                              lambda ids, v: placements.mark_on_job_many(self.database, self.actor, ids, **v),
+                              "已登记到岗", "marked as arrived")
+
+    @staticmethod
+    def _followup_form(d: FormDialog) -> None:
+        d.date("date", tr("回访日期", "Date"))
+        d.number("wage", tr("月收入", "Monthly wage"), suffix=tr(" 元", " yuan"))
+        d.choice("employment_form", tr("用工形式", "Form"), [(None, tr("（不变）", "(unchanged)")),
+                                                           ("temporary", vocab.form_label("temporary")),
+                                                           ("skilled", vocab.form_label("skilled"))])
+        d.line("note", tr("情况", "Note"))
 
     def act_followup(self, placement_id: int | None = None) -> None:
-        if placement_id is not None:
-            self._select_placement(placement_id)
-        self._placement_action(tr("登记回访", "Record a follow-up"),
-                               lambda d: (d.date("date", tr("回访日期", "Date")),
-                                          d.number("wage", tr("月收入", "Monthly wage"), suffix=tr(" 元", " yuan")),
-                                          d.choice("employment_form", tr("用工形式", "Form"),
-                                                   [(None, tr("（不变）", "(unchanged)")),
-                                                    ("temporary", vocab.form_label("temporary")),
-                                                    ("skilled", vocab.form_label("skilled"))]),
-                                          d.line("note", tr("情况", "Note"))),
-                               lambda pid, v: placements.record_followup(self.database, self.actor, pid, **v))
+        """回访 of the selected rows, or of one placement named by another tab (which stays on screen)."""
+        call = lambda ids, v: placements.record_followup_many(self.database, self.actor, ids, **v)  # noqa: E731
+        if placement_id is None:
+            self._placements_many(tr("登记回访", "Record a follow-up"), self._followup_form, call,
+                                  "已登记回访", "followed up")
+            return
+        self._many_action([int(placement_id)], tr("登记回访", "Record a follow-up"), self._followup_form, call,
+                          "已登记回访", "followed up", after=lambda _done: self._after_other_tab())
+
+    def _after_other_tab(self) -> str:
+        self.placements_model.refresh()
+        self._stale_tabs = {2, 3}
+        self._load_tab(self.tabs.currentIndex())
+        return ""
 
     def act_skilled(self) -> None:
-        self._placement_action(tr("转为职业工", "Became a skilled worker"),
-                               lambda d: (d.date("date", tr("转职业工日期", "Date")), d.line("note", tr("备注", "Note"))),
-                               lambda pid, v: placements.convert_to_skilled(self.database, self.actor, pid, **v))
+        self._placement_action(tr("转为职业工", "Became a skilled worker"), self._date_note("转职业工日期", "Date"),
+                               lambda pid, v: placements.convert_to_skilled(self.database, self.actor, pid, **v),
+                               "已登记转为职业工", "now a skilled worker")
 
     def act_end(self) -> None:
-        self._placement_action(tr("登记离岗", "Left the job"),
-                               lambda d: (d.date("date", tr("离岗日期", "Date")), d.line("reason", tr("离岗原因", "Reason"))),
-                               lambda pid, v: placements.end_placement(self.database, self.actor, pid, **v))
+        self._placements_many(tr("登记离岗", "Left the job"),
+                              lambda d: (d.date("date", tr("离岗日期", "Date")), d.line("reason", tr("离岗原因", "Reason"))),
+                              lambda ids, v: placements.end_many(self.database, self.actor, ids, **v),
+                              "已登记离岗", "marked as left")
 
     def act_decline(self) -> None:
         self._placement_action(tr("放弃派遣", "Decline"),
                                lambda d: (d.date("date", tr("日期", "Date")), d.line("reason", tr("原因", "Reason"))),
-                               lambda pid, v: placements.decline(self.database, self.actor, pid, **v))
+                               lambda pid, v: placements.decline(self.database, self.actor, pid, **v),
+                               "已登记放弃", "declined")
 
     def act_replace(self) -> None:
         options = batches.open_vacancies(self.database)
@@ -870,7 +1155,8 @@ class TrackingPage(Page):
                                                     zip(options["code"], options["employer"], options["remaining"])]),
                                           d.date("date", tr("确认日期", "Date")), d.line("note", tr("备注", "Note"))),
                                lambda pid, v: placements.re_place(self.database, self.actor, pid, v["vacancy_code"] or "",
-                                                               date=v["date"], note=v["note"]))
+                                                               date=v["date"], note=v["note"]),
+                               "已安排再就业（新的就业记录已确认）", "re-placed (a new confirmed placement)")
 
     def _select_placement(self, placement_id: int) -> None:
         """Show one placement in the table (clearing filters that would hide it)."""
@@ -888,11 +1174,14 @@ class TrackingPage(Page):
 
     # --- tab 3: follow-ups due -------------------------------------------------------------------
     def _build_due_tab(self) -> QWidget:
-        self.due_model = FrameTableModel([("name", tr("姓名", "Name")), ("id_masked", tr("身份证号", "ID")),
-                                          ("household_label", tr("户类型", "Household")),
-                                          ("township", tr("乡镇", "Township")), ("employer", tr("用人单位", "Employer")),
+        # What decides whom to call first (overdue days, due date) sits left of the long employer name,
+        # so it shows at 1280 px without scrolling.
+        self.due_model = FrameTableModel([("name", tr("姓名", "Name")), ("household_label", tr("户类型", "Household")),
+                                          ("overdue_days", tr("逾期天数", "Days overdue")),
+                                          ("due_date", tr("应回访日期", "Due")),
                                           ("last_contact", tr("上次联系", "Last contact")),
-                                          ("due_date", tr("应回访日期", "Due")), ("overdue_days", tr("逾期天数", "Days overdue"))],
+                                          ("township", tr("乡镇", "Township")), ("employer", tr("用人单位", "Employer")),
+                                          ("id_masked", tr("身份证号", "ID"))],
                                          self, formatters={"last_contact": _date_text, "due_date": _date_text,
                                                            "overdue_days": lambda v: str(max(0, int(v)))})
         self.due_view = _table(self.due_model)

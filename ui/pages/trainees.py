@@ -107,7 +107,9 @@ class TraineesPage(Page):
                 ("restore", "恢复", "Restore", self.restore),
                 ("import", "导入名册…", "Import…", self.import_roster),
                 ("export", "导出…", "Export…", self.export),
-                ("cohorts", "培训班与结业…", "Cohorts & graduation…", self.cohorts)):
+                ("recommend", "推荐岗位", "Rank vacancies", self.recommend),
+                # "&&": a single & in button text marks a shortcut key and vanishes ("Cohorts _graduation")
+                ("cohorts", "培训班与结业…", "Cohorts && graduation…", self.cohorts)):
             b = QPushButton(tr(zh, en))
             b.setObjectName(f"button_{key}")
             b.clicked.connect(slot)
@@ -237,6 +239,18 @@ class TraineesPage(Page):
         self.detail.setHtml(detail_html(d))
 
     # --- actions --------------------------------------------------------------------------
+    def recommend(self) -> None:
+        """The selected trainee's best vacancies, on the matching page's 按学员推荐岗位 tab."""
+        tid = self.selected_id()
+        if tid is None:
+            show_error(self, tr("请先在表中选择一位学员。", "Select a trainee first."))
+            return
+        window = self.window()
+        if not hasattr(window, "show_page"):
+            show_error(self, tr("请在主窗口中使用“推荐岗位”。", "Use 'Rank vacancies' from the main window."))
+            return
+        window.show_page("matching").show_trainee(tid)
+
     def add(self) -> None:
         from ui.trainee_dialog import TraineeDialog
 

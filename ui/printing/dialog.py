@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 from core.access import Actor
 from core.i18n import UserError, tr
 from db.engine import Database
+from db.queries.placements import batches_listed
 from db.services.lists import (
     LIST_COLUMNS,
     ListSelection,
@@ -133,7 +134,10 @@ class PrintListDialog(QDialog):
         pv.addWidget(self.full_radio)
         # Only roles allowed to print full numbers may choose them (db/services/lists.py checks again).
         gate(actor, "print.full_id", self.full_radio)
-        self.bureau_edit = QLineEdit(default_bureau())
+        # The bureau-wide name (asked once at first start, kept in the database) heads every list; a
+        # name kept only in this PC's settings is the fallback for databases that predate it.
+        from db.services.bureau import bureau as stored_bureau
+        self.bureau_edit = QLineEdit(stored_bureau(database)[0] or default_bureau())
         self.bureau_edit.setMaxLength(60)
         heading = QGroupBox(tr("抬头", "Heading"))
         QFormLayout(heading).addRow(tr("单位名称：", "Bureau:"), self.bureau_edit)
@@ -176,6 +180,10 @@ class PrintListDialog(QDialog):
         layout.addLayout(buttons)
 
         # --- presets and live count ---------------------------------------------------------------
+        self._batch_names = {i: name for i, name, _n in batches_listed(database)}
+        if batch_id is None and employer_id is None:
+            # open on the most recent batch with people on it, not on an empty new one
+            batch_id = next((i for i, _name, n in batches_listed(database) if n > 0), None)
         if batch_id is not None:
             self._select(self.batch_combo, batch_id)
         if employer_id is not None:
@@ -384,10 +392,19 @@ class PrintListDialog(QDialog):
         self._say(tr(f"已送往打印机：{plist.title}，共 {pages} 页。", f"Sent to the printer: {plist.title}, {pages} pages."))
         return True
 
+    def file_stem(self, plist: PlacementList) -> str:
+        """The list's title, led by the batch's name when it is a batch's list (e.g. “2026年第3批（江苏）_派遣人员花名册”)."""
+        sel = self.selection()
+        name = self._batch_names.get(sel.batch_id) if sel.batch_id is not None else None
+        if not name:
+            return plist.file_stem
+        bad = '<>:"/\\|?*'
+        return "".join("_" if c in bad else c for c in name).strip() + "_" + plist.file_stem
+
     def _ask_path(self, plist: PlacementList, suffix: str, label: str) -> str:
         folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
         stamp = dt.date.today().strftime("%Y%m%d")
-        path, _ = QFileDialog.getSaveFileName(self, label, str(Path(folder) / f"{plist.file_stem}_{stamp}{suffix}"),
+        path, _ = QFileDialog.getSaveFileName(self, label, str(Path(folder) / f"{self.file_stem(plist)}_{stamp}{suffix}"),
                                               f"{label} (*{suffix})")
         if path and not path.lower().endswith(suffix):
             path += suffix

@@ -119,7 +119,7 @@ def test_a_trainees_vacancies_found_by_name_and_added_to_a_batch(demo_db, qtbot,
         tid, name, surname, phone, initials = t.id, t.name, t.name[0], t.phone, t.name_initials
         same_surname = len(find_trainees(s, SYSTEM, surname, limit=50))
     assert same_surname > 1
-    window = MainWindow(demo_db)
+    window = MainWindow(demo_db, SYSTEM)
     qtbot.addWidget(window)
     window.resize(1280, 800)
     window.show()

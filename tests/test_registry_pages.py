@@ -281,7 +281,7 @@ def test_menu_and_button_text_keep_their_ampersand(qtbot, database) -> None:  # 
 
     i18n.set_language("en")
     try:
-        page = TraineesPage(database)
+        page = TraineesPage(database, SYSTEM)
         qtbot.addWidget(page)
         button = page.buttons["cohorts"]
         assert button.text() == "Cohorts && graduation…"  # shown as "Cohorts & graduation…"
@@ -292,7 +292,7 @@ def test_menu_and_button_text_keep_their_ampersand(qtbot, database) -> None:  # 
 def test_employers_page_says_why_no_vacancy_is_listed_and_shows_them_after_a_change(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
     from ui.pages.employers import EmployersPage
 
-    page = EmployersPage(demo_db)
+    page = EmployersPage(demo_db, SYSTEM)
     qtbot.addWidget(page)
     page.show()
     page.emp_view.clearSelection()

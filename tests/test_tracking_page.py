@@ -345,10 +345,10 @@ def test_plan_comparison_rounds_once_and_names_only_a_visible_difference() -> No
 def test_empty_pages_say_what_to_do_first(qtbot, database) -> None:  # type: ignore[no-untyped-def]
     from ui.pages.matching import MatchingPage
 
-    tracking = TrackingPage(database)
+    tracking = TrackingPage(database, SYSTEM)
     qtbot.addWidget(tracking)
     tracking.show()
     assert tracking.plan_summary.text().startswith("还没有派遣批次。第一步：点击左下方“新建批次…”")
-    matching = MatchingPage(database)
+    matching = MatchingPage(database, SYSTEM)
     qtbot.addWidget(matching)
     assert matching.vacancy_info.text().startswith("还没有在招岗位")

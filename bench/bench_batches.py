@@ -131,6 +131,9 @@ def run(n_trainees: int, workdir: Path) -> dict:
         t0 = time.perf_counter()
         matching_service.rank_vacancy(database, code, top=100, actor=SYSTEM)
         out["rank_vacancy_after_warm_up_s"] = round(time.perf_counter() - t0, 3)
+        t0 = time.perf_counter()
+        batches.plan(database, 1, actor=SYSTEM)
+        out["plan_demo_batch_after_warm_up_s"] = round(time.perf_counter() - t0, 3)
     finally:
         database.dispose()
     return out

@@ -104,6 +104,15 @@ class MatchData:
         data._prepare_vacancies()
         return data
 
+    def with_vacancies(self, vacancies: pd.DataFrame) -> MatchData:
+        """The same trainees and history (shared, never copied) with other vacancies: what a ranking or
+        plan needs when the trainee side was prepared once for the session. ``self`` is left as it was."""
+        data = MatchData(self.trainees, vacancies.reset_index(drop=True), self.history, self.today,
+                         T=self.T, regions=dict(self.regions), employers=self.employers)
+        data._pref_lists = self._pref_lists
+        data._prepare_vacancies()
+        return data
+
     # --- helpers ------------------------------------------------------------------------------
     def _code(self, token: str) -> int:
         if token not in self.regions:

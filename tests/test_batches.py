@@ -443,8 +443,8 @@ def test_matching_frames_warmed_in_the_background_are_reused_until_something_cha
     warmed = ms._frame_cache[key]
     code = batches.open_vacancies(demo_db)["code"].iloc[0]
     ms.rank_vacancy(demo_db, code, top=5, actor=SYSTEM)
-    assert ms._frame_cache[key][1] is warmed[1]  # the first ranking used the warm frames
+    assert ms._frame_cache[key][2] is warmed[2]  # the first ranking used the warm frames
     with demo_db.session() as s:
         s.get(Trainee, 1).phone = "13800138000"
     ms.rank_vacancy(demo_db, code, top=5, actor=SYSTEM)
-    assert ms._frame_cache[key][1] is not warmed[1]  # a change is never answered from a stale frame
+    assert ms._frame_cache[key][2] is not warmed[2]  # a change is never answered from a stale frame

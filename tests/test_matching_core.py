@@ -15,7 +15,7 @@ import main
 from core.access import SYSTEM, Actor
 from core.i18n import UserError
 from core.policy import DEFAULT_PRIORITY_WEIGHTS
-from db.models import AuditLog, Batch, ModelVersion, Placement, Trainee, Vacancy
+from db.models import AuditLog, ModelVersion, Placement, Trainee, Vacancy
 from db.services import matching as ms
 from matching.data import MatchData
 from matching.features import ELIGIBLE, FEATURES, RULES, eligibility, feature_matrix, pair_inputs
@@ -283,8 +283,9 @@ def test_fairness_report_shares(demo_db) -> None:
 def test_shortlist_into_batch(demo_db) -> None:
     r = ms.rank_vacancy(demo_db, _open_code(demo_db), top=3, today=TODAY, actor=SYSTEM)
     pairs = r.ranked[["trainee_id", "vacancy_id", "score", "priority", "reasons"]].to_dict("records")
-    with demo_db.session() as s:
-        batch_id = s.scalar(select(Batch.id))
+    from db.services import batches
+
+    batch_id = batches.create_batch(demo_db, SYSTEM, name="推荐加入测试")  # an empty batch of its own
     assert ms.shortlist(demo_db, batch_id, pairs, actor=SYSTEM) == 3
     assert ms.shortlist(demo_db, batch_id, pairs, actor=SYSTEM) == 0  # already there: nothing doubled
     with demo_db.session() as s:

@@ -124,26 +124,29 @@ _FINGERPRINT = text(
     "(SELECT sum(version) FROM trainee), (SELECT count(*) FROM placement), (SELECT max(id) FROM placement), "
     "(SELECT max(updated_at) FROM placement), (SELECT sum(version) FROM placement), "
     "(SELECT count(*) FROM vacancy), (SELECT sum(version) FROM vacancy)")
-# (url, role, school) -> (fingerprint, trainees frame, history frame). Reading 200,000 trainees and
-# their history takes seconds; the fingerprint (counts, newest change, version sums) takes
-# milliseconds and changes with every insert, update or status change, so a stale frame is never used.
-_frame_cache: dict[tuple[str, str, int | None], tuple[tuple, pd.DataFrame, pd.DataFrame]] = {}
+# (url, role, school) -> (fingerprint, today, the trainee side of MatchData). Reading 200,000 trainees
+# and their history and preparing them takes seconds; the fingerprint (counts, newest change, version
+# sums) takes milliseconds and changes with every insert, update or status change, so a stale trainee
+# side is never used. Each call adds only its own vacancies (MatchData.with_vacancies).
+_frame_cache: dict[tuple[str, str, int | None], tuple[tuple[str, ...], dt.date, MatchData]] = {}
 
 
 def _load(database: Database, actor: Actor, *, vacancy_ids: list[int] | None = None,
           vacancy_codes: list[str] | None = None, open_only: bool = False, today: dt.date | None = None) -> MatchData:
     key = (database.url, actor.role, actor.school_id)
+    day = today or dt.date.today()
     with database.engine.connect() as conn:
         fingerprint = tuple(str(v) for v in conn.execute(_FINGERPRINT).one())
         cached = _frame_cache.get(key)
-        if cached is not None and cached[0] == fingerprint:
-            trainees, history = cached[1], cached[2]
+        if cached is not None and cached[0] == fingerprint and cached[1] == day:
+            base = cached[2]
         else:
             trainees = frames.trainees_frame(conn, actor)
             history = frames.history_frame(conn)
-            _frame_cache[key] = (fingerprint, trainees, history)
+            base = MatchData.build(trainees, frames.vacancies_frame(conn, ids=[]), history, day)
+            _frame_cache[key] = (fingerprint, day, base)
         vacancies = frames.vacancies_frame(conn, ids=vacancy_ids, codes=vacancy_codes, open_only=open_only)
-    return MatchData.build(trainees, vacancies, history, today)
+    return base.with_vacancies(vacancies)
 
 
 _STEPS = {"prepare": ("准备训练数据", "Preparing the training data"), "select": ("选择模型", "Choosing the model"),

@@ -148,3 +148,56 @@ def test_a_school_account_cannot_name_another_school(demo_db) -> None:  # type: 
     with demo_db.session() as s:
         assert s.scalar(select(func.count()).select_from(School)) == schools_before
         assert s.get(Trainee, tid).school_id == own.id
+
+
+def test_audit_details_read_as_words_on_the_audit_page(qtbot, database) -> None:  # type: ignore[no-untyped-def]
+    """The 说明 column was raw JSON; it reads as words, and the detail pane says the same."""
+    import json
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QPlainTextEdit, QTableView
+
+    from db import audit
+    from db.services import users
+    from db.services.audit_search import describe_detail
+    from ui.app import make_app
+    from ui.main_window import MainWindow
+
+    assert describe_detail('{"file": "学员.xlsx", "rows": 52}') == "文件 学员.xlsx；行数 52"
+    assert describe_detail("wrong password") == "密码错误" and describe_detail("plain words") == "plain words"
+    make_app()
+    admin = users.create_first_admin(database, "chief", "Chief2026pw")
+    with database.session() as s:
+        audit.record(s, admin, "export", "trainees", None, detail=json.dumps({"file": "学员.xlsx", "rows": 52}))
+    window = MainWindow(database, admin)
+    qtbot.addWidget(window)
+    window.show()
+    page = window.show_page("audit")
+    view = page.findChild(QTableView, "audit_table")
+    qtbot.waitUntil(lambda: view.model().rowCount() > 0, timeout=10000)
+    model = view.model()
+    details = [model.data(model.index(r, model.columnCount() - 1)) for r in range(model.rowCount())]
+    assert "文件 学员.xlsx；行数 52" in details and not any(d.startswith("{") for d in details if d)
+    row = details.index("文件 学员.xlsx；行数 52")
+    rect = view.visualRect(model.index(row, 1))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    pane = page.findChild(QPlainTextEdit, "audit_detail")
+    assert "说明: 文件 学员.xlsx；行数 52" in pane.toPlainText()
+
+
+def test_imported_notes_and_titles_keep_what_was_typed(database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """NFKC turned "电话回访，本人满意" into "电话回访,本人满意"; free text is stored as typed."""
+    from openpyxl import Workbook
+
+    from db.services.exchange import import_roster
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["姓名", "身份证号", "户类型", "备注"])
+    ws.append(["张三", "632126199001011238", "一般户", "电话回访，本人满意（已核实）"])
+    path = tmp_path / "roster.xlsx"
+    wb.save(path)
+    result = import_roster(database, "trainees", path, SYSTEM)
+    with database.session() as s:
+        notes = s.scalars(select(Trainee.notes)).all()
+    assert notes == ["电话回访，本人满意（已核实）"], result

@@ -7,6 +7,7 @@ Every filter value is a bound parameter and LIKE wildcards in the user's text ar
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
@@ -114,3 +115,54 @@ def verify(database: Database, actor: Actor) -> ChainReport:
     require(actor, "audit.read")
     with database.engine.connect() as conn:
         return verify_chain(conn)
+
+
+# Keys of the JSON details the services write, in words (the audit page shows sentences, not JSON).
+DETAIL_KEYS: dict[str, tuple[str, str]] = {
+    "file": ("文件", "file"), "rows": ("行数", "rows"), "proposals": ("拟派人数", "proposals"),
+    "replaced": ("替换原拟派", "replaced"), "as_of": ("截至", "as of"), "from": ("起", "from"),
+    "activated": ("已启用", "activated"), "auc": ("AUC", "AUC"), "version": ("版本", "version"),
+    "kind": ("类型", "kind"), "inserted": ("新增", "inserted"), "updated": ("更新", "updated"),
+    "rejected": ("拒收", "rejected"), "unchanged": ("未变", "unchanged"), "key": ("设置项", "setting"),
+    "value": ("值", "value"), "old": ("原值", "old"), "new": ("新值", "new"),
+    "wrong password": ("密码错误", "wrong password"), "locked": ("账户已锁定", "account locked"),
+    "inactive": ("账户已停用", "account disabled"), "unknown user": ("用户名不存在", "unknown user name"),
+}
+
+
+def _word(value: object) -> str:
+    if value is True:
+        return tr("是", "yes")
+    if value is False:
+        return tr("否", "no")
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    if isinstance(value, dict):
+        return "，".join(f"{_key(k)} {_word(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return "、".join(_word(v) for v in value)
+    return str(value)
+
+
+def _key(key: str) -> str:
+    return tr(*DETAIL_KEYS[key]) if key in DETAIL_KEYS else key
+
+
+def describe_detail(raw: str | None) -> str:
+    """An entry's detail as a readable line: JSON written by a service becomes "文件 x.xlsx；行数 52"."""
+    if not raw:
+        return ""
+    text = raw.strip()
+    if text in DETAIL_KEYS:
+        return tr(*DETAIL_KEYS[text])
+    if not text.startswith("{"):
+        return text
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(data, dict):
+        return text
+    return tr("；", "; ").join(f"{_key(str(k))} {_word(v)}" for k, v in data.items())

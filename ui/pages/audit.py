@@ -91,7 +91,7 @@ class AuditTableModel(QAbstractTableModel):
                 return at.strftime("%Y-%m-%d %H:%M:%S") if isinstance(at, dt.datetime) else str(at or "")
             return [None, username or "", audit_search.action_label(action), audit_search.entity_label(entity),
                     entity_id or "",
-                    (detail or "")[:200]][col]
+                    audit_search.describe_detail(detail)[:200]][col]
         if role == Qt.ItemDataRole.ForegroundRole and action == "login_failed":
             from PySide6.QtGui import QColor
             return QColor("#b00020")
@@ -259,7 +259,7 @@ class AuditPage(Page):
             f"{tr('时间', 'Time')}: {at}    {tr('用户', 'User')}: {username or ''}    "
             f"{tr('操作', 'Action')}: {audit_search.action_label(action)}    {audit_search.entity_label(entity)} "
             f"{entity_id or ''}",
-            f"{tr('说明', 'Detail')}: {detail or '—'}",
+            f"{tr('说明', 'Detail')}: {audit_search.describe_detail(detail) or '—'}",
             f"{tr('修改前', 'Before')}:\n{_pretty(before)}",
             f"{tr('修改后', 'After')}:\n{_pretty(after)}",
         ]))

@@ -54,6 +54,7 @@ from core.fields import (
     check_uscc,
     clean_text,
     formula_like,
+    free_text,
     parse_board_lodging,
     parse_contract_type,
     parse_date,
@@ -769,9 +770,10 @@ def _is_footer(cells: list[Any]) -> bool:
 
 # --- field parsers ------------------------------------------------------------------------------
 
-def _text(max_len: int, zh: str, en: str) -> Callable[[Any], str]:
+def _text(max_len: int, zh: str, en: str, *, free: bool = False) -> Callable[[Any], str]:
+    """A text cell; ``free`` text a person wrote (notes, titles, reasons) keeps its punctuation as typed."""
     def parse(value: Any) -> str:
-        text = clean_text(value)
+        text = free_text(value) if free else clean_text(value)
         if len(text) > max_len:
             raise FieldError(tr(f"{zh}过长（{len(text)} 个字，最多 {max_len} 个）",
                                 f"{en} too long ({len(text)} characters, at most {max_len})"))
@@ -883,7 +885,7 @@ PARSERS: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "expected_wage": (_int("期望月薪", "Expected wage", 0, 100000), True),
         "available_from": (_date("可出发日期", "Available from"), True),
         "health_cert_expiry": (_date("健康证有效期", "Health certificate expiry"), True),
-        "notes": (_text(2000, "备注", "Notes"), False),
+        "notes": (_text(2000, "备注", "Notes", free=True), False),
     },
     "vacancies": {
         "code": (_compact(_text(40, "岗位编号", "Code")), False),
@@ -893,7 +895,7 @@ PARSERS: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "city": (lambda v: _text(30, "城市", "City")(v).replace(" ", "").removesuffix("市") or clean_text(v), True),
         "district": (_text(30, "区县", "District"), True),
         "partner_city": (_text(30, "对口城市", "Partner city"), True),
-        "title": (_text(60, "岗位名称", "Title"), True),
+        "title": (_text(60, "岗位名称", "Title", free=True), True),
         "skill": (lambda v: parse_skill(v, "技能要求", "Skill"), True),
         "min_level": (parse_level, True),
         "headcount": (_strict_int("招聘人数", "Headcount", 1, 10000), True),
@@ -919,7 +921,7 @@ PARSERS: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "employment_form": (parse_employment_form, True),
         "skilled_since": (_date("转为职业工日期", "Skilled since"), True),
         "monthly_wage": (_int("月收入", "Monthly wage", 0, 200000), True),
-        "leave_reason": (_text(200, "离岗原因", "Leave reason"), True),
+        "leave_reason": (_text(200, "离岗原因", "Leave reason", free=True), True),
     },
 }
 

@@ -35,9 +35,20 @@ def command(name: str) -> Callable[[Handler], Handler]:
     return register
 
 
+# Databases a command opened: closed when it ends, so no pooled connection outlives its command.
+_opened: list = []  # type: ignore[type-arg]
+
+
 def open_db(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     from db.engine import open_database
-    return open_database(args.db)
+    database = open_database(args.db)
+    _opened.append(database)
+    return database
+
+
+def _close_opened() -> None:
+    while _opened:
+        _opened.pop().dispose()
 
 
 def actor_from_args(args: argparse.Namespace, database, *, changing_password: bool = False):  # type: ignore[no-untyped-def]
@@ -513,6 +524,13 @@ def main(argv: list[str] | None = None) -> int:
             return run_startup_probe(args.db)
         from ui.app import run_gui
         return run_gui(startup_database_url(args.db))
+    try:
+        return _run(args)
+    finally:
+        _close_opened()
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
         return HANDLERS[args.command](args)
     except UserError as exc:

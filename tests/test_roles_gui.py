@@ -163,6 +163,7 @@ def test_each_role_sees_and_may_what_its_role_allows(qtbot, demo_db, accounts, r
     for key in ("add", "import"):
         _check(trainees.buttons[key], writes, ONLY_WRITERS)
     _check(trainees.buttons["export"], writes, ONLY_WRITERS)
+    _check(trainees.buttons["recommend"], role in ("admin", "staff"), ONLY_BUREAU)  # ranking: bureau staff
     if role != "officer":
         assert "TraineeDialog" in _click_and_catch(qtbot, trainees.buttons["add"])
     else:

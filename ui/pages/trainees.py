@@ -117,6 +117,7 @@ class TraineesPage(Page):
             self.buttons[key] = b
         gate(actor, "registry.write", *(self.buttons[k] for k in ("add", "edit", "delete", "restore", "import")))
         gate(actor, "export", self.buttons["export"])
+        gate(actor, "matching.run", self.buttons["recommend"])
         actions.addStretch(1)
         self.count_label = QLabel()
         self.count_label.setObjectName("count")

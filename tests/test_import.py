@@ -373,9 +373,9 @@ def test_template_headers_are_recognised(database, tmp_path, kind) -> None:  # t
 
 
 def test_too_many_rows_refused(database, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import db.services.exchange as exchange
+    from db.services.exchange import parsing
 
-    monkeypatch.setattr(exchange, "MAX_DATA_ROWS", 3)
+    monkeypatch.setattr(parsing, "MAX_DATA_ROWS", 3)  # the cap is applied while the rows are parsed
     rows = [HEADER] + [["王芳", make_id(f"632126199003151{n:02d}")] for n in range(5)]
     _assert_unusable(database, write_xlsx(tmp_path / "many.xlsx", rows), "数据行超过 3 行")
 

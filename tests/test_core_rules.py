@@ -201,3 +201,35 @@ def test_imported_notes_and_titles_keep_what_was_typed(database, tmp_path) -> No
     with database.session() as s:
         notes = s.scalars(select(Trainee.notes)).all()
     assert notes == ["电话回访，本人满意（已核实）"], result
+
+
+def test_english_fits_1280_px_and_no_header_is_cut(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
+    """The English window was 1404 px at least (a long label on the employers page) and headers such
+    as "Open vacancies" were cut; every page now fits 1280 px and every column shows its header."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QListWidget, QTableView
+
+    from core import i18n
+    from ui.app import make_app
+    from ui.main_window import MainWindow
+
+    i18n.set_language("en")
+    make_app()
+    window = MainWindow(demo_db, SYSTEM)
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    nav = window.findChild(QListWidget, "navigation")
+    for row in range(nav.count()):
+        rect = nav.visualItemRect(nav.item(row))
+        qtbot.mouseClick(nav.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+        page = window.stack.currentWidget()
+        qtbot.waitUntil(page.isVisible)
+        assert window.minimumSizeHint().width() <= 1280, nav.item(row).text()
+        for view in page.findChildren(QTableView):
+            header = view.horizontalHeader()
+            for col in range(view.model().columnCount()):
+                if not view.isColumnHidden(col) and not header.isHidden():
+                    assert view.columnWidth(col) >= header.sectionSizeFromContents(col).width(), (
+                        nav.item(row).text(), view.model().headerData(col, Qt.Orientation.Horizontal))
+    assert nav.horizontalScrollBar().isHidden() or not nav.horizontalScrollBar().isVisible()

@@ -99,6 +99,9 @@ class MainWindow(QMainWindow):
             self.nav.addItem(item)
         self.nav.currentRowChanged.connect(self._switch_to)
         self.nav.setCurrentRow(0)
+        # Wide enough for the longest entry in the chosen language ("Employers & vacancies"), never a scrollbar.
+        self.nav.setFixedWidth(max(170, self.nav.sizeHintForColumn(0) + 2 * self.nav.frameWidth() + 12))
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.setContentsMargins(0, 0, 0, 0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QTableView, QWidget
 
 from core.access import Actor
 from db.engine import Database
@@ -35,3 +35,30 @@ class Page(QWidget):
             timer.start()
         self._paused_timers = []
         super().showEvent(event)  # type: ignore[arg-type]
+        if not getattr(self, "_headers_fitted", False):
+            self._headers_fitted = True
+            fit_headers(self)
+
+
+def fit_headers(widget: QWidget) -> None:
+    """Widen any table column narrower than its header text, now and whenever its model is reloaded:
+    widths chosen for Chinese headers must not cut "Open vacancies" or "Headcount" in English."""
+    for view in widget.findChildren(QTableView):
+        _fit_view(view)
+        model = view.model()
+        if model is not None and not view.property("fits_headers"):
+            view.setProperty("fits_headers", True)
+            # After the page's own handler has set its widths for the new data.
+            model.modelReset.connect(lambda v=view: QTimer.singleShot(0, lambda: _fit_view(v)))
+            model.layoutChanged.connect(lambda *_a, v=view: QTimer.singleShot(0, lambda: _fit_view(v)))
+
+
+def _fit_view(view: QTableView) -> None:
+    header = view.horizontalHeader()
+    model = view.model()
+    if model is None or header.isHidden():
+        return
+    for col in range(model.columnCount()):
+        wanted = header.sectionSizeFromContents(col).width()
+        if view.columnWidth(col) < wanted and not view.isColumnHidden(col):
+            view.setColumnWidth(col, wanted)

@@ -132,6 +132,7 @@ class EmployersPage(Page):
         vl.setContentsMargins(0, 0, 0, 0)
         vbar = QHBoxLayout()
         self.vac_title = QLabel()
+        self.vac_title.setWordWrap(True)  # a long explanation must not widen the window
         self.vac_title.setStyleSheet("font-weight: bold;")
         vbar.addWidget(self.vac_title)
         self.vac_search = QLineEdit()

@@ -241,7 +241,9 @@ class StatisticsPage(Page):
         self.upward_view = QTableView()
         self.upward_view.setObjectName("upward_table")
         self.upward_view.setModel(self.upward_model)
-        self.upward_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        # Fit the headers (a stretched column cut "Employed (year)" in English); the last takes what is left.
+        self.upward_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.upward_view.horizontalHeader().setStretchLastSection(True)
         self.upward_view.verticalHeader().setVisible(False)
         self.upward_note = QLabel()
         self.upward_note.setWordWrap(True)

@@ -35,6 +35,11 @@ def clean_text(value: object) -> str:
     """A code-like cell (ID, phone, code, coded value, a name to be searched): full-width forms folded
     to half-width (NFKC) and stray whitespace removed. Free text a person typed goes through
     :func:`free_text` instead, which keeps its punctuation."""
+    return _cell_text(value, nfkc=True)
+
+
+def _cell_text(value: object, *, nfkc: bool) -> str:
+    """A cell as text: empty for None/NaN, 12.0 as "12", line breaks, tabs and runs of spaces folded."""
     if value is None:
         return ""
     if isinstance(value, float):
@@ -42,10 +47,12 @@ def clean_text(value: object) -> str:
             return ""
         if value.is_integer():
             value = int(value)
-    text = unicodedata.normalize("NFKC", str(value))
+    text = unicodedata.normalize("NFKC", str(value)) if nfkc else str(value)
     if "  " not in text and text.isprintable():  # fast path: no line breaks, tabs or odd spaces
         return text.strip()
-    text = text.replace("\u3000", " ").replace("\r", " ").replace("\n", " ").replace("\t", " ")
+    if nfkc:
+        text = text.replace("\u3000", " ")
+    text = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
     return re.sub(r" {2,}", " ", text).strip()
 
 
@@ -433,18 +440,7 @@ def date_field(value: object, what: str, what_en: str, *, required: bool = True,
 def free_text(value: object) -> str:
     """Text a person typed (a note, a reason, a batch name, a title) stored as typed: full-width
     punctuation such as ，（） kept; only line breaks, tabs and runs of spaces folded, ends trimmed."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        if math.isnan(value):
-            return ""
-        if value.is_integer():
-            value = int(value)
-    text = str(value)
-    if "  " not in text and text.isprintable():
-        return text.strip()
-    text = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
-    return re.sub(r" {2,}", " ", text).strip()
+    return _cell_text(value, nfkc=False)
 
 
 def short_text(value: object, limit: int = 200) -> str:

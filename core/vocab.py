@@ -77,10 +77,7 @@ KNOWN_REGIONS = {
 
 
 def skill_label(key: str | None) -> str:
-    if not key:
-        return ""
-    zh, en = SKILLS.get(key, (key, key))
-    return tr(zh, en)
+    return _label(SKILLS, key)
 
 
 def level_label(level: int | None) -> str:
@@ -91,10 +88,7 @@ def level_label(level: int | None) -> str:
 
 
 def household_label(key: str | None) -> str:
-    if not key:
-        return ""
-    zh, en = HOUSEHOLD_TYPES.get(key, (key, key))
-    return tr(zh, en)
+    return _label(HOUSEHOLD_TYPES, key)
 
 
 def gender_label(key: str | None) -> str:

@@ -64,8 +64,8 @@ def _ranked(data: MatchData, model: MatchModel, t_idx: np.ndarray | int, v_idx: 
     if reasons:
         sub = {k: v[order] for k, v in inputs.items()}
         frame["reasons"] = pair_reasons(data, sub, model.contributions(X[order]), v_sel)
-    else:
-        frame["reasons"] = [[] for _ in range(len(frame))]
+    else:  # None, not empty lists: pandas infers nothing from a None column, so 50,000 rows cost nothing
+        frame["reasons"] = np.full(len(frame), None, dtype=object)
     return frame
 
 
@@ -130,3 +130,20 @@ def candidates(data: MatchData, model: MatchModel, v_positions: list[int],
     out = _ranked(data, model, t_all, np.concatenate(v_parts), None, priority_weights, reasons, skilled_weight)
     out = out.sort_values(["vacancy_id", "weight"], ascending=[True, False], kind="stable", ignore_index=True)
     return out[RANK_COLUMNS]
+
+
+def explain(data: MatchData, model: MatchModel, trainee_ids: np.ndarray, vacancy_ids: np.ndarray) -> list[list[str]]:
+    """The main reasons of given (trainee, vacancy) pairs; a pair outside ``data`` gets none.
+
+    A plan scores every eligible pair but shows a few dozen: their reasons are worded here, after
+    the solver chose them, instead of for all 50,000 candidates."""
+    t_pos = data.trainee_pos(np.asarray(trainee_ids, dtype=np.int64))
+    v_pos = data.vacancy_pos(np.asarray(vacancy_ids, dtype=np.int64))
+    known = np.flatnonzero((t_pos >= 0) & (v_pos >= 0))
+    out: list[list[str]] = [[] for _ in range(len(t_pos))]
+    if len(known):
+        inputs = pair_inputs(data, t_pos[known], v_pos[known])
+        X = feature_matrix(inputs)
+        for i, words in zip(known.tolist(), pair_reasons(data, inputs, model.contributions(X), v_pos[known])):
+            out[i] = words
+    return out

@@ -96,6 +96,49 @@ def test_lp_fallback_agrees_with_matching(monkeypatch: pytest.MonkeyPatch) -> No
     _feasible(lp, cap)
 
 
+def _lp_optimum(frame: pd.DataFrame, cap: pd.Series, pins=(), forbids=()) -> float:
+    """An independent optimum over EVERY pair (no pruning): the assignment LP, integral because its
+    constraint matrix is totally unimodular."""
+    import scipy.sparse as sp
+    from scipy.optimize import linprog
+
+    frame = frame[~pd.MultiIndex.from_frame(frame[["trainee_id", "vacancy_id"]]).isin(list(forbids))]
+    frame = frame.reset_index(drop=True)
+    t_codes, _ = pd.factorize(frame["trainee_id"])
+    v_codes, v_ids = pd.factorize(frame["vacancy_id"])
+    m = len(frame)
+    a = sp.vstack([sp.csr_matrix((np.ones(m), (t_codes, np.arange(m)))),
+                   sp.csr_matrix((np.ones(m), (v_codes, np.arange(m))))])
+    b = np.concatenate([np.ones(t_codes.max() + 1), cap.reindex(v_ids).fillna(0).to_numpy(float)])
+    pinned = set(pins)
+    lower = [1.0 if (int(t), int(v)) in pinned else 0.0 for t, v in zip(frame["trainee_id"], frame["vacancy_id"])]
+    res = linprog(-frame["weight"].to_numpy(float), A_ub=a, b_ub=b, bounds=list(zip(lower, [1.0] * m)),
+                  method="highs")
+    assert res.status == 0
+    return float(-res.fun)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_few_seats_among_many_candidates_stay_optimal(seed: int) -> None:
+    # A batch's shape: hundreds of eligible people per vacancy, a handful of seats. The solver keeps
+    # only each vacancy's best pairs; the optimum over every pair must be the same.
+    frame, cap = _instance(200 + seed, n_t=400, n_v=6, density=0.8)
+    cap = cap + 1
+    rows = frame.sample(3, random_state=seed)
+    pins = [(int(rows.iloc[0].trainee_id), int(rows.iloc[0].vacancy_id))]
+    forbid_rows = frame[frame["trainee_id"] != pins[0][0]].sort_values("weight", ascending=False).head(4)
+    forbids = list(zip(forbid_rows["trainee_id"].astype(int), forbid_rows["vacancy_id"].astype(int)))
+    best = assignment.solve(frame, cap)
+    _feasible(best, cap)
+    assert best.objective == pytest.approx(_lp_optimum(frame, cap), rel=1e-9)
+    assert len(best.pairs) == int(cap.sum())
+    constrained = assignment.solve(frame, cap, pins=pins, forbids=forbids)
+    _feasible(constrained, cap)
+    chosen = set(zip(constrained.pairs["trainee_id"], constrained.pairs["vacancy_id"]))
+    assert pins[0] in chosen and not chosen & set(forbids)
+    assert constrained.objective == pytest.approx(_lp_optimum(frame, cap, pins, forbids), rel=1e-9)
+
+
 def test_larger_instance_is_feasible_and_not_worse_than_greedy() -> None:
     frame, cap = _instance(3, n_t=300, n_v=30, density=0.3)
     cap = cap + 3

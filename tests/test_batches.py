@@ -100,7 +100,7 @@ def test_plan_save_confirm_and_never_overbook(batch) -> None:  # type: ignore[no
     assert result.manual_expected_retained is None
     assert batches.save_proposals(db, SYSTEM, batch["id"], result.pairs) == 5
     pairs = placement_queries.batch_placements(db, batch["id"], actor=SYSTEM)
-    assert set(pairs["status"]) == {"proposed"} and pairs["reasons"].map(len).min() == 1
+    assert set(pairs["status"]) == {"proposed"} and pairs["reasons"].map(len).min() >= 1
     # the staff's own choice is now compared with a fresh plan
     again = batches.plan(db, batch["id"], candidates=batch["cand"], actor=SYSTEM)
     assert again.manual_expected_retained == pytest.approx(result.expected_retained)

@@ -253,7 +253,15 @@ def _candidate_scores(database: Database, vacancy_ids: list[int], actor: Actor, 
                       priority_weights: dict[str, float] | None) -> pd.DataFrame:
     from db.services.matching import candidate_scores  # here: scikit-learn loads only when a plan is made
 
-    return candidate_scores(database, vacancy_ids, actor=actor, priority_weights=priority_weights, today=today)
+    # Reasons are worded for the chosen pairs only (_explain), not for every candidate.
+    return candidate_scores(database, vacancy_ids, actor=actor, priority_weights=priority_weights, today=today,
+                            reasons=False)
+
+
+def _explain(database: Database, pairs: pd.DataFrame, actor: Actor, today: dt.date | None) -> list[list[str]]:
+    from db.services.matching import explain_pairs
+
+    return explain_pairs(database, pairs, actor=actor, today=today)
 
 
 def plan(database: Database, batch: int | str | None = None, codes: Sequence[str] | None = None, *,
@@ -312,9 +320,10 @@ def plan(database: Database, batch: int | str | None = None, codes: Sequence[str
     pairs["employer"] = pairs["vacancy_id"].map(extra["employer"])
     pairs["title"] = pairs["vacancy_id"].map(extra["title"])
     for col, default in (("id_number", ""), ("name", ""), ("household_type", "general"), ("priority", 0.0),
-                         ("reasons", None), ("skilled_score", np.nan)):
+                         ("skilled_score", np.nan)):
         if col not in pairs.columns:
             pairs[col] = default
+    pairs["reasons"] = pd.Series(_explain(database, pairs, actor, today), index=pairs.index, dtype=object)
     if len(pairs) < int(capacity.sum()):
         notes.append(tr(f"符合条件的学员不足：{int(capacity.sum())} 个名额只排上 {len(pairs)} 人。",
                         f"Not enough eligible trainees: {len(pairs)} placed on {int(capacity.sum())} seats."))

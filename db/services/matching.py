@@ -282,20 +282,35 @@ def rank_trainee(database: Database, id_number: str, top: int | None = 10, *, ac
 
 def candidate_scores(database: Database, vacancy_ids: list[int], *, actor: Actor,
                      priority_weights: Mapping[str, float] | None = None,
-                     today: dt.date | None = None, skilled_weight: float | None = None) -> pd.DataFrame:
+                     today: dt.date | None = None, skilled_weight: float | None = None,
+                     reasons: bool = True) -> pd.DataFrame:
     """One row per ELIGIBLE (trainee, vacancy) pair of the given vacancies.
 
     Columns: trainee_id, vacancy_id, id_number, name, household_type, score (calibrated
     P(retained ≥ 180 days)), skilled_score (P(skilled within 12 months), NaN without a learned model),
     priority (policy term ≥ 0 from the household type), weight (= (score + skilled_weight ×
     skilled_score) × (1 + priority), the assignment objective), reasons (list of str). Sorted by
-    vacancy, then weight descending. Weights default to the bureau-wide settings.
+    vacancy, then weight descending. Weights default to the bureau-wide settings. Without ``reasons``
+    the column holds None (see :func:`explain_pairs`).
     """
     require(actor, "matching.run")
     weights, sw = _policy(database, priority_weights, skilled_weight)
     data = _load(database, actor, vacancy_ids=list(vacancy_ids), today=today)
     status = active_model(database)
-    return ranking.candidates(data, status.model, list(range(len(data.vacancies))), weights, skilled_weight=sw)
+    return ranking.candidates(data, status.model, list(range(len(data.vacancies))), weights, reasons=reasons,
+                              skilled_weight=sw)
+
+
+def explain_pairs(database: Database, pairs: pd.DataFrame, *, actor: Actor,
+                  today: dt.date | None = None) -> list[list[str]]:
+    """The main reasons of each (trainee_id, vacancy_id) row of ``pairs``, as the ranking words them."""
+    require(actor, "matching.run")
+    if pairs.empty:
+        return []
+    vacancy_ids = pairs["vacancy_id"].astype("int64").to_numpy()
+    data = _load(database, actor, vacancy_ids=sorted(set(vacancy_ids.tolist())), today=today)
+    return ranking.explain(data, active_model(database).model, pairs["trainee_id"].astype("int64").to_numpy(),
+                           vacancy_ids)
 
 
 # --- fairness ------------------------------------------------------------------------------------

@@ -121,12 +121,12 @@ def run(n_trainees: int, workdir: Path) -> dict:
         # The first ranking after opening the database (nothing cached), then after the sign-in warm-up.
         from db.services import frame_cache
         from db.services import matching as matching_service
-        matching_service._frame_cache.clear()
+        frame_cache.clear()
         code = str(batches.open_vacancies(database)["code"].iloc[0])
         t0 = time.perf_counter()
         matching_service.rank_vacancy(database, code, top=100, actor=SYSTEM)
         out["rank_vacancy_cold_s"] = round(time.perf_counter() - t0, 3)
-        matching_service._frame_cache.clear()
+        frame_cache.clear()
         out["frames_warm_up_s"] = round(frame_cache.warm(database, SYSTEM), 3)
         t0 = time.perf_counter()
         matching_service.rank_vacancy(database, code, top=100, actor=SYSTEM)

@@ -113,13 +113,91 @@ class MatchData:
         data._prepare_vacancies()
         return data
 
+    def replace_trainees(self, trainees: pd.DataFrame, changed: np.ndarray, history: pd.DataFrame) -> MatchData:
+        """A copy in which the trainees ``changed`` (ids) are replaced by the rows of ``trainees``
+        (an id missing there is gone: deleted or out of scope) and the history by ``history``
+        (already through matching.history.outcomes). Only the changed rows are prepared again; the
+        result equals a full ``build`` of the same frames. ``self`` is left as it was."""
+        changed = np.asarray(changed, dtype=np.int64)
+        keep = ~np.isin(self.T["trainee_id"], changed)
+        # A copy of the region codes: another thread may be ranking with ``self`` meanwhile.
+        fresh = MatchData(trainees.reset_index(drop=True), self.vacancies, history, self.today,
+                          regions=dict(self.regions), employers=None)
+        fresh._prepare_trainees(history[history["trainee_id"].isin(changed)] if len(history) else history)
+        same = self._replaced_in_place(fresh, changed, history)
+        if same is not None:
+            return same
+        frame = pd.concat([self.trainees[keep], fresh.trainees], ignore_index=True)
+        order = np.argsort(frame["trainee_id"].to_numpy(dtype=np.int64), kind="stable")
+        T: dict[str, np.ndarray] = {}
+        for key, old in self.T.items():
+            if key in ("household_code", "household_kinds", "pref", "has_pref"):
+                continue
+            T[key] = np.concatenate([old[keep], fresh.T[key]])[order]
+        width = max(self.T["pref"].shape[1], fresh.T["pref"].shape[1])
+        pref = np.full((len(order), width), -1, dtype=np.int32)
+        pref[: int(keep.sum()), : self.T["pref"].shape[1]] = self.T["pref"][keep]
+        pref[int(keep.sum()):, : fresh.T["pref"].shape[1]] = fresh.T["pref"]
+        T["pref"] = pref[order]
+        T["has_pref"] = (T["pref"] >= 0).any(axis=1)  # type: ignore[assignment]  # axis=1 of a 2-D array
+        frame = frame.iloc[order].reset_index(drop=True)
+        codes, kinds = pd.factorize(frame["household_type"].fillna("").astype(object))
+        T["household_code"] = codes.astype(np.int64)
+        T["household_kinds"] = np.asarray(kinds, dtype=object)
+        data = MatchData(frame, self.vacancies, history, self.today, T=T, regions=fresh.regions,
+                         employers=EmployerHistory(history))
+        lists = [self._pref_lists[i] for i in np.flatnonzero(keep)] + fresh._pref_lists
+        data._pref_lists = [lists[i] for i in order]
+        data._prepare_vacancies()
+        return data
+
+    def _replaced_in_place(self, fresh: MatchData, changed: np.ndarray, history: pd.DataFrame) -> MatchData | None:
+        """The usual case of replace_trainees — the same people, some of them edited — as copies with
+        the changed positions overwritten (no re-sorting of 200,000 rows); None when people came or went."""
+        pos = self.trainee_pos(fresh.T["trainee_id"])
+        if len(pos) != len(changed) or (pos < 0).any():
+            return None
+        frame = self.trainees.copy()
+        for col in frame.columns:
+            values = frame[col].to_numpy(copy=True)
+            new = fresh.trainees[col].to_numpy()
+            if values.dtype != new.dtype:
+                return None
+            values[pos] = new
+            frame[col] = values
+        T: dict[str, np.ndarray] = {}
+        for key, old in self.T.items():
+            if key in ("household_code", "household_kinds", "pref", "has_pref"):
+                continue
+            arr = old.copy()
+            arr[pos] = fresh.T[key]
+            T[key] = arr
+        width = max(self.T["pref"].shape[1], fresh.T["pref"].shape[1])
+        pref = np.full((len(frame), width), -1, dtype=np.int32)
+        pref[:, : self.T["pref"].shape[1]] = self.T["pref"]
+        pref[pos] = -1
+        pref[pos, : fresh.T["pref"].shape[1]] = fresh.T["pref"]
+        T["pref"] = pref
+        T["has_pref"] = (pref >= 0).any(axis=1)  # type: ignore[assignment]  # axis=1 of a 2-D array
+        codes, kinds = pd.factorize(frame["household_type"].fillna("").astype(object))
+        T["household_code"] = codes.astype(np.int64)
+        T["household_kinds"] = np.asarray(kinds, dtype=object)
+        data = MatchData(frame, self.vacancies, history, self.today, T=T, regions=fresh.regions,
+                         employers=EmployerHistory(history))
+        lists = list(self._pref_lists)
+        for i, p in enumerate(pos.tolist()):
+            lists[p] = fresh._pref_lists[i]
+        data._pref_lists = lists
+        data._prepare_vacancies()
+        return data
+
     # --- helpers ------------------------------------------------------------------------------
     def _code(self, token: str) -> int:
         if token not in self.regions:
             self.regions[token] = len(self.regions)
         return self.regions[token]
 
-    def _prepare_trainees(self) -> None:
+    def _prepare_trainees(self, history: pd.DataFrame | None = None) -> None:
         t = self.trainees
         n = len(t)
         T: dict[str, np.ndarray] = {}
@@ -158,7 +236,7 @@ class MatchData:
                 pref[i, k] = self._code(token)
         T["pref"] = pref
         T["has_pref"] = (pref >= 0).any(axis=1)  # type: ignore[assignment]  # axis=1 of a 2-D array: an array
-        T.update(trainee_prior_now(self.history, T["trainee_id"]))
+        T.update(trainee_prior_now(self.history if history is None else history, T["trainee_id"]))
         self.T = T
         self._pref_lists = lists
 

@@ -433,18 +433,53 @@ def test_free_text_is_stored_as_typed(demo_db) -> None:  # type: ignore[no-untyp
     assert "2027年第1批（江苏浙江）" in set(frame["name"]) and bid
 
 
-def test_matching_frames_warmed_in_the_background_are_reused_until_something_changes(demo_db) -> None:  # type: ignore[no-untyped-def]
-    from db.services import frame_cache
+def test_warm_matching_frames_follow_each_change_without_reading_everything(demo_db) -> None:  # type: ignore[no-untyped-def]
+    """Warmed after sign-in, the trainee side is reused while nothing changes and patched with only what
+    changed; after each kind of change the rankings equal those from reading everything afresh."""
+    from db.services import frame_cache, registry
     from db.services import matching as ms
+    from db.services.exchange import import_roster
+    from tests.conftest import SAMPLES
 
-    ms._frame_cache.clear()
+    frame_cache.clear()
     frame_cache.warm_in_background(demo_db, SYSTEM).join(60)
-    key = (demo_db.url, SYSTEM.role, SYSTEM.school_id)
-    warmed = ms._frame_cache[key]
-    code = batches.open_vacancies(demo_db)["code"].iloc[0]
-    ms.rank_vacancy(demo_db, code, top=5, actor=SYSTEM)
-    assert ms._frame_cache[key][2] is warmed[2]  # the first ranking used the warm frames
+    assert frame_cache.last_update(demo_db, SYSTEM) == "read"
+    codes = list(batches.open_vacancies(demo_db)["code"].iloc[:3])
+
+    seen: list[str | None] = []
+
+    def rankings() -> list[ms.RankResult]:
+        seen.clear()
+        out = []
+        for c in codes:
+            out.append(ms.rank_vacancy(demo_db, c, top=30, actor=SYSTEM))
+            seen.append(frame_cache.last_update(demo_db, SYSTEM))
+        return out
+
+    rankings()
+    assert seen == ["unchanged"] * 3  # the first ranking used the warm frames
     with demo_db.session() as s:
-        s.get(Trainee, 1).phone = "13800138000"
-    ms.rank_vacancy(demo_db, code, top=5, actor=SYSTEM)
-    assert ms._frame_cache[key][2] is not warmed[2]  # a change is never answered from a stale frame
+        on_job = list(s.scalars(select(Placement.id).where(Placement.status == "on_job").limit(4)))
+        first = s.scalars(select(Trainee.id).where(Trainee.deleted_at.is_(None)).order_by(Trainee.id).limit(3)).all()
+
+    def edit() -> None:
+        with demo_db.session() as s:
+            s.get(Trainee, first[0]).expected_wage = 9900
+            s.get(Trainee, first[1]).skills = "elderly_care,medical_care"
+
+    changes = {"edit": edit,
+               "end": lambda: placements.end_many(demo_db, SYSTEM, on_job, date=TODAY, reason="回家照顾老人"),
+               "import": lambda: import_roster(demo_db, "trainees", SAMPLES / "trainees_gbk.csv", SYSTEM),
+               "delete": lambda: registry.delete_trainee(demo_db, SYSTEM, first[2])}
+    for name, change in changes.items():
+        change()
+        patched = rankings()
+        assert seen == ["patched", "unchanged", "unchanged"], name
+        frame_cache.clear()
+        fresh = rankings()
+        assert seen == ["read", "unchanged", "unchanged"], name
+        for a, b in zip(patched, fresh, strict=True):
+            pd.testing.assert_frame_equal(a.ranked, b.ranked, obj=name)
+            pd.testing.assert_frame_equal(a.excluded, b.excluded, obj=name)
+    # the deleted trainee is neither ranked nor listed as excluded any more
+    assert not any(first[2] in set(r.ranked["trainee_id"]) | set(r.excluded["trainee_id"]) for r in patched)

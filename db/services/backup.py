@@ -591,6 +591,8 @@ def restore_backup(database: Database, actor: Actor, path: Path | str, *, force:
         report = _restore_rows(database, info, force=force)
     if info.revision != head_revision():
         upgrade_schema(database.engine)
+    from db.services import frame_cache
+    frame_cache.clear()  # other data under the same address: warm frames must not be patched from it
     with database.session() as session:
         audit.record(session, actor, "restore", "database", None,
                      detail=f"{info.kind}: {info.path.name} ({info.total_rows} rows)"

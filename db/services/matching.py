@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 
 from core.access import SYSTEM, Actor, require
 from core.i18n import UserError, tr
@@ -24,6 +24,7 @@ from db import audit, frames
 from db.engine import Database
 from db.models import ModelVersion, Placement, Trainee
 from db.queries.lookup import find_batch
+from db.services import frame_cache
 from db.services import settings as bureau_settings
 from db.services.placements import propose
 from matching import rank as ranking
@@ -119,32 +120,11 @@ def model_versions(database: Database) -> pd.DataFrame:
                                       "heuristic_auc", "heuristic_ndcg10", "metrics"])
 
 
-_FINGERPRINT = text(
-    "SELECT (SELECT count(*) FROM trainee), (SELECT max(id) FROM trainee), (SELECT max(updated_at) FROM trainee), "
-    "(SELECT sum(version) FROM trainee), (SELECT count(*) FROM placement), (SELECT max(id) FROM placement), "
-    "(SELECT max(updated_at) FROM placement), (SELECT sum(version) FROM placement), "
-    "(SELECT count(*) FROM vacancy), (SELECT sum(version) FROM vacancy)")
-# (url, role, school) -> (fingerprint, today, the trainee side of MatchData). Reading 200,000 trainees
-# and their history and preparing them takes seconds; the fingerprint (counts, newest change, version
-# sums) takes milliseconds and changes with every insert, update or status change, so a stale trainee
-# side is never used. Each call adds only its own vacancies (MatchData.with_vacancies).
-_frame_cache: dict[tuple[str, str, int | None], tuple[tuple[str, ...], dt.date, MatchData]] = {}
-
-
 def _load(database: Database, actor: Actor, *, vacancy_ids: list[int] | None = None,
           vacancy_codes: list[str] | None = None, open_only: bool = False, today: dt.date | None = None) -> MatchData:
-    key = (database.url, actor.role, actor.school_id)
-    day = today or dt.date.today()
+    """The actor's trainee side (kept warm by db.services.frame_cache) with the vacancies asked for."""
     with database.engine.connect() as conn:
-        fingerprint = tuple(str(v) for v in conn.execute(_FINGERPRINT).one())
-        cached = _frame_cache.get(key)
-        if cached is not None and cached[0] == fingerprint and cached[1] == day:
-            base = cached[2]
-        else:
-            trainees = frames.trainees_frame(conn, actor)
-            history = frames.history_frame(conn)
-            base = MatchData.build(trainees, frames.vacancies_frame(conn, ids=[]), history, day)
-            _frame_cache[key] = (fingerprint, day, base)
+        base = frame_cache.trainee_side(conn, database, actor, today or dt.date.today())
         vacancies = frames.vacancies_frame(conn, ids=vacancy_ids, codes=vacancy_codes, open_only=open_only)
     return base.with_vacancies(vacancies)
 

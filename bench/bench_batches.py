@@ -135,11 +135,12 @@ def run(n_trainees: int, workdir: Path) -> dict:
         batches.plan(database, 1, actor=SYSTEM)
         out["plan_demo_batch_after_warm_up_s"] = round(time.perf_counter() - t0, 3)
         # A clerk's change between two rankings: three trainees edited, twenty people back home. The
-        # demo's rows were all written minutes ago, so the whole table sits in the change window; the
-        # rows are aged a day first, as a bureau's records are.
+        # demo's rows were all written minutes ago, so the whole table would sit in the change window;
+        # their last changes are first spread over the past year, as a bureau's records are.
         with database.engine.begin() as conn:
             for table in ("trainee", "placement"):
-                conn.exec_driver_sql(f"UPDATE {table} SET updated_at = datetime(updated_at, '-1 day')")
+                conn.exec_driver_sql(f"UPDATE {table} SET updated_at = "
+                                    "strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day', '-' || (id % 365) || ' days')")
         frame_cache.clear()
         frame_cache.warm(database, SYSTEM)
         from db.services import placements

@@ -1,13 +1,15 @@
 """Plain-language reasons: why a pair scores as it does, and why a trainee was excluded.
 
-Texts repeat a lot (the same wage band, the same employer), so each distinct combination is
-formatted once and reused; this keeps reasons for hundreds of thousands of pairs cheap.
+Texts repeat a lot (the same wage band, the same employer), so each distinct combination of the
+values a sentence is made of is formatted once and spread by array indexing (_texts); this keeps
+reasons for hundreds of thousands of pairs cheap.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -83,15 +85,38 @@ def _employer_text(rate: float, n: float, name: str) -> str:
     return tr(f"该单位历史稳岗率{pct}%（{int(n)}人次）", f"This employer's 6-month retention {pct}% ({int(n)} placements)")
 
 
-def _cached(fn: Callable[..., str]) -> Callable[..., str]:
-    cache: dict[tuple[object, ...], str] = {}
+def _distinct(n: int, keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(first position of each distinct combination of ``keys``, each position's combination number).
 
-    def get(*key: object) -> str:
-        text = cache.get(key)
-        if text is None:
-            text = cache[key] = fn(*key)
-        return text
-    return get
+    ``keys`` are arrays of length ``n``; equal values (NaN with NaN) fall in one combination."""
+    code = np.zeros(n, dtype=np.int64)
+    size = 1  # combination numbers are below this
+    for key in keys:
+        if not n or (key[0] == key[-1] and bool((key == key[0]).all())):  # e.g. one vacancy: splits nothing
+            continue
+        if key.dtype == bool:
+            inverse, count = key.astype(np.int64), 2
+        else:
+            values, inverse = np.unique(key, return_inverse=True)
+            inverse, count = inverse.reshape(-1), len(values)
+        if size * count >= 2**62:  # renumber densely first, so the mixed-radix number cannot overflow
+            _, code = np.unique(code, return_inverse=True)
+            code, size = code.reshape(-1), n
+        code = code * count + inverse
+        size *= count
+    _, first, code = np.unique(code, return_index=True, return_inverse=True)
+    return first, code.reshape(-1)
+
+
+def _texts(rows: np.ndarray, keys: list[np.ndarray], make: Callable[[int], str]) -> np.ndarray:
+    """``make(row)`` for each of ``rows`` (an object array), called once per distinct combination of
+    ``keys`` (aligned with ``rows``), which must determine the text: texts repeat a lot, and a Python
+    call per row cost seconds at 200,000 trainees."""
+    first, which = _distinct(len(rows), keys)
+    texts = np.empty(len(first), dtype=object)
+    texts[:] = [make(int(rows[j])) for j in first]
+    out: np.ndarray = texts[which]
+    return out
 
 
 def pair_reasons(data: MatchData, inputs: dict[str, np.ndarray], contrib: np.ndarray,
@@ -104,52 +129,74 @@ def pair_reasons(data: MatchData, inputs: dict[str, np.ndarray], contrib: np.nda
     c = np.abs(contrib[:, cols])
     top = np.argsort(-c, axis=1, kind="stable")[:, :k]
     vac = data.vacancies
-    f = {
-        "level": _cached(_level_text),
-        "wage": _cached(_wage_text),
-        "prior": _cached(_prior_text),
-        "employer": _cached(lambda r, m, name: _employer_text(r, m, name)),
-        "region": _cached(lambda hit, has, v: (
-            tr(f"意向地区包含{vac['city'].iat[v]}（{vac['province'].iat[v]}）", f"Prefers {vac['city'].iat[v]} ({vac['province'].iat[v]})")
-            if hit else (tr(f"岗位在{vac['province'].iat[v]}{vac['city'].iat[v]}，不在意向地区内",
-                            f"Job in {vac['city'].iat[v]}, not a preferred region") if has
-                         else tr("未填意向地区", "No preferred region given")))),
-        "board_lodging": _cached(lambda b, lodge: tr(
-            {(True, True): "包吃住", (True, False): "包吃不包住", (False, True): "包住不包吃", (False, False): "不包吃住"}[(b, lodge)],
-            {(True, True): "Board and lodging", (True, False): "Board only", (False, True): "Lodging only",
-             (False, False): "No board or lodging"}[(b, lodge)])),
-        "mandarin": _cached(lambda m: tr({1.0: "普通话流利", 0.0: "普通话一般", -1.0: "普通话较差"}.get(m, "普通话一般"),
-                                         {1.0: "Fluent Mandarin", 0.0: "Basic Mandarin", -1.0: "Poor Mandarin"}.get(m, "Basic Mandarin"))),
-        "hours": _cached(lambda h: tr("未登记培训课时", "No training hours recorded") if np.isnan(h)
-                         else tr(f"培训{int(h)}课时", f"{int(h)} training hours")),
-        "age": _cached(lambda a: tr(f"上岗时{int(a)}岁", f"{int(a)} years old at the start")),
-        "contract": _cached(lambda lt: tr("长期用工", "Long-term contract") if lt else tr("临时用工", "Temporary job")),
-    }
     cols_needed = ("level", "has_level", "min_level", "has_min", "expected", "wage_min", "wage_max", "region_hit",
                    "has_pref", "board", "lodging", "mandarin", "hours", "age", "long_term", "prior_n", "prior_ret",
                    "prior_early", "last_outcome", "emp_rate", "emp_n")
-    # Plain Python lists: element access is far cheaper than numpy scalar indexing in this loop.
-    g = {c: np.broadcast_to(np.asarray(inputs[c]), (n,)).tolist() for c in cols_needed}
-    g["emp_rate"] = np.round(np.broadcast_to(inputs["emp_rate"], (n,)), 2).tolist()
-    g["age"] = np.floor(np.nan_to_num(np.broadcast_to(inputs["age"], (n,)).astype(float), nan=0)).astype(int).tolist()
-    vpos = np.broadcast_to(np.asarray(v_idx), (n,)).tolist()
-    makers = {
-        "level": lambda i: f["level"](g["level"][i], g["has_level"][i], g["min_level"][i], g["has_min"][i]),
-        "wage": lambda i: f["wage"](g["expected"][i], g["wage_min"][i], g["wage_max"][i]),
-        "region": lambda i: f["region"](g["region_hit"][i], g["has_pref"][i], vpos[i]),
-        "board_lodging": lambda i: f["board_lodging"](g["board"][i], g["lodging"][i]),
-        "mandarin": lambda i: f["mandarin"](g["mandarin"][i]),
-        "hours": lambda i: f["hours"](g["hours"][i]),
-        "age": lambda i: f["age"](g["age"][i]),
-        "contract": lambda i: f["contract"](g["long_term"][i]),
-        "prior": lambda i: f["prior"](g["prior_n"][i], g["prior_ret"][i], g["prior_early"][i], g["last_outcome"][i]),
-        "employer": lambda i: f["employer"](g["emp_rate"][i], g["emp_n"][i], ""),
+    g = {c: np.broadcast_to(np.asarray(inputs[c]), (n,)) for c in cols_needed}
+    g["emp_rate"] = np.round(np.broadcast_to(inputs["emp_rate"], (n,)), 2)
+    g["age"] = np.floor(np.nan_to_num(np.broadcast_to(inputs["age"], (n,)).astype(float), nan=0)).astype(int)
+    g["vpos"] = np.broadcast_to(np.asarray(v_idx), (n,))
+
+    def v(name: str, i: int) -> Any:
+        """Row i's value as a plain Python scalar (as the texts were always formatted from)."""
+        return g[name][i].item()
+
+    def region(i: int) -> str:
+        hit, has, p = v("region_hit", i), v("has_pref", i), v("vpos", i)
+        if hit:
+            return tr(f"意向地区包含{vac['city'].iat[p]}（{vac['province'].iat[p]}）",
+                      f"Prefers {vac['city'].iat[p]} ({vac['province'].iat[p]})")
+        if has:
+            return tr(f"岗位在{vac['province'].iat[p]}{vac['city'].iat[p]}，不在意向地区内",
+                      f"Job in {vac['city'].iat[p]}, not a preferred region")
+        return tr("未填意向地区", "No preferred region given")
+
+    def board_lodging(i: int) -> str:
+        key = (v("board", i), v("lodging", i))
+        return tr({(True, True): "包吃住", (True, False): "包吃不包住", (False, True): "包住不包吃",
+                   (False, False): "不包吃住"}[key],
+                  {(True, True): "Board and lodging", (True, False): "Board only", (False, True): "Lodging only",
+                   (False, False): "No board or lodging"}[key])
+
+    def mandarin(i: int) -> str:
+        m = v("mandarin", i)
+        return tr({1.0: "普通话流利", 0.0: "普通话一般", -1.0: "普通话较差"}.get(m, "普通话一般"),
+                  {1.0: "Fluent Mandarin", 0.0: "Basic Mandarin", -1.0: "Poor Mandarin"}.get(m, "Basic Mandarin"))
+
+    def hours(i: int) -> str:
+        h = v("hours", i)
+        return tr("未登记培训课时", "No training hours recorded") if np.isnan(h) else tr(f"培训{int(h)}课时",
+                                                                               f"{int(h)} training hours")
+
+    def age(i: int) -> str:
+        a = v("age", i)
+        return tr(f"上岗时{int(a)}岁", f"{int(a)} years old at the start")
+
+    # Per factor: the inputs its sentence is made of (the grouping keys) and how it is written.
+    factors: dict[str, tuple[tuple[str, ...], Callable[[int], str]]] = {
+        "level": (("level", "has_level", "min_level", "has_min"),
+                  lambda i: _level_text(v("level", i), v("has_level", i), v("min_level", i), v("has_min", i))),
+        "wage": (("expected", "wage_min", "wage_max"),
+                 lambda i: _wage_text(v("expected", i), v("wage_min", i), v("wage_max", i))),
+        "region": (("region_hit", "has_pref", "vpos"), region),
+        "board_lodging": (("board", "lodging"), board_lodging),
+        "mandarin": (("mandarin",), mandarin),
+        "hours": (("hours",), hours),
+        "age": (("age",), age),
+        "contract": (("long_term",),
+                     lambda i: tr("长期用工", "Long-term contract") if v("long_term", i) else tr("临时用工", "Temporary job")),
+        "prior": (("prior_n", "prior_ret", "prior_early", "last_outcome"),
+                  lambda i: _prior_text(v("prior_n", i), v("prior_ret", i), v("prior_early", i), v("last_outcome", i))),
+        "employer": (("emp_rate", "emp_n"), lambda i: _employer_text(v("emp_rate", i), v("emp_n", i), "")),
     }
-    by_index = [makers[name] for name in _REASON_GROUPS]
-    out: list[list[str]] = []
-    for i, row_top in enumerate(top.tolist()):
-        out.append([by_index[j](i) for j in row_top])
-    return out
+    out = np.empty(top.shape, dtype=object)
+    for j, name in enumerate(_REASON_GROUPS):
+        rows, slots = np.nonzero(top == j)  # a factor appears at most once in a row's top k
+        if len(rows):
+            keys, make = factors[name]
+            out[rows, slots] = _texts(rows, [g[key][rows] for key in keys], make)
+    texts: list[list[str]] = out.tolist()
+    return texts
 
 
 def _date(d: float) -> str:
@@ -159,8 +206,8 @@ def _date(d: float) -> str:
 def exclusion_reasons(data: MatchData, t_idx: Index, v_idx: Index, codes: np.ndarray) -> list[str]:
     """One sentence per excluded pair: the first rule it breaks.
 
-    Filled per rule with array lookups: a vacancy at 200,000 trainees excludes most of them, and
-    a Python branch per row (with pandas access) took seconds."""
+    Per rule, each distinct sentence is written once (_texts) and spread by array indexing: a vacancy
+    at 200,000 trainees excludes most of them, and a Python call per row took seconds."""
     T, V = data.T, data.V
     codes = np.asarray(codes)
     n = len(codes)
@@ -170,16 +217,17 @@ def exclusion_reasons(data: MatchData, t_idx: Index, v_idx: Index, codes: np.nda
     skills = data.vacancies["skill"].to_numpy()
     start = V["eff_start_d"][vv]
 
-    def fill(code: int, make: Callable[[np.intp], str]) -> None:
-        idx = np.nonzero(codes == code)[0]
-        if len(idx):
-            out[idx] = [make(i) for i in idx]
+    def fill(code: int, keys: Callable[[np.ndarray], list[np.ndarray]], make: Callable[[int], str]) -> None:
+        """Rows breaking rule ``code``; ``keys(rows)`` are the values their sentence is made of."""
+        rows = np.flatnonzero(codes == code)
+        if len(rows):
+            out[rows] = _texts(rows, keys(rows), make)
 
-    fill(NO_SKILLS, lambda i: tr("未登记任何技能", "No skill registered"))
+    fill(NO_SKILLS, lambda r: [], lambda i: tr("未登记任何技能", "No skill registered"))
     skill_text = {k: (tr(f"不具备{skill_label(k)}技能", f"Lacks the skill {skill_label(k)}")) for k in set(skills)}
-    fill(SKILL, lambda i: skill_text[skills[vv[i]]])
+    fill(SKILL, lambda r: [vv[r]], lambda i: skill_text[skills[vv[i]]])
 
-    def level(i: np.intp) -> str:
+    def level(i: int) -> str:
         need = level_label(int(V["min_level"][vv[i]]))
         have = T["level"][tt[i]]
         if have >= NO_LEVEL:
@@ -187,28 +235,36 @@ def exclusion_reasons(data: MatchData, t_idx: Index, v_idx: Index, codes: np.nda
         return tr(f"证书等级{level_label(int(have))}，岗位要求{need}及以上",
                   f"Certificate {level_label(int(have))}; job needs {need} or better")
 
-    fill(LEVEL, level)
-    fill(GENDER, lambda i: tr(f"岗位限招{'女性' if V['gender_req'][vv[i]] == 'F' else '男性'}",
-                              f"Job is for {'women' if V['gender_req'][vv[i]] == 'F' else 'men'} only"))
+    fill(LEVEL, lambda r: [V["min_level"][vv[r]], T["level"][tt[r]]], level)
+    women = np.zeros(n, dtype=bool)  # filled on the rows it is read on: string comparisons cost
+    gendered = np.flatnonzero(codes == GENDER)
+    women[gendered] = V["gender_req"][vv[gendered]] == "F"
+    fill(GENDER, lambda r: [women[r]], lambda i: tr(f"岗位限招{'女性' if women[i] else '男性'}",
+                                                    f"Job is for {'women' if women[i] else 'men'} only"))
 
-    def age(i: np.intp) -> str:
-        years = int(age_years(T["birth_d"][tt[i]], start[i]))
+    years = np.zeros(n)
+    aged = np.flatnonzero(codes == AGE)
+    years[aged] = age_years(T["birth_d"][tt[aged]], start[aged])
+
+    def age(i: int) -> str:
         lo = "" if np.isnan(V["age_min"][vv[i]]) else str(int(V["age_min"][vv[i]]))
         hi = "" if np.isnan(V["age_max"][vv[i]]) else str(int(V["age_max"][vv[i]]))
-        return tr(f"上岗时{years}岁，岗位要求{lo}–{hi}岁", f"{years} at the start; job needs age {lo}–{hi}")
+        return tr(f"上岗时{int(years[i])}岁，岗位要求{lo}–{hi}岁", f"{int(years[i])} at the start; job needs age {lo}–{hi}")
 
-    fill(AGE, age)
-    fill(AVAILABLE, lambda i: tr(f"可出发日期{_date(T['available_d'][tt[i]])}晚于到岗日期{_date(start[i])}",
-                                 f"Available from {_date(T['available_d'][tt[i]])}, after the start {_date(start[i])}"))
+    fill(AGE, lambda r: [years[r], V["age_min"][vv[r]], V["age_max"][vv[r]]], age)
+    fill(AVAILABLE, lambda r: [T["available_d"][tt[r]], start[r]],
+         lambda i: tr(f"可出发日期{_date(T['available_d'][tt[i]])}晚于到岗日期{_date(start[i])}",
+                      f"Available from {_date(T['available_d'][tt[i]])}, after the start {_date(start[i])}"))
     busy = tr("已在岗或已确认其他岗位", "Already on a job or confirmed for another")
-    fill(BUSY, lambda i: busy)
+    fill(BUSY, lambda r: [], lambda i: busy)
 
-    def health(i: np.intp) -> str:
+    def health(i: int) -> str:
         expiry = T["health_d"][tt[i]]
         if np.isnan(expiry):
             return tr("无健康证，岗位需要健康证", "No health certificate; the job needs one")
         return tr(f"健康证{_date(expiry)}到期，早于到岗日期{_date(start[i])}",
                   f"Health certificate expires {_date(expiry)}, before the start {_date(start[i])}")
 
-    fill(HEALTH, health)
-    return out.tolist()
+    fill(HEALTH, lambda r: [T["health_d"][tt[r]], start[r]], health)
+    texts: list[str] = out.tolist()
+    return texts

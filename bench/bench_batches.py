@@ -1,5 +1,6 @@
 """Batches bars: plan 5,000 trainees onto 500 vacancies / 5,000 seats (< 5 s), margin over greedy;
-statistics on n trainees and 1.5·n placements (200,000 / 300,000: < 2 s)."""
+statistics on n trainees and 1.5·n placements (200,000 / 300,000: < 1 s, the first look after opening
+the database and the second)."""
 
 from __future__ import annotations
 
@@ -112,7 +113,12 @@ def run(n_trainees: int, workdir: Path) -> dict:
         out["plan_demo_batch_end_to_end_s"] = round(time.perf_counter() - t0, 3)
         out["plan_demo_batch_seats"] = demo_plan.seats
         out["plan_demo_batch_candidates"] = demo_plan.candidates
-        stats.compute(database, actor=SYSTEM)  # warm the page cache as a user's second look would
+        # The first look after opening the database (nothing cached: what a clerk feels opening 统计),
+        # then the second look at the unchanged database (the page's data cache reused).
+        stats._data_cache.clear()
+        t0 = time.perf_counter()
+        stats.compute(database, actor=SYSTEM)
+        out["stats_first_s"] = round(time.perf_counter() - t0, 3)
         t0 = time.perf_counter()
         result = stats.compute(database, actor=SYSTEM)
         out["stats_s"] = round(time.perf_counter() - t0, 3)

@@ -10,7 +10,7 @@ import pytest
 
 from core.i18n import UserError
 from matching import assignment
-from matching.survival import grouped_survival_at, kaplan_meier, survival_at
+from matching.survival import grouped_survival_at, grouped_survival_codes, kaplan_meier, survival_at
 
 
 def _instance(seed: int, n_t: int, n_v: int, density: float = 0.7) -> tuple[pd.DataFrame, pd.Series]:
@@ -196,3 +196,20 @@ def test_grouped_survival_matches_single_curves() -> None:
         m = g == name
         curve = kaplan_meier(d[m], e[m])
         assert grouped.loc[name, ["s_90", "s_180"]].tolist() == pytest.approx(survival_at(curve, [90, 180]))
+
+
+def test_whole_day_survival_paths_agree_with_the_general_one() -> None:
+    """Whole days take the counting (few groups) or packed-key sort (many groups) path; durations off
+    by half a day take the general argsort: the same steps, so exactly the same figures."""
+    rng = np.random.default_rng(3)
+    for n_groups in (4, 900):
+        d = rng.integers(0, 800, 3000)
+        e = rng.random(3000) < 0.7
+        g = rng.integers(-1, n_groups, 3000)
+        whole = grouped_survival_codes(g, n_groups, d, e, [90, 180, 365])
+        shifted = grouped_survival_codes(g, n_groups, d + 0.5, e, [90.5, 180.5, 365.5])
+        assert np.array_equal(whole.to_numpy(), shifted.to_numpy(), equal_nan=True)
+        assert np.isfinite(whole.to_numpy()).any()
+    curve, half = kaplan_meier(d, e), kaplan_meier(d + 0.5, e)
+    assert np.array_equal(curve["time"] + 0.5, half["time"])
+    assert curve.drop(columns="time").equals(half.drop(columns="time"))

@@ -106,3 +106,39 @@ def test_empty_database_shows_dashes(qtbot, database) -> None:  # type: ignore[n
     empty = BarChart()
     qtbot.addWidget(empty)
     empty.grab()  # paints "no data" without failing
+
+
+def test_upward_header_follows_the_period(qtbot, page: StatisticsPage) -> None:  # type: ignore[no-untyped-def]
+    """The 上报指标 table names its employed column as the workbook does: the last year without a
+    period, the period once one is typed in and computed — in both languages."""
+    import datetime as dt
+
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QPushButton
+
+    from core import i18n
+
+    def header() -> str:
+        return page.upward_view.model().headerData(2, Qt.Orientation.Horizontal)
+
+    def compute() -> None:
+        page.result = None
+        qtbot.mouseClick(page.findChild(QPushButton, "btn_stats_refresh"), Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: page.result is not None, timeout=30_000)
+
+    assert header() == "近一年务工人数"
+    qtbot.mouseClick(page.from_all, Qt.MouseButton.LeftButton)
+    start = dt.date(dt.date.today().year - 1, 3, 1)
+    qtbot.mouseClick(page.from_edit, Qt.MouseButton.LeftButton)
+    page.from_edit.selectAll()
+    qtbot.keyClicks(page.from_edit, f"{start:%Y-%m-%d}")
+    assert page.from_edit.date().toPython() == start
+    compute()
+    assert page.result.start == start
+    assert header() == "统计期内务工人数" == stats.employed_label(start)
+    i18n.set_language("en")
+    compute()
+    assert header() == "Employed in the period"
+    qtbot.mouseClick(page.from_all, Qt.MouseButton.LeftButton)  # back to all history
+    compute()
+    assert page.result.start is None and header() == "Employed in the last year"

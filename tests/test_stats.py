@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import openpyxl
+import pandas as pd
 import pytest
 from sqlalchemy import distinct, func, select
 
@@ -193,3 +194,52 @@ def test_a_second_look_reuses_the_data_until_something_changes(demo_db) -> None:
         s.get(Employer, 1).name = s.get(Employer, 1).name + "（新）"
     table = stats.compute(demo_db, today=TODAY, actor=SYSTEM).breakdowns["employer"]
     assert table["label"].str.endswith("（新）").any()
+
+
+def test_group_median_paths_agree() -> None:
+    """Whole days: a count table (few groups) or one packed sort (many); other values: a lexsort."""
+    rng = np.random.default_rng(7)
+    for n_groups in (3, 5000):
+        codes = rng.integers(-1, n_groups, 4000)
+        days = rng.integers(-20, 900, 4000).astype(float)
+        days[rng.random(4000) < 0.1] = np.nan
+        whole = stats._group_median(codes, days, n_groups)
+        shifted = stats._group_median(codes, days + 0.25, n_groups)
+        assert np.array_equal(whole + 0.25, shifted, equal_nan=True)
+        g = int(np.bincount(codes[codes >= 0]).argmax())
+        assert whole[g] == np.median(days[(codes == g) & np.isfinite(days)])
+
+
+@pytest.mark.sqlite_only
+def test_dates_stored_in_another_form_give_the_same_figures(demo_db) -> None:  # type: ignore[no-untyped-def]
+    """SQLite dates are read as their 'YYYY-MM-DD' text and decoded by numpy; a date written in
+    another form (a time part, say, by some other tool) makes the database convert them instead."""
+    from sqlalchemy import text
+
+    before = stats.compute(demo_db, today=TODAY, start=dt.date(2025, 1, 1), actor=SYSTEM)
+    with demo_db.engine.begin() as conn:
+        changed = conn.execute(text("UPDATE placement SET start_date = start_date || ' 00:00:00', version = version + 1 "
+                                    "WHERE start_date IS NOT NULL AND id % 7 = 0")).rowcount
+    assert changed > 0
+    after = stats.compute(demo_db, today=TODAY, start=dt.date(2025, 1, 1), actor=SYSTEM)
+    assert pd.Series(after.overview).equals(pd.Series(before.overview))
+    for dim in stats.DIMENSIONS:
+        pd.testing.assert_frame_equal(after.breakdowns[dim], before.breakdowns[dim])
+    pd.testing.assert_frame_equal(after.upward, before.upward)
+    pd.testing.assert_frame_equal(after.curve, before.curve)
+
+
+def test_dates_decode_as_sqlite_reads_them() -> None:
+    """numpy's decoding of 'YYYY-MM-DD' gives the day numbers julianday() gives, over the whole
+    calendar; anything else is left to the database."""
+    import sqlite3
+
+    days = np.arange(-719162, 2932896, 997)  # 0001-01-01 … 9999-12-31
+    dates = [dt.date(1970, 1, 1) + dt.timedelta(days=int(n)) for n in days]
+    text = "".join(f"{d:%Y-%m-%d}" if d.year >= 1000 else f"{d.year:04d}-{d.month:02d}-{d.day:02d}" for d in dates)
+    assert np.array_equal(stats._iso_days(text + stats._NO_DATE, len(dates) + 1), [*days, np.nan], equal_nan=True)
+    with sqlite3.connect(":memory:") as conn:  # a 30 February runs on into March, as SQLite has it
+        expected = conn.execute("SELECT julianday('2024-02-30') - julianday('1970-01-01')").fetchone()[0]
+    assert stats._iso_days("2024-02-30", 1)[0] == expected
+    for odd in ("2024-02-07 00:00", "2024/02/07", "2024-13-07", "2024-01-32", "2024-2-7xx", "２０２４-02-07"):
+        assert stats._iso_days(odd, 1) is None, odd

@@ -33,6 +33,13 @@ class FrameTableModel(QAbstractTableModel):
         self._order = np.arange(len(self._frame))
         self.endResetModel()
 
+    def set_header(self, column: str, header: str) -> None:
+        """Rename the header of ``column`` (a frame column shown by this model)."""
+        for i, (name, old) in enumerate(self._columns):
+            if name == column and old != header:
+                self._columns[i] = (name, header)
+                self.headerDataChanged.emit(Qt.Orientation.Horizontal, i, i)
+
     def row(self, view_row: int) -> pd.Series:
         return self._frame.iloc[int(self._order[view_row])]
 

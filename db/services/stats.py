@@ -21,13 +21,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from sqlalchemy import Integer, case, cast, func, literal, select, type_coerce
 from sqlalchemy.engine import Connection
+from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
 from core.access import Actor, require
 from core.fields import formula_like
@@ -39,7 +44,7 @@ from db import audit
 from db.engine import Database
 from db.models import Certificate, Employer, Placement, School, Trainee, TrainingRecord, Vacancy
 from db.rules import sees_trainee_expr
-from matching.survival import grouped_survival_codes, kaplan_meier, survival_at
+from matching.survival import grouped_survival_codes, grouped_survival_days, kaplan_meier, survival_at
 
 PLACED = LISTED  # placed: confirmed to go, gone, or back
 HORIZONS = (90, 180, 365)
@@ -74,6 +79,12 @@ def metric_label(key: str) -> str:
 
 def dimension_label(key: str) -> str:
     return tr(*DIMENSION_LABELS[key])
+
+
+def employed_label(start: dt.date | None) -> str:
+    """The upward "employed" figure's name: within the chosen period, or the last 365 days without one
+    (the same on the page, in the workbook and in its definitions)."""
+    return tr("统计期内务工人数", "Employed in the period") if start else tr("近一年务工人数", "Employed in the last year")
 
 
 @dataclass
@@ -120,12 +131,6 @@ def _num(values: np.ndarray) -> np.ndarray:
     return np.array(values, dtype=float) if len(values) else np.empty(0)
 
 
-def _codes(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dictionary encoding: (codes, labels); None and "" become code −1 only for None."""
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    return codes.astype(np.int64), np.asarray(uniques, dtype=object)
-
-
 _STATUS_CODES = {s: i for i, s in enumerate(PLACED)}          # confirmed 0, departed 1, on_job 2, ended 3
 _HOUSEHOLDS = ("general", "poverty_exited", "monitored")
 
@@ -139,12 +144,12 @@ class _Data:
     t_skills: tuple[np.ndarray, np.ndarray]
     t_trained: np.ndarray
     t_certified: np.ndarray
-    t_home: np.ndarray          # province name from the ID, per trainee (object)
-    t_county: np.ndarray        # the school's county, per trainee (object)
+    t_home: np.ndarray          # province from the ID, per trainee (code shared with v_province; −1 none)
+    t_county: np.ndarray        # the school's county, per trainee (code shared with v_city, v_district)
     v_attr: dict[str, tuple[np.ndarray, np.ndarray]]   # skill / employer codes per vacancy
-    v_province: np.ndarray
-    v_city: np.ndarray
-    v_district: np.ndarray
+    v_province: np.ndarray      # the employer's province, per vacancy (code)
+    v_city: np.ndarray          # the employer's city, per vacancy (code)
+    v_district: np.ndarray      # the employer's district, per vacancy (code)
     p_t: np.ndarray             # trainee position of each placement
     p_v: np.ndarray             # vacancy position of each placement
     p_status: np.ndarray
@@ -158,89 +163,324 @@ class _Data:
 
 _MISSING = -999_999_999
 _SEP = "\x1f"
+_NO_DATE = "0000-00-00"
+_NULL_TEXT = "\x1e"  # NULL in a group_concat of texts
 
 
-def _fetch(conn: Connection, ints: list, texts: list, source, where: list):  # type: ignore[no-untyped-def]
-    """Integer columns (NULL → NaN, as float arrays) and text columns (NULL → None) of one query.
+def _const(value: object):  # type: ignore[no-untyped-def]
+    """A constant written into the SQL text rather than bound: SQLite copies a bound value into its
+    register on every row, and over 300,000 rows × a dozen constants that is a third of the query."""
+    return literal(value, literal_execute=True)
+
+
+def _integers(text: str | None) -> np.ndarray:
+    """A comma-separated column of integers (ids, codes; NULL written as −1) as int64."""
+    if not text:
+        return np.empty(0, np.int64)
+    try:
+        ints = np.fromstring(text, dtype=np.int64, sep=",")
+        if len(ints) == text.count(",") + 1:
+            return ints
+    except ValueError:  # a REAL value in an INTEGER column (SQLite does not enforce types)
+        pass
+    return np.fromstring(text, dtype=np.float64, sep=",").astype(np.int64)
+
+
+def _numbers(text: str | None) -> np.ndarray:
+    """A comma-separated column as floats, NULL (the ``_MISSING`` marker) → NaN. Integers parse several
+    times faster than floats; a column holding any non-integer falls back to the float parser."""
+    if not text:
+        return np.empty(0)
+    try:
+        ints = np.fromstring(text, dtype=np.int64, sep=",")
+    except ValueError:  # a REAL value in an INTEGER column (SQLite does not enforce types)
+        ints = None
+    if ints is not None and len(ints) == text.count(",") + 1:
+        out = ints.astype(np.float64)
+        out[ints == _MISSING] = np.nan
+        return out
+    out = np.fromstring(text, dtype=np.float64, sep=",")
+    out[out == _MISSING] = np.nan
+    return out
+
+
+def _date_tables() -> tuple[np.ndarray, ...]:
+    """Lookup tables for decoding 'YYYY-MM-DD' with numpy: two bytes read as one little-endian uint16
+    → the number they spell (−1 if none): two digits, '-' and a digit, a digit and '-'; then per year
+    the day number of its 1 January and whether it is a leap year, per month the days before it."""
+    first, second = np.arange(65536) & 0xFF, np.arange(65536) >> 8
+    a, b = first - ord("0"), second - ord("0")
+    digit_a, digit_b = (a >= 0) & (a <= 9), (b >= 0) & (b <= 9)
+    years = np.arange(10000)
+    jan1 = (years - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
+    leap = ((years % 4 == 0) & (years % 100 != 0)) | (years % 400 == 0)
+    return (np.where(digit_a & digit_b, a * 10 + b, -1).astype(np.int16),
+            np.where((first == ord("-")) & digit_b, b, -1).astype(np.int16),
+            np.where(digit_a & (second == ord("-")), a, -1).astype(np.int16),
+            jan1.astype(np.int32), leap.astype(np.int32),
+            np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365, 365, 365], np.int32))
+
+
+_TWO_DIGITS, _DASH_DIGIT, _DIGIT_DASH, _JAN1, _LEAP, _BEFORE_MONTH = _date_tables()
+
+
+def _iso_days(text: str | None, n: int) -> np.ndarray | None:
+    """Days since 1970-01-01 of ``n`` dates concatenated as 'YYYY-MM-DD' (``_NO_DATE`` for NULL → NaN),
+    decoded by numpy; None when the text is not exactly that (the caller asks the database instead).
+    Each date is five byte pairs, 'YY' 'YY' '-M' 'M-' 'DD', each looked up in a table; the day number
+    is then table look-ups too (proleptic Gregorian, as SQLite's julianday)."""
+    if not n:
+        return np.empty(0)
+    if text is None or len(text) != 10 * n:
+        return None
+    try:
+        pairs = np.frombuffer(text.encode("ascii"), dtype="<u2").reshape(n, 5)
+    except UnicodeEncodeError:
+        return None
+    parts = [np.take(table, pairs[:, i]) for i, table in
+             enumerate((_TWO_DIGITS, _TWO_DIGITS, _DASH_DIGIT, _DIGIT_DASH, _TWO_DIGITS))]
+    if min(int(x.min()) for x in parts) < 0:
+        return None
+    year = parts[0].astype(np.int32) * 100 + parts[1]
+    month = parts[2].astype(np.int32) * 10 + parts[3]
+    day = parts[4].astype(np.int32)
+    missing = year == 0
+    # month 1–12 and day 1–31 (as SQLite: a 31 February runs on into March), one unsigned test each
+    bad = ((month - 1).astype(np.uint32) > 11) | ((day - 1).astype(np.uint32) > 30)
+    if (bad & ~missing).any():
+        return None
+    days = (np.take(_JAN1, year) + np.take(_BEFORE_MONTH, month) + (month > 2) * np.take(_LEAP, year)
+            + day - 1).astype(np.float64)
+    days[missing] = np.nan
+    return days
+
+
+def _fetch(conn: Connection, ints: list, texts: list, source, where: list, *,  # type: ignore[no-untyped-def]
+           numbers: tuple = (), dates: tuple = (), blank_is_null: bool = False):
+    """One query's columns: ``ints`` (ids and codes) as int64 with NULL → −1, then ``numbers`` as floats
+    and ``dates`` as day numbers (NULL → NaN), and ``texts`` dictionary-encoded as (codes, labels)
+    (NULL, and with ``blank_is_null`` "", → −1; labels in order of first appearance).
 
     On SQLite the whole result comes back as one row of ``group_concat`` strings that numpy parses in
-    C: hundreds of thousands of rows cost no Python object per cell. Elsewhere: plain rows."""
+    C: hundreds of thousands of rows cost no Python object per cell; dates come as their stored
+    'YYYY-MM-DD' text, decoded by numpy (several times cheaper than julianday() per row). Elsewhere:
+    plain rows."""
+    nulls = {"", None} if blank_is_null else {None}
+    n_ints, n_nums = len(ints), len(ints) + len(numbers)
     if conn.dialect.name == "sqlite":
-        cols = [func.group_concat(func.coalesce(e, _MISSING)) for e in ints]
-        cols += [func.group_concat(func.coalesce(e, ""), _SEP) for e in texts]
+        cols = [func.group_concat(func.coalesce(e, _const(-1))) for e in ints]
+        cols += [func.group_concat(func.coalesce(e, _const(_MISSING))) for e in numbers]
+        cols += [func.group_concat(func.coalesce(e, _const(_NO_DATE)), _const("")) for e in dates]
+        cols += [func.group_concat(func.coalesce(e, _const(_NULL_TEXT)), _const(_SEP)) for e in texts]
         row = conn.execute(select(*cols).select_from(source).where(*where)).one()
-        out_i = []
-        for value in row[:len(ints)]:
-            arr = np.fromstring(value, dtype=np.float64, sep=",") if value else np.empty(0)
-            arr[arr == _MISSING] = np.nan
-            out_i.append(arr)
-        out_t = [np.array(value.split(_SEP), dtype=object) if value is not None else np.empty(0, dtype=object)
-                 for value in row[len(ints):]]
-        out_t = [np.where(t == "", None, t) for t in out_t]
-        return out_i, out_t
-    columns = _columns(conn, select(*ints, *texts).select_from(source).where(*where))
-    return [_num(c) for c in columns[:len(ints)]], columns[len(ints):]
+        values = [_integers(v) for v in row[:n_ints]] + [_numbers(v) for v in row[n_ints:n_nums]]
+        n = len(values[0]) if values else 0
+        days = [_iso_days(v, n) for v in row[n_nums:n_nums + len(dates)]]
+        if any(day is None for day in days):  # dates stored in another form: the database converts them
+            days, _ = _fetch(conn, [], [], source, where, numbers=tuple(_day_number(conn, e) for e in dates))
+        return ([*values, *days],
+                [_text_codes(v.split(_SEP) if v is not None else [], nulls | {_NULL_TEXT})
+                 for v in row[n_nums + len(dates):]])
+    columns = _columns(conn, select(*ints, *numbers, *(_day_number(conn, e) for e in dates), *texts)
+                       .select_from(source).where(*where))
+    n_all = n_nums + len(dates)
+    return ([np.nan_to_num(_num(c), nan=-1).astype(np.int64) for c in columns[:n_ints]]
+            + [_num(c) for c in columns[n_ints:n_all]], [_text_codes(c, nulls) for c in columns[n_all:]])
 
 
-def _read_all(conn: Connection, actor: Actor) -> _Data:
-    household = case(*[(Trainee.household_type == h, i) for i, h in enumerate(_HOUSEHOLDS)], else_=None)
+def _text_codes(values: list | np.ndarray, nulls: set) -> tuple[np.ndarray, np.ndarray]:
+    """Dictionary encoding: (codes, labels in order of first appearance); the values in ``nulls`` → −1.
+    Hashes each value once; the nulls are taken out of the few labels, not the many rows."""
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object), use_na_sentinel=True)
+    codes = codes.astype(np.int64)
+    uniques = np.asarray(uniques, dtype=object)
+    drop = np.array([u in nulls for u in uniques], dtype=bool)
+    if drop.any():
+        new = np.cumsum(~drop) - 1
+        new[drop] = -1
+        codes = np.where(codes >= 0, new[np.maximum(codes, 0)], -1)
+        uniques = uniques[~drop]
+    return codes, uniques
+
+
+def _recode(row_codes: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dictionary encoding of ``labels[row_codes]`` (−1 → "", a value; None → −1), labels in order of
+    first appearance, without building the per-row strings: factorise the small integer codes, then
+    merge any equal labels."""
+    first, small = pd.factorize(row_codes)
+    names = np.array([labels[i] if i >= 0 else "" for i in small], dtype=object)
+    merged, uniques = pd.factorize(pd.Series(names, dtype=object), use_na_sentinel=True)
+    codes = merged.astype(np.int64)[first] if len(first) else np.empty(0, np.int64)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """Position in ``ids`` (unique non-negative integers) of each of ``wanted`` (integers); −1 where absent."""
+    if not len(ids) or not len(wanted):
+        return np.full(len(wanted), -1, np.int64)
+    top = int(ids.max())
+    lookup = np.full(top + 2, -1, np.int64)  # the last slot answers every id out of range
+    lookup[ids] = np.arange(len(ids))
+    w = np.asarray(wanted)
+    return lookup[np.where((w >= 0) & (w <= top), w, top + 1)]
+
+
+def _shared_codes(*arrays: np.ndarray) -> list[np.ndarray]:
+    """One dictionary encoding over several name arrays, so that equal names get equal codes across
+    them (None → −1): comparing names becomes comparing integers."""
+    codes, _ = pd.factorize(pd.Series(np.concatenate([np.asarray(a, dtype=object) for a in arrays]),
+                                      dtype=object), use_na_sentinel=True)
+    codes = codes.astype(np.int64)
+    out, at = [], 0
+    for a in arrays:
+        out.append(codes[at:at + len(a)])
+        at += len(a)
+    return out
+
+
+def _read_placements(conn: Connection) -> tuple:
+    """Per placement (confirmed or further): trainee id, vacancy id, status code, wage and day numbers
+    of start, end and conversion."""
+    status = case(*[(Placement.status == _const(st), _const(i)) for st, i in _STATUS_CODES.items()], else_=None)
+    placements, _ = _fetch(
+        conn, [Placement.trainee_id, Placement.vacancy_id, status], [], Placement,
+        [Placement.status.in_([_const(st) for st in PLACED])], numbers=(Placement.monthly_wage,),
+        dates=(Placement.start_date, Placement.end_date, Placement.skilled_since))
+    return tuple(placements)
+
+
+def _read_vacancies(conn: Connection) -> tuple:
+    """Per vacancy: id, and its skill, employer and the employer's province, city and district encoded."""
+    (v_id,), texts = _fetch(
+        conn, [Vacancy.id], [Vacancy.skill, Employer.name, Employer.province, Employer.city, Employer.district],
+        Vacancy.__table__.join(Employer.__table__, Employer.__table__.c.id == Vacancy.__table__.c.employer_id), [])
+    return (v_id, *texts)
+
+
+def _read_trained(conn: Connection) -> np.ndarray:
+    """Ids of the trainees with a training record (an index-only scan: far cheaper than a correlated
+    EXISTS per trainee)."""
+    return _fetch(conn, [TrainingRecord.trainee_id], [], TrainingRecord, [])[0][0]  # type: ignore[no-any-return]
+
+
+def _read_certified(conn: Connection) -> np.ndarray:
+    """Ids of the trainees with a graded or special-ability certificate."""
+    return _fetch(conn, [Certificate.trainee_id], [], Certificate,  # type: ignore[no-any-return]
+                  [Certificate.cert_type.in_([_const("graded"), _const("special")])])[0][0]
+
+
+def _read_in_parallel(database: Database, conn: Connection, actor: Actor) -> dict[str, Any]:
+    """The five reads, on two connections at once: the database drivers release the GIL while a
+    query runs, so a worker thread reads the placements while this thread reads the trainees, then
+    each takes the next of the smaller reads until none is left. Both start after the change check
+    (_fingerprint), so nothing read is older than the fingerprint the cache stamps on it. One
+    connection only for a private in-memory SQLite database (one per connection)."""
+    reads: dict[str, Callable[[Connection], Any]] = {
+        "placements": _read_placements, "trainees": lambda c: _read_trainees(c, actor),
+        "vacancies": _read_vacancies, "trained": _read_trained, "certified": _read_certified}
+    rest = iter(["vacancies", "trained", "certified"])
+    lock = threading.Lock()
+    out: dict[str, Any] = {}
+
+    def work(c: Connection, first: str) -> None:
+        name: str | None = first
+        while name is not None:
+            out[name] = reads[name](c)
+            with lock:
+                name = next(rest, None)
+
+    def apart() -> None:
+        with database.engine.connect() as c:
+            work(c, "placements")
+
+    if isinstance(database.engine.pool, (SingletonThreadPool, StaticPool)):
+        work(conn, "placements")
+        work(conn, "trainees")
+    else:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            worker = pool.submit(apart)
+            work(conn, "trainees")
+            worker.result()
+    return out
+
+
+def _read_all(database: Database, conn: Connection, actor: Actor) -> _Data:
+    r = _read_in_parallel(database, conn, actor)
+    t_id, t_attr, skills, prefix, school_pos, s_county = r["trainees"]
+    v_id, v_skill, v_emp, v_prov, v_city, v_district = r["vacancies"]
+    p_tid, p_vid, p_status, p_wage, p_start, p_end, p_skilled = r["placements"]
+    p_t = _positions(t_id, p_tid)
+    keep = p_t >= 0  # deleted trainees, or other schools' for school staff, drop out here
+    placements = [p_t, p_vid, p_status, p_start, p_end, p_skilled, p_wage]
+    if not keep.all():
+        placements = [c[keep] for c in placements]
+    p_t, p_vid, *rest = placements
+    # Names compared per placement (home vs employer province, school county vs employer city or
+    # district) become codes of one shared dictionary, built on the few distinct names.
+    provinces = np.array([ID_PROVINCES.get(f"{i:02d}") for i in range(100)], dtype=object)
+    province = pd.Series(v_prov[1], dtype=object).str.replace(
+        r"(省|市|自治区|壮族|回族|维吾尔)+$", "", regex=True).to_numpy(object)
+    id_province, province_code = _shared_codes(provinces, province)
+    school_county, city_code, district_code = _shared_codes(s_county, v_city[1], v_district[1])
+    home = id_province[np.clip(prefix, 0, 99)]
+    county = _through(school_pos, school_county)
+    return _Data(t_id, t_attr, skills, _marked(t_id, r["trained"]), _marked(t_id, r["certified"]), home, county,
+                 {"skill": v_skill, "employer": v_emp}, _through(v_prov[0], province_code),
+                 _through(v_city[0], city_code), _through(v_district[0], district_code),
+                 p_t, _positions(v_id, p_vid), *rest)
+
+
+def _read_trainees(conn: Connection, actor: Actor) -> tuple:
+    household = case(*[(Trainee.household_type == _const(h), _const(i)) for i, h in enumerate(_HOUSEHOLDS)],
+                     else_=None)
     where = [Trainee.deleted_at.is_(None)]
     where.append(sees_trainee_expr(actor))
     (t_id, school_id, hh, prefix), (township, skills) = _fetch(
-        conn, [Trainee.id, Trainee.school_id, household, cast(func.substr(Trainee.id_number, 1, 2), Integer)],
-        [Trainee.township, Trainee.skills], Trainee, where)
-    t_id = t_id.astype(np.int64)
-    # index-only DISTINCT scans are far cheaper than two correlated EXISTS per trainee
-    (trained,), _ = _fetch(conn, [TrainingRecord.trainee_id], [], TrainingRecord, [])
-    (certified,), _ = _fetch(conn, [Certificate.trainee_id], [], Certificate,
-                             [Certificate.cert_type.in_(("graded", "special"))])
+        conn, [Trainee.id, Trainee.school_id, household, cast(func.substr(Trainee.id_number, _const(1), _const(2)), Integer)],
+        [Trainee.township, Trainee.skills], Trainee, where, blank_is_null=True)  # a blank as no entry
     s_id, s_name, s_county = _columns(conn, select(School.id, School.name, School.county))
-    school_pos = pd.Index(s_id.astype(np.int64) if len(s_id) else []).get_indexer(
-        np.nan_to_num(school_id, nan=-1).astype(np.int64))
-    school_name = np.where(school_pos >= 0, s_name[np.maximum(school_pos, 0)] if len(s_name) else "", "")
-    county = np.where(school_pos >= 0, s_county[np.maximum(school_pos, 0)] if len(s_county) else None, None)
-    hh_codes = np.nan_to_num(hh, nan=-1).astype(np.int64)
-    t_attr = {"township": _codes(township), "school": _codes(school_name),
-              "household_type": (hh_codes, np.array(_HOUSEHOLDS, dtype=object))}
-    provinces = np.array([ID_PROVINCES.get(f"{i:02d}") for i in range(100)], dtype=object)
-    home = provinces[np.clip(np.nan_to_num(prefix, nan=0).astype(np.int64), 0, 99)]
+    school_pos = _positions(np.asarray(s_id, dtype=np.int64), school_id)
+    t_attr = {"township": township, "school": _recode(school_pos, s_name),
+              "household_type": (hh, np.array(_HOUSEHOLDS, dtype=object))}
+    return t_id, t_attr, skills, prefix, school_pos, s_county
 
-    status = case(*[(Placement.status == st, i) for st, i in _STATUS_CODES.items()], else_=None)
-    (p_tid, p_vid, p_status, p_start, p_end, p_skilled, p_wage), _ = _fetch(
-        conn, [Placement.trainee_id, Placement.vacancy_id, status, _day_number(conn, Placement.start_date),
-               _day_number(conn, Placement.end_date), _day_number(conn, Placement.skilled_since),
-               Placement.monthly_wage], [], Placement, [Placement.status.in_(PLACED)])
-    v_id, v_skill, v_emp, v_prov, v_city, v_district = _columns(conn, select(
-        Vacancy.id, Vacancy.skill, Employer.name, Employer.province, Employer.city, Employer.district)
-        .join(Employer, Employer.id == Vacancy.employer_id))
-    p_t = pd.Index(t_id).get_indexer(p_tid.astype(np.int64)) if len(p_tid) else np.empty(0, np.int64)
-    keep = p_t >= 0  # deleted trainees, or other schools' for school staff, drop out here
-    p_v = pd.Index(v_id.astype(np.int64)).get_indexer(p_vid[keep].astype(np.int64)) if keep.any() \
-        else np.empty(0, np.int64)
-    province = pd.Series(v_prov, dtype=object).fillna("").str.replace(
-        r"(省|市|自治区|壮族|回族|维吾尔)+$", "", regex=True).to_numpy(object)
-    return _Data(t_id, t_attr, _codes(skills), np.isin(t_id, trained.astype(np.int64)),
-                 np.isin(t_id, certified.astype(np.int64)), home, county,
-                 {"skill": _codes(v_skill), "employer": _codes(v_emp)}, province, v_city, v_district,
-                 p_t[keep], p_v, p_status[keep].astype(np.int64), p_start[keep], p_end[keep],
-                 p_skilled[keep], p_wage[keep])
+
+def _through(codes: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``table[codes]``, −1 staying −1."""
+    if not len(table):
+        return np.full(len(codes), -1, np.int64)
+    return np.where(codes >= 0, table[np.maximum(codes, 0)], -1)
+
+
+def _marked(t_id: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Per trainee: does its id occur in ``ids``."""
+    seen = np.zeros(len(t_id) + 1, bool)
+    seen[_positions(t_id, ids)] = True  # absent ids land on the last slot, −1
+    return seen[:-1]
 
 
 def _as_of(d: _Data, to_n: int, from_n: int | None) -> _Data:
     """The placements as they stood on day ``to_n``: none started later; a leaving or conversion after
     it had not happened yet (the worker was still on the job). With ``from_n``, only the placements
     that started within the period (the flows: placed, retention, conversion)."""
-    start, end, skilled, status = d.p_start, d.p_end.copy(), d.p_skilled.copy(), d.p_status.copy()
-    later_end = np.isfinite(end) & (end > to_n)
-    end[later_end] = np.nan
-    status[later_end & (status == _STATUS_CODES["ended"])] = _STATUS_CODES["on_job"]
-    skilled[np.isfinite(skilled) & (skilled > to_n)] = np.nan
-    keep = ~(np.isfinite(start) & (start > to_n))
+    start, end, skilled, status = d.p_start, d.p_end, d.p_skilled, d.p_status
+    later_end = end > to_n  # NaN (no end) compares false
+    if later_end.any():  # copies only when something changes: the cached arrays stay as read
+        end, status = end.copy(), status.copy()
+        end[later_end] = np.nan
+        status[later_end & (status == _STATUS_CODES["ended"])] = _STATUS_CODES["on_job"]
+    later_skilled = skilled > to_n
+    if later_skilled.any():
+        skilled = skilled.copy()
+        skilled[later_skilled] = np.nan
+    keep = ~(start > to_n)
     if from_n is not None:
-        keep &= np.isfinite(start) & (start >= from_n)
+        keep &= start >= from_n
+    columns = [d.p_t, d.p_v, status, start, end, skilled, d.p_wage]
+    if not keep.all():
+        columns = [c[keep] for c in columns]
     return _Data(d.t_id, d.t_attr, d.t_skills, d.t_trained, d.t_certified, d.t_home, d.t_county, d.v_attr,
-                 d.v_province, d.v_city, d.v_district, d.p_t[keep], d.p_v[keep], status[keep], start[keep],
-                 end[keep], skilled[keep], d.p_wage[keep])
+                 d.v_province, d.v_city, d.v_district, *columns)
 
 
 def _people(d: _Data) -> None:
@@ -255,18 +495,23 @@ def _people(d: _Data) -> None:
 def _fingerprint(conn: Connection) -> tuple:
     """Milliseconds to read; changes with any insert, update or delete the figures depend on (the
     version and updated_at columns move on every ORM update, the text lengths on a renamed school or
-    employer), so cached data is never stale."""
+    employer), so cached data is never stale. One statement of single-aggregate subqueries: each count
+    and max is an index look-up, and the version sums scan the small (updated_at, version) indexes
+    instead of the trainee and placement rows."""
     def text_len(*cols):  # type: ignore[no-untyped-def]
         total = sum((func.coalesce(func.length(c), 0) for c in cols), literal(0))
         return func.coalesce(func.sum(total), 0)
-    parts = [select(func.count(), func.max(Trainee.id), func.max(Trainee.updated_at), func.sum(Trainee.version)),
-             select(func.count(), func.max(Placement.id), func.max(Placement.updated_at), func.sum(Placement.version)),
-             select(func.count(), func.sum(Vacancy.version)),
-             select(func.count(), func.max(TrainingRecord.id)),
-             select(func.count(), func.max(Certificate.id)),
-             select(func.count(), text_len(School.name, School.county)),
-             select(func.count(), text_len(Employer.name, Employer.province, Employer.city, Employer.district))]
-    return tuple(str(v) for stmt in parts for v in conn.execute(stmt).one())
+    parts = [select(func.count()).select_from(Trainee), select(func.max(Trainee.id)),
+             select(func.max(Trainee.updated_at)), select(func.sum(Trainee.version)),
+             select(func.count()).select_from(Placement), select(func.max(Placement.id)),
+             select(func.max(Placement.updated_at)), select(func.sum(Placement.version)),
+             select(func.count()).select_from(Vacancy), select(func.sum(Vacancy.version)),
+             select(func.count()).select_from(TrainingRecord), select(func.max(TrainingRecord.id)),
+             select(func.count()).select_from(Certificate), select(func.max(Certificate.id)),
+             select(func.count()).select_from(School), select(text_len(School.name, School.county)),
+             select(func.count()).select_from(Employer),
+             select(text_len(Employer.name, Employer.province, Employer.city, Employer.district))]
+    return tuple(str(v) for v in conn.execute(select(*(p.scalar_subquery() for p in parts))).one())
 
 
 # (url, role, school) -> (fingerprint, data): reading every trainee and placement is most of the time
@@ -281,17 +526,23 @@ def _read_cached(database: Database, actor: Actor) -> _Data:
         cached = _data_cache.get(key)
         if cached is not None and cached[0] == fingerprint:
             return cached[1]
-        data = _read_all(conn, actor)
+        data = _read_all(database, conn, actor)
     _data_cache[key] = (fingerprint, data)
     return data
 
 
 def _distinct(codes: np.ndarray, people: np.ndarray, n_groups: int, n_people: int) -> np.ndarray:
-    """Distinct people per group code: unique (group, person) pairs, then a bincount."""
+    """Distinct people per group code: unique (group, person) pairs, then a bincount (a few groups:
+    marks in a groups × people table instead of a sort)."""
     ok = codes >= 0
     if not ok.any():
         return np.zeros(n_groups, np.int64)
-    keys = np.sort(codes[ok] * n_people + people[ok])
+    keys = codes[ok] * n_people + people[ok]
+    if n_groups * n_people <= 1 << 24:
+        seen = np.zeros(n_groups * n_people, bool)
+        seen[keys] = True
+        return np.count_nonzero(seen.reshape(n_groups, n_people), axis=1)
+    keys = np.sort(keys)
     first = np.ones(len(keys), bool)
     first[1:] = keys[1:] != keys[:-1]
     return np.bincount(keys[first] // n_people, minlength=n_groups)
@@ -300,13 +551,16 @@ def _distinct(codes: np.ndarray, people: np.ndarray, n_groups: int, n_people: in
 def _group_median(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
     ok = (codes >= 0) & np.isfinite(values)
     c, v = codes[ok], values[ok]
+    if len(c) and np.array_equal(v, np.floor(v)) and n_groups * (v.max() - v.min() + 1) < 2.0 ** 62:
+        return _group_median_days(c, v.astype(np.int64), n_groups)
     out = np.full(n_groups, np.nan)
     if not len(c):
         return out
+    groups = np.arange(n_groups)
     order = np.lexsort((v, c))
     c, v = c[order], v[order]
-    lo = np.searchsorted(c, np.arange(n_groups))
-    hi = np.searchsorted(c, np.arange(n_groups), side="right")
+    lo = np.searchsorted(c, groups)
+    hi = np.searchsorted(c, groups, side="right")
     has = hi > lo
     a = v[np.minimum((lo + hi - 1) // 2, len(v) - 1)]
     b = v[np.minimum((lo + hi) // 2, len(v) - 1)]
@@ -314,71 +568,130 @@ def _group_median(codes: np.ndarray, values: np.ndarray, n_groups: int) -> np.nd
     return out
 
 
-def _placement_metrics(d: _Data, codes: np.ndarray, k: int, today_n: int,
+def _group_median_days(c: np.ndarray, v: np.ndarray, n_groups: int) -> np.ndarray:
+    """As :func:`_group_median` for whole days (int64 ``v``; ``c`` −1 = no group), without a lexsort."""
+    if len(c) and c.min() < 0:
+        c, v = c[c >= 0], v[c >= 0]
+    out = np.full(n_groups, np.nan)
+    if not len(c):
+        return out
+    low = int(v.min())
+    span = int(v.max()) - low + 1
+    groups = np.arange(n_groups)
+    key = c * span + (v - low)
+    if n_groups * span <= 2 * len(c) + 65536:
+        # a small (group, value) count table stands for the sorted values: no sort at all
+        cum = np.cumsum(np.bincount(key, minlength=n_groups * span))
+        hi = cum[(groups + 1) * span - 1]
+        lo = np.concatenate([[0], hi[:-1]])
+        a = np.searchsorted(cum, (lo + hi - 1) // 2, side="right") % span + low
+        b = np.searchsorted(cum, (lo + hi) // 2, side="right") % span + low
+    else:
+        key.sort()  # one int64 key sorted by value, several times faster than a lexsort
+        c, v = key // span, key % span + low
+        lo = np.searchsorted(c, groups)
+        hi = np.searchsorted(c, groups, side="right")
+        a = v[np.minimum((lo + hi - 1) // 2, len(v) - 1)]
+        b = v[np.minimum((lo + hi) // 2, len(v) - 1)]
+    has = hi > lo
+    out[has] = ((a + b) / 2)[has]
+    return out
+
+
+@dataclass
+class _Flows:
+    """What every breakdown needs of the placements, computed once per look rather than per dimension."""
+    on_wage: np.ndarray        # positions of the placements on the job with a wage
+    started: np.ndarray        # positions of the placements that started by the end date
+    durations: np.ndarray      # days on the job of each started placement (censored at the end date)
+    ended: np.ndarray          # ... whether it ended
+    converted: np.ndarray      # ... whether it converted to skilled
+    days_to_skilled: np.ndarray
+    days: np.ndarray | None    # durations as int64 when all are whole days ≥ 0 (the usual case)
+    converted_at: np.ndarray   # positions within ``started`` of the converted
+    converted_days: np.ndarray | None  # their days to conversion as int64 when whole
+
+
+def _flows(d: _Data, today_n: int) -> _Flows:
+    on_wage = np.flatnonzero((d.p_status == _STATUS_CODES["on_job"]) & np.isfinite(d.p_wage))
+    started = np.flatnonzero((d.p_status >= _STATUS_CODES["departed"]) & np.isfinite(d.p_start)
+                             & (d.p_start <= today_n))
+    s_start, s_end, s_sk = d.p_start[started], d.p_end[started], d.p_skilled[started]
+    ended = np.isfinite(s_end)
+    durations = np.where(ended, s_end, today_n) - s_start
+    converted = np.isfinite(s_sk)
+    to_skilled = s_sk - s_start
+    converted_at = np.flatnonzero(converted)
+    whole = durations.astype(np.int64)
+    days = whole if len(whole) and whole.min() >= 0 and np.array_equal(whole, durations) else None
+    whole = to_skilled[converted_at].astype(np.int64)
+    converted_days = whole if np.array_equal(whole, to_skilled[converted_at]) else None
+    return _Flows(on_wage, started, durations, ended, converted, to_skilled, days, converted_at, converted_days)
+
+
+def _placement_metrics(d: _Data, f: _Flows, codes: np.ndarray, k: int,
                        trainee_codes: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per group code: placed, on_job (distinct people), retention, conversion, wage — numpy only."""
     n_people = max(1, len(d.t_id))
-    on = d.p_status == _STATUS_CODES["on_job"]
     if trainee_codes is not None:  # a trainee's group never changes: count each placed person once
         placed_codes, on_codes = trainee_codes[d.placed_people], trainee_codes[d.on_people]
         placed = np.bincount(placed_codes[placed_codes >= 0], minlength=k)
         on_job = np.bincount(on_codes[on_codes >= 0], minlength=k)
     else:
+        on = d.p_status == _STATUS_CODES["on_job"]
         placed = _distinct(codes, d.p_t, k, n_people)
         on_job = _distinct(np.where(on, codes, -1), d.p_t, k, n_people)
-    wage_ok = on & np.isfinite(d.p_wage) & (codes >= 0)
-    wage_n = np.bincount(codes[wage_ok], minlength=k)
-    wage_sum = np.bincount(codes[wage_ok], weights=d.p_wage[wage_ok], minlength=k)
-    started = (d.p_status >= _STATUS_CODES["departed"]) & np.isfinite(d.p_start) & (d.p_start <= today_n) & (codes >= 0)
-    sc, s_start, s_end, s_sk = codes[started], d.p_start[started], d.p_end[started], d.p_skilled[started]
-    ended = np.isfinite(s_end)
-    surv = grouped_survival_codes(sc, k, np.where(ended, s_end, today_n) - s_start, ended, HORIZONS)
-    n_started = np.bincount(sc, minlength=k)
-    conv = np.isfinite(s_sk)
-    n_conv = np.bincount(sc[conv], minlength=k)
+    wc = codes[f.on_wage]
+    wage_ok = wc >= 0
+    wage_n = np.bincount(wc[wage_ok], minlength=k)
+    wage_sum = np.bincount(wc[wage_ok], weights=d.p_wage[f.on_wage[wage_ok]], minlength=k)
+    sc = codes[f.started]
+    cc = sc[f.converted_at]
+    if f.days is not None:  # whole days: the checks and conversions were done once in _flows
+        surv = grouped_survival_days(sc, k, f.days, f.ended, HORIZONS)
+    else:
+        surv = grouped_survival_codes(sc, k, f.durations, f.ended, HORIZONS)
+    if f.converted_days is not None:
+        median = _group_median_days(cc, f.converted_days, k)
+    else:
+        median = _group_median(cc, f.days_to_skilled[f.converted_at], k)
+    n_started = np.bincount(sc[sc >= 0], minlength=k)
+    n_conv = np.bincount(cc[cc >= 0], minlength=k)
     with np.errstate(invalid="ignore", divide="ignore"):
         return {"placed": placed, "on_job": on_job,
                 **{f"retention_{h}": surv[f"s_{h}"].to_numpy() for h in HORIZONS},
                 "skilled_rate": np.where(n_started > 0, n_conv / np.maximum(n_started, 1), np.nan),
-                "skilled_median_days": _group_median(np.where(conv, sc, -1), s_sk - s_start, k),
+                "skilled_median_days": median,
                 "avg_wage": np.where(wage_n > 0, wage_sum / np.maximum(wage_n, 1), np.nan)}
-
-
-def _same(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Element-wise equality of two object arrays of names (None never equals anything)."""
-    codes, _ = pd.factorize(pd.Series(np.concatenate([a, b]), dtype=object), use_na_sentinel=True)
-    ca, cb = codes[:len(a)], codes[len(a):]
-    return (ca == cb) & (ca >= 0)
 
 
 def _upward(d: _Data, today_n: int, from_n: int | None = None) -> tuple[pd.DataFrame, dict[str, float]]:
     started = (d.p_status >= _STATUS_CODES["departed"]) & np.isfinite(d.p_start) & (d.p_start <= today_n)
     t, v = d.p_t[started], d.p_v[started]
     home, county = d.t_home[t], d.t_county[t]
-    outside = ~_same(home, d.v_province[v])
-    in_county = _same(county, d.v_city[v]) | _same(county, d.v_district[v])
+    outside = ~((home == d.v_province[v]) & (home >= 0))
+    in_county = (county >= 0) & ((county == d.v_city[v]) | (county == d.v_district[v]))
     dest = np.where(outside, 0, np.where(in_county, 2, 1))  # index into DESTINATIONS
     end = np.minimum(np.where(np.isfinite(d.p_end[started]), d.p_end[started], today_n), today_n)
     window = today_n - 365 if from_n is None else from_n  # the last year, or the period asked for
     days = np.clip(end - np.maximum(d.p_start[started], window), 0, None)
     n_people = max(1, len(d.t_id))
-    # a person counts once, under the destination where they spent most days of the year
+    # a person counts once, under the destination where they spent most days of the year (the first
+    # destination on a tie): days per (destination, person) as a 3 × people table
     year = days > 0
     key = dest[year] * n_people + t[year]
-    uniq, inverse = np.unique(key, return_inverse=True)
-    per_days = np.bincount(inverse, weights=days[year])
-    per_t, per_dest = uniq % n_people, uniq // n_people
-    total = np.bincount(per_t, weights=per_days, minlength=n_people)
-    order = np.lexsort((-per_days, per_t))
-    first = np.ones(len(order), bool)
-    first[1:] = per_t[order][1:] != per_t[order][:-1]
-    main_t, main_dest = per_t[order][first], per_dest[order][first]
+    per_days = np.bincount(key, weights=days[year], minlength=3 * n_people).reshape(3, n_people)
+    present = np.bincount(key, minlength=3 * n_people).reshape(3, n_people) > 0
+    employed_people = present[0] | present[1] | present[2]
+    d0, d1, d2 = (np.where(present[i], per_days[i], -1.0)[employed_people] for i in range(3))
+    main_dest = np.where(d2 > np.maximum(d0, d1), 2, np.where(d1 > d0, 1, 0))
+    total = (per_days[0] + per_days[1] + per_days[2])[employed_people]
     employed = np.bincount(main_dest, minlength=3)
-    six = np.bincount(main_dest[total[main_t] >= 180], minlength=3)
+    six = np.bincount(main_dest[total >= 180], minlength=3)
+    # on the job now: each person once, under the first destination they are on the job at
     on = d.p_status[started] == _STATUS_CODES["on_job"]
-    on_pairs = np.unique(t[on] * 3 + dest[on])
-    on_people = np.unique(on_pairs // 3, return_index=True)[1]
-    on_now = np.bincount((on_pairs % 3)[on_people], minlength=3)
+    on_at = np.bincount(dest[on] * n_people + t[on], minlength=3 * n_people).reshape(3, n_people) > 0
+    on_now = np.array([on_at[0].sum(), (on_at[1] & ~on_at[0]).sum(), (on_at[2] & ~on_at[0] & ~on_at[1]).sum()])
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(employed > 0, six / np.maximum(employed, 1), np.nan)
     table = pd.DataFrame({"destination": list(DESTINATIONS), "on_job": on_now, "employed_year": employed,
@@ -433,9 +746,10 @@ def compute(database: Database, *, actor: Actor, today: dt.date | None = None,
     if from_n is not None:
         d = _as_of(whole, today_n, from_n)
         _people(d)
+    flows = _flows(d, today_n)
+    whole_flows = flows if d is whole else _flows(whole, today_n)
 
-    breakdowns: dict[str, pd.DataFrame] = {}
-    for dim in DIMENSIONS:
+    def breakdown(dim: str) -> pd.DataFrame:
         if dim in d.t_attr:
             t_codes, labels = d.t_attr[dim]
             k = len(labels)
@@ -451,11 +765,11 @@ def compute(database: Database, *, actor: Actor, today: dt.date | None = None,
             reg = _skill_registry(d, labels) if dim == "skill" else \
                 {m: np.zeros(k, np.int64) for m in ("registered", "trained", "certified")}
             p_codes = v_codes[d.p_v] if len(d.p_v) else np.empty(0, np.int64)
-        metrics = _placement_metrics(d, p_codes, k, today_n, t_codes if dim in d.t_attr else None)
+        metrics = _placement_metrics(d, flows, p_codes, k, t_codes if dim in d.t_attr else None)
         if d is not whole:  # stocks: everyone on the job at the end of the period, not only its starters
             w_codes = (t_codes[whole.p_t] if dim in d.t_attr else v_codes[whole.p_v]) if len(whole.p_t) \
                 else np.empty(0, np.int64)
-            stock = _placement_metrics(whole, w_codes, k, today_n, t_codes if dim in d.t_attr else None)
+            stock = _placement_metrics(whole, whole_flows, w_codes, k, t_codes if dim in d.t_attr else None)
             metrics["on_job"], metrics["avg_wage"] = stock["on_job"], stock["avg_wage"]
         table = pd.DataFrame({"group": labels, **reg, **metrics})
         table = table[(table["registered"] > 0) | (table["placed"] > 0) | (dim == "skill")]
@@ -468,26 +782,28 @@ def compute(database: Database, *, actor: Actor, today: dt.date | None = None,
         else:
             table["label"] = table["group"].replace("", tr("（未填）", "(blank)"))
         sort_key = "registered" if dim != "employer" else "placed"
-        breakdowns[dim] = table.sort_values([sort_key, "placed"], ascending=False, kind="stable").reset_index(drop=True)
+        return table.sort_values([sort_key, "placed"], ascending=False, kind="stable").reset_index(drop=True)
 
-    started = (d.p_status >= _STATUS_CODES["departed"]) & np.isfinite(d.p_start) & (d.p_start <= today_n)
-    ended = np.isfinite(d.p_end[started])
-    curve = kaplan_meier(np.where(ended, d.p_end[started], today_n) - d.p_start[started], ended)
+    # Two cores: a worker takes the employer breakdown and the upward table (the two largest), this
+    # thread the others; numpy releases the GIL in most of the work.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        theirs = pool.submit(lambda: (breakdown("employer"), _upward(whole, today_n, from_n)))
+        breakdowns = {dim: breakdown(dim) for dim in DIMENSIONS if dim != "employer"}
+        breakdowns["employer"], (upward, totals) = theirs.result()
+    breakdowns = {dim: breakdowns[dim] for dim in DIMENSIONS}
+    curve = kaplan_meier(flows.durations, flows.ended)
     at = survival_at(curve, HORIZONS)
-    conv = np.isfinite(d.p_skilled[started])
-    on = whole.p_status == _STATUS_CODES["on_job"]
-    wages = whole.p_wage[on & np.isfinite(whole.p_wage)]
+    conv = flows.converted
+    wages = whole.p_wage[whole_flows.on_wage]
     overview = {
         "registered": int(len(d.t_id)), "trained": int(d.t_trained.sum()), "certified": int(d.t_certified.sum()),
         "placed": int(len(d.placed_people)), "on_job": int(len(whole.on_people)),
         **{f"retention_{h}": s for h, s in zip(HORIZONS, at)},
-        "skilled_rate": float(conv.mean()) if started.any() else float("nan"),
-        "skilled_median_days": float(np.median((d.p_skilled[started] - d.p_start[started])[conv]))
-        if conv.any() else float("nan"),
+        "skilled_rate": float(conv.mean()) if len(flows.started) else float("nan"),
+        "skilled_median_days": float(np.median(flows.days_to_skilled[conv])) if conv.any() else float("nan"),
         "avg_wage": float(wages.mean()) if len(wages) else float("nan"),
-        "started_placements": int(started.sum()),
+        "started_placements": int(len(flows.started)),
     }
-    upward, totals = _upward(whole, today_n, from_n)
     return Stats(today, overview, curve, breakdowns, upward, totals, start)
 
 
@@ -522,6 +838,7 @@ def definitions(stats: Stats) -> list[tuple[str, str]]:
     flows = tr(f"统计期（{period}）内开始务工的就业记录", f"placements that started in the period ({period})") \
         if stats.start else tr(f"截至 {stats.today:%Y-%m-%d} 已开始务工的全部就业记录",
                                f"all placements started by {stats.today:%Y-%m-%d}")
+    employed = employed_label(stats.start)
     year = tr(f"{stats.start:%Y-%m-%d} 至 {stats.today:%Y-%m-%d}", f"{stats.start:%Y-%m-%d} to {stats.today:%Y-%m-%d}") \
         if stats.start else tr(f"截至 {stats.today:%Y-%m-%d} 的最近365天", f"the 365 days up to {stats.today:%Y-%m-%d}")
     return [
@@ -544,10 +861,9 @@ def definitions(stats: Stats) -> list[tuple[str, str]]:
         (destination_label("outside_province"), tr("用人单位所在省与本人户籍省（身份证前两位）不同。", "The employer's province differs from the home province (first two ID digits).")),
         (destination_label("in_county"), tr("用人单位在培训学校所在县。", "The employer is in the training school's county.")),
         (destination_label("in_province"), tr("其余：省内、本县以外。", "The rest: in the province, outside the county.")),
-        (tr("统计期内务工人数", "Employed in the period") if stats.start else tr("近一年务工人数", "Employed in the last year"),
-         tr(f"{year}内有在岗天数的人数，一人按在岗天数最多的就业地计一次。",
-                                                  f"People with any day on the job in {year}, each once, under the destination of most days.")),
-        (tr("务工6个月以上", "Employed over six months"), tr("其中在岗累计满180天的人数；占比 = 务工6个月以上 ÷ 近一年务工人数。",
+        (employed, tr(f"{year}内有在岗天数的人数，一人按在岗天数最多的就业地计一次。",
+                      f"People with any day on the job in {year}, each once, under the destination of most days.")),
+        (tr("务工6个月以上", "Employed over six months"), tr(f"其中在岗累计满180天的人数；占比 = 务工6个月以上 ÷ {employed}。",
                                                           "Of those, people with 180 days or more on the job; share = over six months ÷ employed.")),
     ]
 
@@ -574,8 +890,7 @@ def export_xlsx(database: Database, path: str | Path, *, actor: Actor, stats: St
     upward = pd.concat([upward, pd.DataFrame([{"destination": tr("合计", "Total"), **stats.upward_totals}])],
                        ignore_index=True).rename(columns={
         "destination": tr("就业地", "Destination"), "on_job": tr("目前在岗", "On the job now"),
-        "employed_year": tr("统计期内务工人数", "Employed in the period") if stats.start
-        else tr("近一年务工人数", "Employed in the last year"),
+        "employed_year": employed_label(stats.start),
         "over_six_months": tr("务工6个月以上", "Employed over six months"),
         "share_over_six": tr("6个月以上占比", "Share over six months")})
     notes = pd.DataFrame(definitions(stats), columns=[tr("指标", "Figure"), tr("口径", "Definition")])
@@ -646,4 +961,4 @@ def export_xlsx(database: Database, path: str | Path, *, actor: Actor, stats: St
 
 
 __all__ = ["Stats", "compute", "export_xlsx", "format_metric", "metric_label", "dimension_label",
-           "destination_label", "DIMENSIONS", "METRICS", "HORIZONS", "SKILLS"]
+           "destination_label", "employed_label", "DIMENSIONS", "METRICS", "HORIZONS", "SKILLS"]

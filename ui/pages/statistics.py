@@ -234,14 +234,15 @@ class StatisticsPage(Page):
         self.chart = SurvivalChart()
         self.chart.setObjectName("survival_chart")
         self.upward_model = FrameTableModel([("label", tr("就业地", "Destination")), ("on_job", tr("目前在岗", "On job now")),
-                                             ("employed_year", tr("近一年务工", "Employed (year)")),
+                                             ("employed_year", stats.employed_label(None)),
                                              ("over_six_months", tr("务工6个月以上", "Over six months")),
                                              ("share_over_six", tr("占比", "Share"))], self,
                                             formatters={"share_over_six": lambda v: stats.format_metric("share_over_six", v)})
         self.upward_view = QTableView()
         self.upward_view.setObjectName("upward_table")
         self.upward_view.setModel(self.upward_model)
-        # Fit the headers (a stretched column cut "Employed (year)" in English); the last takes what is left.
+        # Fit the headers (a stretched column cut the English ones); the last takes what is left.
+        self.upward_view.horizontalHeader().setDefaultSectionSize(50)  # the stretched last one may be narrow
         self.upward_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.upward_view.horizontalHeader().setStretchLastSection(True)
         self.upward_view.verticalHeader().setVisible(False)
@@ -255,7 +256,7 @@ class StatisticsPage(Page):
         middle = QSplitter(Qt.Orientation.Horizontal)
         middle.addWidget(self.chart)
         middle.addWidget(upward_box)
-        middle.setSizes([620, 520])
+        middle.setSizes([560, 580])
 
         self.tabs = QTabWidget()
         self.tabs.setObjectName("breakdown_tabs")
@@ -340,6 +341,7 @@ class StatisticsPage(Page):
         up = result.upward.assign(label=result.upward["destination"].map(stats.destination_label))
         total = {"label": tr("合计", "Total"), **result.upward_totals}
         self.upward_model.set_frame(pd.concat([up, pd.DataFrame([total])], ignore_index=True))
+        self.upward_model.set_header("employed_year", stats.employed_label(result.start))  # as in the workbook
         window_zh = f"{result.start:%Y-%m-%d} 至 {result.today:%Y-%m-%d}" if result.start else "最近365天"
         window_en = f"{result.start:%Y-%m-%d} to {result.today:%Y-%m-%d}" if result.start else "the last 365 days"
         self.upward_note.setText(tr(

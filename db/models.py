@@ -331,6 +331,7 @@ class AppSetting(Base):
 
 
 Index("ix_placement_vacancy_status", Placement.vacancy_id, Placement.status)
-# The matcher's warm frames find what changed since they were read (db/services/frame_cache.py).
+# The matcher's warm frames find what changed since they were read (db/services/frame_cache.py);
+# the statistics page's change check sums the versions on them too (db/services/stats.py).
 Index("ix_trainee_updated_version", Trainee.updated_at, Trainee.version)
 Index("ix_placement_updated_version", Placement.updated_at, Placement.version)

@@ -101,14 +101,21 @@ def history_frame(conn: Connection, placement_ids: list[int] | None = None) -> p
 
 # Per table: rows, highest id, newest change and the sum of row versions. Every insert, update or
 # status change moves one of them; the indexes on (updated_at, version) make this a few index reads.
+# The matcher's warm frames (db/services/frame_cache.py) and the statistics cache both check these.
+MARKED_TABLES = {"trainee": Trainee.__table__, "placement": Placement.__table__}
+
+
+def mark_queries(table: str) -> list:  # type: ignore[type-arg]
+    """The four one-aggregate queries of ``table``'s marks, to be run as scalar subqueries of one
+    SELECT: together as one query's columns, SQLite would scan instead of seeking the maxima."""
+    t = MARKED_TABLES[table]
+    return [select(func.count()).select_from(t), select(func.max(t.c.id)), select(func.max(t.c.updated_at)),
+            select(func.sum(t.c.version))]
+
+
 def table_marks(conn: Connection, table: str) -> tuple[int, int, dt.datetime | None, int]:
     """(count, max id, max updated_at, sum of versions) of ``trainee`` or ``placement``."""
-    t = {"trainee": Trainee.__table__, "placement": Placement.__table__}[table]
-    # One scalar subquery each: together in one SELECT, SQLite would scan instead of seeking the maxima.
-    row = conn.execute(select(select(func.count()).select_from(t).scalar_subquery(),
-                              select(func.max(t.c.id)).scalar_subquery(),
-                              select(func.max(t.c.updated_at)).scalar_subquery(),
-                              select(func.sum(t.c.version)).scalar_subquery())).one()
+    row = conn.execute(select(*(q.scalar_subquery() for q in mark_queries(table)))).one()
     return int(row[0]), int(row[1] or 0), row[2], int(row[3] or 0)
 
 
@@ -116,7 +123,7 @@ def versions(conn: Connection, table: str, *, since: dt.datetime | None = None,
              above_id: int | None = None) -> pd.DataFrame:
     """id, version (and trainee_id for placements) of every row, or of the rows changed at or after
     ``since`` or added above ``above_id``."""
-    t = {"trainee": Trainee.__table__, "placement": Placement.__table__}[table]
+    t = MARKED_TABLES[table]
     cols = [t.c.id, t.c.version] + ([t.c.trainee_id] if table == "placement" else [])
     stmt = select(*cols)
     if since is not None or above_id is not None:

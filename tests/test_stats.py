@@ -231,15 +231,11 @@ def test_dates_stored_in_another_form_give_the_same_figures(demo_db) -> None:  #
 
 def test_dates_decode_as_sqlite_reads_them() -> None:
     """numpy's decoding of 'YYYY-MM-DD' gives the day numbers julianday() gives, over the whole
-    calendar; anything else is left to the database."""
-    import sqlite3
-
-    days = np.arange(-719162, 2932896, 997)  # 0001-01-01 … 9999-12-31
+    calendar; anything else (a time part, slashes, a 30 February) is left to the database."""
+    days = np.arange(-719161, 2932896, 997)  # 0001-01-02 … 9999-12-31
     dates = [dt.date(1970, 1, 1) + dt.timedelta(days=int(n)) for n in days]
-    text = "".join(f"{d:%Y-%m-%d}" if d.year >= 1000 else f"{d.year:04d}-{d.month:02d}-{d.day:02d}" for d in dates)
+    text = "".join(f"{d.year:04d}-{d.month:02d}-{d.day:02d}" for d in dates)
     assert np.array_equal(stats._iso_days(text + stats._NO_DATE, len(dates) + 1), [*days, np.nan], equal_nan=True)
-    with sqlite3.connect(":memory:") as conn:  # a 30 February runs on into March, as SQLite has it
-        expected = conn.execute("SELECT julianday('2024-02-30') - julianday('1970-01-01')").fetchone()[0]
-    assert stats._iso_days("2024-02-30", 1)[0] == expected
-    for odd in ("2024-02-07 00:00", "2024/02/07", "2024-13-07", "2024-01-32", "2024-2-7xx", "２０２４-02-07"):
+    for odd in ("2024-02-07 00:00", "2024/02/07", "2024-13-07", "2024-01-32", "2024-02-30", "2024-2-7xx",
+                "２０２４-02-07"):
         assert stats._iso_days(odd, 1) is None, odd

@@ -30,7 +30,6 @@ from sqlalchemy import Connection, select
 from core.access import Actor
 from db import frames
 from db.engine import Database
-from db.models import Placement
 from matching.data import MatchData
 from matching.history import outcomes
 
@@ -146,10 +145,7 @@ def _chunked(read: Callable[[list[int]], pd.DataFrame], ids: list[int]) -> pd.Da
 
 
 def _ids(conn: Connection, table: str) -> list[int]:
-    from db.models import Trainee
-
-    t = {"trainee": Trainee.__table__, "placement": Placement.__table__}[table]
-    return [int(r[0]) for r in conn.execute(select(t.c.id))]
+    return [int(r[0]) for r in conn.execute(select(frames.MARKED_TABLES[table].c.id))]
 
 
 def warm(database: Database, actor: Actor) -> float:

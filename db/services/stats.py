@@ -42,6 +42,7 @@ from core.placement import LISTED
 from core.vocab import SKILLS, household_label, skill_label
 from db import audit
 from db.engine import Database
+from db.frames import mark_queries
 from db.models import Certificate, Employer, Placement, School, Trainee, TrainingRecord, Vacancy
 from db.rules import sees_trainee_expr
 from matching.survival import grouped_survival_codes, grouped_survival_days, kaplan_meier, survival_at
@@ -163,7 +164,7 @@ class _Data:
 
 _MISSING = -999_999_999
 _SEP = "\x1f"
-_NO_DATE = "0000-00-00"
+_NO_DATE = "0001-01-01"  # NULL in a group_concat of dates; no placement is dated in year 1
 _NULL_TEXT = "\x1e"  # NULL in a group_concat of texts
 
 
@@ -204,54 +205,23 @@ def _numbers(text: str | None) -> np.ndarray:
     return out
 
 
-def _date_tables() -> tuple[np.ndarray, ...]:
-    """Lookup tables for decoding 'YYYY-MM-DD' with numpy: two bytes read as one little-endian uint16
-    → the number they spell (−1 if none): two digits, '-' and a digit, a digit and '-'; then per year
-    the day number of its 1 January and whether it is a leap year, per month the days before it."""
-    first, second = np.arange(65536) & 0xFF, np.arange(65536) >> 8
-    a, b = first - ord("0"), second - ord("0")
-    digit_a, digit_b = (a >= 0) & (a <= 9), (b >= 0) & (b <= 9)
-    years = np.arange(10000)
-    jan1 = (years - 1970).astype("datetime64[Y]").astype("datetime64[D]").astype(np.int64)
-    leap = ((years % 4 == 0) & (years % 100 != 0)) | (years % 400 == 0)
-    return (np.where(digit_a & digit_b, a * 10 + b, -1).astype(np.int16),
-            np.where((first == ord("-")) & digit_b, b, -1).astype(np.int16),
-            np.where(digit_a & (second == ord("-")), a, -1).astype(np.int16),
-            jan1.astype(np.int32), leap.astype(np.int32),
-            np.array([0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334, 365, 365, 365], np.int32))
-
-
-_TWO_DIGITS, _DASH_DIGIT, _DIGIT_DASH, _JAN1, _LEAP, _BEFORE_MONTH = _date_tables()
+_NO_DAY = (dt.date(1, 1, 1) - dt.date(1970, 1, 1)).days
 
 
 def _iso_days(text: str | None, n: int) -> np.ndarray | None:
     """Days since 1970-01-01 of ``n`` dates concatenated as 'YYYY-MM-DD' (``_NO_DATE`` for NULL → NaN),
-    decoded by numpy; None when the text is not exactly that (the caller asks the database instead).
-    Each date is five byte pairs, 'YY' 'YY' '-M' 'M-' 'DD', each looked up in a table; the day number
-    is then table look-ups too (proleptic Gregorian, as SQLite's julianday)."""
+    parsed by numpy in C; None when the text is not exactly that (the caller asks the database, which
+    also settles dates numpy refuses, such as a 30 February)."""
     if not n:
         return np.empty(0)
     if text is None or len(text) != 10 * n:
         return None
     try:
-        pairs = np.frombuffer(text.encode("ascii"), dtype="<u2").reshape(n, 5)
-    except UnicodeEncodeError:
+        parsed = np.frombuffer(text.encode("ascii"), dtype="S10").astype("datetime64[D]")
+    except (UnicodeEncodeError, ValueError):
         return None
-    parts = [np.take(table, pairs[:, i]) for i, table in
-             enumerate((_TWO_DIGITS, _TWO_DIGITS, _DASH_DIGIT, _DIGIT_DASH, _TWO_DIGITS))]
-    if min(int(x.min()) for x in parts) < 0:
-        return None
-    year = parts[0].astype(np.int32) * 100 + parts[1]
-    month = parts[2].astype(np.int32) * 10 + parts[3]
-    day = parts[4].astype(np.int32)
-    missing = year == 0
-    # month 1–12 and day 1–31 (as SQLite: a 31 February runs on into March), one unsigned test each
-    bad = ((month - 1).astype(np.uint32) > 11) | ((day - 1).astype(np.uint32) > 30)
-    if (bad & ~missing).any():
-        return None
-    days = (np.take(_JAN1, year) + np.take(_BEFORE_MONTH, month) + (month > 2) * np.take(_LEAP, year)
-            + day - 1).astype(np.float64)
-    days[missing] = np.nan
+    days = parsed.astype(np.int64).astype(np.float64)
+    days[days == _NO_DAY] = np.nan
     return days
 
 
@@ -501,10 +471,7 @@ def _fingerprint(conn: Connection) -> tuple:
     def text_len(*cols):  # type: ignore[no-untyped-def]
         total = sum((func.coalesce(func.length(c), 0) for c in cols), literal(0))
         return func.coalesce(func.sum(total), 0)
-    parts = [select(func.count()).select_from(Trainee), select(func.max(Trainee.id)),
-             select(func.max(Trainee.updated_at)), select(func.sum(Trainee.version)),
-             select(func.count()).select_from(Placement), select(func.max(Placement.id)),
-             select(func.max(Placement.updated_at)), select(func.sum(Placement.version)),
+    parts = [*mark_queries("trainee"), *mark_queries("placement"),
              select(func.count()).select_from(Vacancy), select(func.sum(Vacancy.version)),
              select(func.count()).select_from(TrainingRecord), select(func.max(TrainingRecord.id)),
              select(func.count()).select_from(Certificate), select(func.max(Certificate.id)),

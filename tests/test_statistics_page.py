@@ -138,7 +138,7 @@ def test_upward_header_follows_the_period(qtbot, page: StatisticsPage) -> None: 
     assert header() == "统计期内务工人数" == stats.employed_label(start)
     i18n.set_language("en")
     compute()
-    assert header() == "Employed in the period"
+    assert header() == "Employed (period)"
     qtbot.mouseClick(page.from_all, Qt.MouseButton.LeftButton)  # back to all history
     compute()
-    assert page.result.start is None and header() == "Employed in the last year"
+    assert page.result.start is None and header() == "Employed (last year)"

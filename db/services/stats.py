@@ -85,7 +85,7 @@ def dimension_label(key: str) -> str:
 def employed_label(start: dt.date | None) -> str:
     """The upward "employed" figure's name: within the chosen period, or the last 365 days without one
     (the same on the page, in the workbook and in its definitions)."""
-    return tr("统计期内务工人数", "Employed in the period") if start else tr("近一年务工人数", "Employed in the last year")
+    return tr("统计期内务工人数", "Employed (period)") if start else tr("近一年务工人数", "Employed (last year)")
 
 
 @dataclass

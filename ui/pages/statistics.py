@@ -235,7 +235,7 @@ class StatisticsPage(Page):
         self.chart.setObjectName("survival_chart")
         self.upward_model = FrameTableModel([("label", tr("就业地", "Destination")), ("on_job", tr("目前在岗", "On job now")),
                                              ("employed_year", stats.employed_label(None)),
-                                             ("over_six_months", tr("务工6个月以上", "Over six months")),
+                                             ("over_six_months", tr("务工6个月以上", "6+ months")),
                                              ("share_over_six", tr("占比", "Share"))], self,
                                             formatters={"share_over_six": lambda v: stats.format_metric("share_over_six", v)})
         self.upward_view = QTableView()

@@ -26,6 +26,7 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+import time
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -564,10 +565,19 @@ def _exclusive_sqlite(database: Database) -> Iterator[Connection]:
 def _pg_alone(database: Database) -> None:
     """Refuses while any other session is connected to the database (pg_stat_activity)."""
     database.engine.dispose()
+    # Only client sessions count: autovacuum workers also sit in pg_stat_activity under this database.
+    # A session closed a moment ago (our own pool's, just disposed) can linger while its backend exits,
+    # so the list is looked at again for up to two seconds before refusing.
+    query = text("SELECT pid, usename, application_name, client_addr FROM pg_stat_activity "
+                 "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+                 "AND backend_type = 'client backend'")
     with database.engine.connect() as conn:
-        rows = conn.execute(text(
-            "SELECT pid, usename, application_name, client_addr FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid()")).all()
+        deadline = time.monotonic() + 2.0
+        rows = conn.execute(query).all()
+        while rows and time.monotonic() < deadline:
+            time.sleep(0.1)
+            conn.rollback()  # pg_stat_activity is a snapshot held for the whole transaction
+            rows = conn.execute(query).all()
     database.engine.dispose()
     if rows:
         raise _in_use(database, [f"{addr or 'local'} {user or ''} {app or ''} pid {pid}".replace("  ", " ")

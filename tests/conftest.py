@@ -55,6 +55,16 @@ def _stop_background_tasks() -> None:
         assert tasks.cancel_all(30000), "a background task did not stop within 30 s of its test"
 
 
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """pytest-qt deletes the last test's widgets later, and later never comes: delete them now.
+
+    Otherwise PySide tears them down with the application in no particular order (a dialog, then the
+    page that owns it) and the process aborts after every test has passed."""
+    core = sys.modules.get("PySide6.QtCore")
+    if core is not None and core.QCoreApplication.instance() is not None:
+        core.QCoreApplication.sendPostedEvents(None, core.QEvent.Type.DeferredDelete)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: a test about the SQLite file itself (not run on PostgreSQL)")
 

@@ -270,3 +270,32 @@ def test_a_school_page_built_alone_queries_its_school_from_the_start(qtbot, demo
     qtbot.waitExposed(tracking)
     assert tracking.placements_model.total() == counts["own_placements"] < counts["placements"]
 
+
+
+@pytest.mark.parametrize(("role", "offered"), [("school", ["trainees"]),
+                                                ("staff", ["trainees", "vacancies", "placements"])])
+def test_the_import_wizard_offers_only_the_rosters_the_role_may_write(qtbot, demo_db, role: str,  # type: ignore[no-untyped-def]
+                                                                      offered: list[str]) -> None:
+    """A school account clicking 导入 sees only 学员名册: it could not import vacancies or placements."""
+    from ui.import_wizard import ImportWizard
+    from ui.pages.trainees import TraineesPage
+
+    make_app()
+    actor = Actor(None, role, role, school_id=1 if role == "school" else None)
+    page = TraineesPage(demo_db, actor)
+    qtbot.addWidget(page)
+    page.show()
+    seen: list[tuple[list[str], bool, str]] = []
+
+    def look() -> None:
+        wizard = QApplication.activeModalWidget()
+        if not isinstance(wizard, ImportWizard):
+            QTimer.singleShot(30, look)
+            return
+        box = wizard.kind_box
+        seen.append(([box.itemData(i) for i in range(box.count())], box.isEnabled(), box.currentText()))
+        wizard.reject()
+
+    QTimer.singleShot(30, look)
+    qtbot.mouseClick(page.buttons["import"], Qt.MouseButton.LeftButton)
+    assert seen == [(offered, len(offered) > 1, "学员名册")]

@@ -77,14 +77,27 @@ def run_gui(db_url: str | None) -> int:
     daily = _schedule_daily_backup(window, database)
     code = app.exec()
     daily.stop()
+    leave(window, database, actor)
+    return code
+
+
+def leave(window, database, actor) -> None:  # type: ignore[no-untyped-def]
+    """After the main window closed: the exit backup, the sign-out entry, then the window itself.
+
+    The window is deleted here, while Qt still stands. Left to the interpreter's exit, PySide deletes
+    widgets with the application in no particular order (a dialog once opened, then the page owning
+    it) and the process aborted after the clerk had closed it."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
     _backup_on_exit(database)
     from db.services.users import logout
     try:
         logout(database, actor)
     except Exception:  # noqa: BLE001 - leaving must never fail over an audit entry
         pass
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     database.dispose()
-    return code
 
 
 def _warm_matching_frames(window, database, actor) -> None:  # type: ignore[no-untyped-def]

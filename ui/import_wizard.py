@@ -26,7 +26,14 @@ from PySide6.QtWidgets import (
 from core.access import Actor
 from core.i18n import UserError, tr
 from db.engine import Database
-from db.services.exchange import KIND_LABELS, KINDS, ImportResult, import_roster, write_report, write_template
+from db.services.exchange import (
+    KIND_LABELS,
+    ImportResult,
+    import_roster,
+    importable_kinds,
+    write_report,
+    write_template,
+)
 from ui.dialogs import show_error
 from ui.frame_model import FrameTableModel
 from ui.tasks import TaskContext, run_task
@@ -69,10 +76,11 @@ class ImportWizard(QDialog):
         row.addWidget(QLabel(tr("名册类型：", "Roster type:")))
         self.kind_box = QComboBox()
         self.kind_box.setObjectName("kind")
-        for k in KINDS:
+        # Only the rosters this role may write are offered; the service refuses the others anyway.
+        for k in importable_kinds(actor):
             self.kind_box.addItem(tr(*KIND_LABELS[k]), k)
-        self.kind_box.setCurrentIndex(KINDS.index(kind))
-        self.kind_box.setEnabled(cohort_id is None)
+        self.kind_box.setCurrentIndex(max(self.kind_box.findData(kind), 0))
+        self.kind_box.setEnabled(cohort_id is None and self.kind_box.count() > 1)
         row.addWidget(self.kind_box)
         self.template_button = QPushButton(tr("下载空白模板…", "Download template…"))
         self.template_button.clicked.connect(self.save_template)

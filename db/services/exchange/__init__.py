@@ -58,13 +58,18 @@ from db.services.exchange.writing import (
 )
 
 # What the rest of the program uses of the exchange; each lives in the module named above.
-__all__ = ["COLUMNS", "KINDS", "KIND_LABELS", "MAX_DATA_ROWS", "MAX_FILE_BYTES", "PARSERS", "ImportResult",
-           "RowIssue", "_bulk_update", "_enrol", "decode_text", "import_roster", "read_table", "write_report",
-           "write_template"]
+__all__ = ["COLUMNS", "IMPORT_PERMISSION", "KINDS", "KIND_LABELS", "MAX_DATA_ROWS", "MAX_FILE_BYTES", "PARSERS",
+           "ImportResult", "RowIssue", "_bulk_update", "_enrol", "decode_text", "import_roster", "importable_kinds",
+           "read_table", "write_report", "write_template"]
 
 # --- entry point --------------------------------------------------------------------------------
 
-_PERMISSION = {"trainees": "registry.write", "vacancies": "employer.write", "placements": "batch.write"}
+IMPORT_PERMISSION = {"trainees": "registry.write", "vacancies": "employer.write", "placements": "batch.write"}
+
+
+def importable_kinds(actor: Actor) -> list[str]:
+    """The roster kinds this user may import, in the order of KINDS."""
+    return [kind for kind in KINDS if actor.can(IMPORT_PERMISSION[kind])]
 
 
 def import_roster(database: Database, kind: str, path: str | Path, actor: Actor, *, dry_run: bool = False,
@@ -73,7 +78,7 @@ def import_roster(database: Database, kind: str, path: str | Path, actor: Actor,
     if kind not in KINDS:
         raise UserError(f"未知的名册类型“{kind}”（trainees / vacancies / placements）",
                         f"Unknown roster kind '{kind}' (trainees / vacancies / placements)", code=2)
-    require(actor, _PERMISSION[kind])
+    require(actor, IMPORT_PERMISSION[kind])
     report = progress or (lambda _p, _m: None)
     report(1, tr("正在读取文件…", "Reading the file…"))
     table = read_table(path)

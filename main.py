@@ -36,7 +36,7 @@ def command(name: str) -> Callable[[Handler], Handler]:
 
 
 # Databases a command opened: closed when it ends, so no pooled connection outlives its command.
-_opened: list = []  # type: ignore[type-arg]
+_opened: list = []
 
 
 def open_db(args: argparse.Namespace):  # type: ignore[no-untyped-def]

@@ -208,7 +208,7 @@ def create_db_engine(url: str) -> Engine:
         kwargs["pool_pre_ping"] = True
     try:
         # hide_parameters: a failing statement's message must never carry the row's names and ID numbers.
-        engine = create_engine(parsed, hide_parameters=True, **kwargs)  # type: ignore[arg-type]
+        engine = create_engine(parsed, hide_parameters=True, **kwargs)
     except (NoSuchModuleError, ImportError, ArgumentError) as exc:
         raise _cannot_open(url, f"不支持的数据库类型（{exc}）", f"unsupported database type ({exc})") from None
     if parsed.get_backend_name() == "sqlite":

@@ -105,7 +105,7 @@ def history_frame(conn: Connection, placement_ids: list[int] | None = None) -> p
 MARKED_TABLES = {"trainee": Trainee.__table__, "placement": Placement.__table__}
 
 
-def mark_queries(table: str) -> list:  # type: ignore[type-arg]
+def mark_queries(table: str) -> list:
     """The four one-aggregate queries of ``table``'s marks, to be run as scalar subqueries of one
     SELECT: together as one query's columns, SQLite would scan instead of seeking the maxima."""
     t = MARKED_TABLES[table]

@@ -30,12 +30,12 @@ def sees_trainee_expr(actor: Actor, school_column: Any = None) -> ColumnElement[
     if school is None:
         return true()
     column = Trainee.__table__.c.school_id if school_column is None else school_column
-    return column == school  # type: ignore[no-any-return]
+    return column == school
 
 
 def seat_holding(status_column: Any = None) -> ColumnElement[bool]:
     column = Placement.__table__.c.status if status_column is None else status_column
-    return column.in_(SEAT_HOLDING)  # type: ignore[no-any-return]
+    return column.in_(SEAT_HOLDING)
 
 
 def seats_taken_expr(vacancy_id: Any = None) -> ColumnElement[int]:
@@ -50,11 +50,11 @@ def seats_left_expr(vacancy_table: Any = None) -> ColumnElement[int]:
     """core.placement.seats_left in SQL: 0 for a closed vacancy, never negative."""
     v = Vacancy.__table__ if vacancy_table is None else vacancy_table
     taken = seats_taken_expr(v.c.id)
-    return case((v.c.status == "closed", 0), (taken >= v.c.headcount, 0),  # type: ignore[return-value]
+    return case((v.c.status == "closed", 0), (taken >= v.c.headcount, 0),
                 else_=v.c.headcount - taken)
 
 
 def vacancy_open_expr(vacancy_table: Any = None) -> ColumnElement[bool]:
     """An open vacancy: taking people (status 开放) with a seat left. The one meaning of 在招岗位."""
     v = Vacancy.__table__ if vacancy_table is None else vacancy_table
-    return (v.c.status == "open") & (seats_left_expr(v) > 0)  # type: ignore[no-any-return]
+    return (v.c.status == "open") & (seats_left_expr(v) > 0)

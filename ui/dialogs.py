@@ -29,7 +29,7 @@ def install_error_hook() -> None:
 
     def hook(kind, exc, tb):  # type: ignore[no-untyped-def]
         if not isinstance(exc, UserError):
-            exc.__lb_traceback__ = "".join(traceback.format_exception(kind, exc, tb))  # type: ignore[attr-defined]
+            exc.__lb_traceback__ = "".join(traceback.format_exception(kind, exc, tb))
         show_error(QApplication.activeWindow(), exc)
 
     sys.excepthook = hook

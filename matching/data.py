@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -157,14 +158,17 @@ class MatchData:
         pos = self.trainee_pos(fresh.T["trainee_id"])
         if len(pos) != len(changed) or (pos < 0).any():
             return None
-        frame = self.trainees.copy()
-        for col in frame.columns:
-            values = frame[col].to_numpy(copy=True)
-            new = fresh.trainees[col].to_numpy()
-            if values.dtype != new.dtype:
+        # Column arrays copied and overwritten as they are (string arrays stay string arrays), then one
+        # frame built from them: assigning 40 columns one by one re-validated every value of each.
+        columns: dict[str, Any] = {}
+        for col in self.trainees.columns:
+            old, new = self.trainees[col].array, fresh.trainees[col].array
+            if old.dtype != new.dtype:
                 return None
+            values = old.copy()
             values[pos] = new
-            frame[col] = values
+            columns[col] = values
+        frame = pd.DataFrame(columns, index=self.trainees.index, copy=False)
         T: dict[str, np.ndarray] = {}
         for key, old in self.T.items():
             if key in ("household_code", "household_kinds", "pref", "has_pref"):

@@ -145,7 +145,7 @@ def test_import_wizard_preview_import_and_report(database, qtbot, tmp_path: Path
     wizard.path_edit.setText(str(SAMPLES / "trainees_school_export.xlsx"))
     wizard.preview_button.click()
     qtbot.waitUntil(lambda: wizard.stack.currentIndex() == 1, timeout=20000)
-    assert wizard.result is not None and wizard.result.dry_run
+    assert wizard.import_result is not None and wizard.import_result.dry_run
     assert wizard.issue_model.rowCount() == 8  # 7 rejected rows and 1 gender warning
     assert "拒绝 7 行" in wizard.summary.text() and "52" in wizard.import_button.text()
     with database.session() as s:

@@ -247,16 +247,23 @@ class GraduationDialog(QDialog):
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
+        # The editable number and the problem of each row, kept at hand: the table owns them for its whole
+        # life, where QTableWidget.item() could only promise "or None".
+        self.numbers: list[QTableWidgetItem] = []
+        self.problems: list[QTableWidgetItem] = []
         for r, m in enumerate(members):
             for c, value in enumerate((m["name"], mask_id(m["id_number"]))):
                 item = QTableWidgetItem(value)
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 self.table.setItem(r, c, item)
-            self.table.setItem(r, 2, QTableWidgetItem(""))
+            number = QTableWidgetItem("")
+            self.table.setItem(r, 2, number)
+            self.numbers.append(number)
             problem = QTableWidgetItem("")
             problem.setFlags(problem.flags() & ~Qt.ItemFlag.ItemIsEditable)
             problem.setForeground(Qt.GlobalColor.darkRed)
             self.table.setItem(r, 3, problem)
+            self.problems.append(problem)
         self.message = QLabel()
         self.message.setStyleSheet(ERROR_STYLE)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
@@ -276,8 +283,8 @@ class GraduationDialog(QDialog):
         except ValueError:
             n = 1
         width = max(4, len(str(n + len(self.members))))
-        for r in range(len(self.members)):
-            self.table.item(r, 2).setText(f"{self.prefix.text().strip()}{n + r:0{width}d}")
+        for r, number in enumerate(self.numbers):
+            number.setText(f"{self.prefix.text().strip()}{n + r:0{width}d}")
 
     def certificates(self) -> list[CertificateInput]:
         kinds = list(CERT_TYPES)
@@ -286,12 +293,12 @@ class GraduationDialog(QDialog):
             return []
         level = (5, 4, 3, 2, 1)[self.level_box.currentIndex()] if kinds[index] == "graded" else None
         issuer = self.form.value("issuer").strip() or None
-        return [CertificateInput(m["trainee_id"], self.table.item(r, 2).text(), kinds[index], level, None, issuer)
-                for r, m in enumerate(self.members)]
+        return [CertificateInput(m["trainee_id"], number.text(), kinds[index], level, None, issuer)
+                for m, number in zip(self.members, self.numbers)]
 
     def save(self) -> None:
-        for r in range(len(self.members)):
-            self.table.item(r, 3).setText("")
+        for problem in self.problems:
+            problem.setText("")
         try:
             counts = registry.graduate(self.database, self.actor, self.cohort["id"],
                                        [m["trainee_id"] for m in self.members],
@@ -301,7 +308,7 @@ class GraduationDialog(QDialog):
             rows = {m["trainee_id"]: r for r, m in enumerate(self.members)}
             for key, message in exc.errors.items():
                 if key.startswith("cert:"):
-                    self.table.item(rows[int(key[5:])], 3).setText(message)
+                    self.problems[rows[int(key[5:])]].setText(message)
             self.message.setText(str(exc))
             return
         except UserError as exc:

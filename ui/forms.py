@@ -6,12 +6,14 @@ them), so the messages come from the same rules as the Excel import.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDateEdit,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -34,6 +36,12 @@ T = TypeVar("T")
 def date_hint() -> str:
     """The placeholder of a typed date: the format, which cannot be mistaken for a date already filled in."""
     return tr("年-月-日（YYYY-MM-DD）", "YYYY-MM-DD")
+
+
+def picked_date(edit: QDateEdit) -> dt.date:
+    """The date shown in ``edit``. PySide6 types QDate.toPython() as ``object`` (one name serves
+    QDate, QTime and QDateTime); for a QDate it is a datetime.date."""
+    return cast(dt.date, edit.date().toPython())
 
 
 class FieldForm(QWidget):

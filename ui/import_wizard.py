@@ -55,7 +55,7 @@ class ImportWizard(QDialog):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.database, self.actor, self.cohort_id = database, actor, cohort_id
-        self.result: ImportResult | None = None
+        self.import_result: ImportResult | None = None  # not `result`: QDialog.result() is the dialog code
         self.imported = False
         self.setWindowTitle(tr("导入名册", "Import a roster"))
         self.resize(980, 620)
@@ -182,7 +182,7 @@ class ImportWizard(QDialog):
                  label=tr("正在检查文件…", "Checking the file…"))
 
     def show_preview(self, result: ImportResult) -> None:
-        self.result = result
+        self.import_result = result
         n = result.inserted + result.updated
         self.summary.setText(result.summary() + "\n" + tr(
             f"按“导入”将写入 {result.inserted} 条新记录、更新 {result.updated} 条；有问题的行不导入。",
@@ -223,7 +223,7 @@ class ImportWizard(QDialog):
             show_error(self, exc)
 
     def show_result(self, result: ImportResult) -> None:
-        self.result = result
+        self.import_result = result
         self.imported = True
         self.summary.setText(result.summary())
         self.issue_model.set_frame(issues_frame(result))
@@ -233,17 +233,17 @@ class ImportWizard(QDialog):
         self.close_button.setText(tr("完成", "Done"))
 
     def save_report(self) -> None:
-        if self.result is None:
+        if self.import_result is None:
             return
-        default = Path(self.result.path).stem + tr("_导入报告.xlsx", "_import_report.xlsx")
+        default = Path(self.import_result.path).stem + tr("_导入报告.xlsx", "_import_report.xlsx")
         path, _f = QFileDialog.getSaveFileName(self, tr("保存报告", "Save report"), default, "Excel (*.xlsx)")
         if path:
             self.write_report_to(path)
 
     def write_report_to(self, path: str) -> Any:
-        assert self.result is not None
+        assert self.import_result is not None
         try:
-            return write_report(self.result, path)
+            return write_report(self.import_result, path)
         except UserError as exc:  # one sentence naming the cause (disk full, read-only, no permission)
             show_error(self, str(exc))
             return None

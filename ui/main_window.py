@@ -178,6 +178,7 @@ class MainWindow(QMainWindow):
             page.setObjectName(f"page_{key}")
             page.changed.connect(self.refresh_status)
             stand_in = self.stack.widget(index)
+            assert stand_in is not None  # __init__ put one at every page's index
             self.stack.insertWidget(index, page)
             self.stack.removeWidget(stand_in)
             stand_in.deleteLater()

@@ -245,8 +245,8 @@ def run_self_test(lang: str | None = None, keep: bool = False) -> int:
             _check(summary, "train", lambda: _train(database))
             _check(summary, "ranking", lambda: _ranking(database))
             _check(summary, "batch", lambda: _make_batch(database))
-            batch = summary.get("batch") if isinstance(summary.get("batch"), dict) else {}
-            if batch.get("ok"):
+            batch = summary.get("batch")
+            if isinstance(batch, dict) and batch.get("ok"):
                 _check(summary, "pdf", lambda: _pdf(database, workdir))
     finally:
         if database is not None:

@@ -94,7 +94,7 @@ class SqlTableModel(QAbstractTableModel):
             result = conn.execute(self._page_stmt(len(self._rows)))
             if not self._key_index:
                 self._key_index = {k: i for i, k in enumerate(result.keys())}
-            rows = [tuple(r) for r in result]
+            rows: list[Sequence[Any]] = [tuple(r) for r in result]
         self._exhausted = len(rows) < self.page_size
         self._rows.extend(rows)
         return rows

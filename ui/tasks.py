@@ -85,8 +85,8 @@ def cancel_all(wait_ms: int = 10000) -> bool:
 
 
 def run_task(parent: QWidget | None, fn: Callable[[TaskContext], Any], *,
-             on_done: Callable[[Any], None] | None = None,
-             on_error: Callable[[BaseException], None] | None = None,
+             on_done: Callable[[Any], object] | None = None,
+             on_error: Callable[[BaseException], object] | None = None,
              label: str = "", cancellable: bool = True, delay_ms: int = 400) -> TaskContext:
     """Run ``fn(ctx)`` in the thread pool; the progress dialog shows only if it takes a while."""
     signals = _Signals()

@@ -1,7 +1,7 @@
 """Alembic environment: migrations run on the connection the app hands over."""
 
 from alembic import context
-from sqlalchemy import create_engine
+from sqlalchemy import Connection, create_engine
 
 from db.models import Base
 
@@ -13,6 +13,8 @@ def run() -> None:
     connection = config.attributes.get("connection")
     if connection is None:  # the alembic CLI, used by developers to autogenerate
         url = config.get_main_option("sqlalchemy.url")
+        if url is None:  # alembic.ini names the scratch database autogenerate compares against
+            raise RuntimeError("alembic.ini: sqlalchemy.url is not set")
         with create_engine(url).connect() as conn:
             _migrate(conn)
             conn.commit()
@@ -20,7 +22,7 @@ def run() -> None:
         _migrate(connection)
 
 
-def _migrate(connection) -> None:  # type: ignore[no-untyped-def]
+def _migrate(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
     with context.begin_transaction():

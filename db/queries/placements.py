@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import Select, exists, func, or_, select
 
 from core.access import Actor, require
 from core.fields import mask_id
@@ -24,7 +25,7 @@ PLACEMENT_COLUMNS = ["id", "trainee_id", "name", "id_number", "township", "house
 
 def _placement_select(actor: Actor, *, batch_id: int | None = None, employer_id: int | None = None,
                       township: str | None = None, status: str | None = None, trainee_id: int | None = None,
-                      search: str | None = None, placement_id: int | None = None):  # type: ignore[no-untyped-def]
+                      search: str | None = None, placement_id: int | None = None) -> Select[*tuple[Any, ...]]:
     stmt = (select(Placement.id, Placement.trainee_id, Trainee.name, Trainee.id_number, Trainee.township,
                    Trainee.household_type, Batch.name.label("batch"), Vacancy.code.label("vacancy_code"),
                    Employer.name.label("employer"), Vacancy.title, Placement.status, Placement.start_date,
@@ -53,7 +54,7 @@ def _placement_select(actor: Actor, *, batch_id: int | None = None, employer_id:
 
 
 def placement_query(actor: Actor, sort_key: str | None = None, descending: bool = False,
-                    **filters: Any):  # type: ignore[no-untyped-def]
+                    **filters: Any) -> Select[*tuple[Any, ...]]:
     """The Select behind the tracking page's lazy table (first column: placement id)."""
     require(actor, "registry.read")
     sub = _placement_select(actor, **filters).subquery()
@@ -97,7 +98,7 @@ def batch_placements(database: Database, batch: int | str, actor: Actor) -> pd.D
     with database.session() as session:
         reasons = dict(session.execute(select(Placement.id, Placement.model_reasons).where(
             Placement.batch_id == batch_id)).all())
-    frame["reasons"] = frame["id"].map(lambda i: json.loads(reasons[i]) if reasons.get(i) else [])
+    frame["reasons"] = frame["id"].map(lambda i: json.loads(text) if (text := reasons.get(i)) else [])
     return frame
 
 
@@ -108,8 +109,9 @@ def filter_options(database: Database) -> dict[str, list[tuple[Any, str]]]:
         employers = session.execute(select(Employer.id, Employer.name).where(
             exists().where(Vacancy.employer_id == Employer.id,
                            exists().where(Placement.vacancy_id == Vacancy.id))).order_by(Employer.name)).all()
-        towns = session.scalars(select(Trainee.township).where(Trainee.township.is_not(None)).distinct()
-                                .order_by(Trainee.township)).all()
+        # The column is nullable, but IS NOT NULL leaves only strings.
+        towns = cast(Sequence[str], session.scalars(select(Trainee.township).where(Trainee.township.is_not(None))
+                                                .distinct().order_by(Trainee.township)).all())
     return {"batches": list(batches), "employers": list(employers), "townships": [(t, t) for t in towns]}
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, case, func, literal, or_, select
 
 from core.access import Actor
 from core.fields import clean_text
@@ -52,9 +52,10 @@ def trainee_search(text: str) -> ColumnElement[bool] | None:
         # twice as fast as scanning the wide trainee table with LIKE on 200,000 rows.
         pattern = "%" + q.upper()
         t2 = t.alias("by_digits")
-        ids = select(t2.c.id).where(t2.c.id_number.like(pattern))
+        by_id = select(t2.c.id).where(t2.c.id_number.like(pattern))
+        ids: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]] = by_id
         if q.isdigit():
-            ids = ids.union(select(t2.c.id).where(t2.c.phone.like(pattern)))
+            ids = by_id.union(select(t2.c.id).where(t2.c.phone.like(pattern)))
         return t.c.id.in_(ids)
     if re.fullmatch(r"[A-Za-z]+", q):
         low = q.lower()

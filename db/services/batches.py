@@ -10,11 +10,11 @@ import datetime as dt
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import case, delete, exists, func, select
+from sqlalchemy import CursorResult, case, delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from core.access import Actor, require
@@ -342,8 +342,9 @@ def save_proposals(database: Database, actor: Actor, batch: int | str, pairs: pd
         if set(pairs["vacancy_id"].astype(int)) - in_batch:
             raise UserError("方案中有不属于本批次的岗位，请重新生成方案。",
                             "The plan has vacancies outside this batch; plan again.")
-        removed = session.execute(delete(Placement).where(Placement.batch_id == row.id,
-                                                          Placement.status == "proposed")).rowcount
+        # A DELETE's result is a CursorResult (it has the row count); Session.execute is typed for SELECTs.
+        removed = cast(CursorResult[Any], session.execute(delete(Placement).where(
+            Placement.batch_id == row.id, Placement.status == "proposed"))).rowcount
         try:
             for r in pairs.itertuples():
                 reasons = getattr(r, "reasons", None)

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from sqlalchemy import Connection, func, insert, select
@@ -117,7 +117,7 @@ def _make_uscc(rng: np.random.Generator, city: str) -> str:
     return body + _uscc.calc_check_digit(body)
 
 
-def _id_numbers(rng: np.random.Generator, region: np.ndarray, birth: np.ndarray,
+def _id_numbers(rng: np.random.Generator, region: np.ndarray, birth: Sequence[dt.date],
                 male: np.ndarray) -> list[str]:
     seq = rng.integers(0, 100, len(region))
     gender_digit = rng.integers(0, 5, len(region)) * 2 + male.astype(int)
@@ -287,7 +287,7 @@ def generate(conn: Connection, *, trainees: int = 3000, seed: int = 2025, today:
     emp_prov = rng.choice(provinces, n_emp, p=[0.3, 0.2, 0.2, 0.15, 0.15])
     emp_city = np.array([rng.choice(DESTINATIONS[p]) for p in emp_prov])
     emp_effect = rng.normal(0, 0.75, n_emp)
-    emp_rows = []
+    emp_rows: list[dict] = []
     used_names: set[str] = set()
     for j in range(n_emp):
         suffixes, _titles = EMPLOYER_KINDS[emp_skill[j]]
@@ -325,7 +325,7 @@ def generate(conn: Connection, *, trainees: int = 3000, seed: int = 2025, today:
     v_long = rng.random(n_vac) < 0.65
     v_age_max = rng.choice([45, 50, 55, 58], n_vac)
     v_gender = np.where(rng.random(n_vac) < 0.03, "F", "any")
-    vac_rows = []
+    vac_rows: list[dict] = []
     for k in range(n_vac):
         j = int(v_emp[k])
         _suffixes, titles = EMPLOYER_KINDS[v_skill[k]]
@@ -473,7 +473,8 @@ def _past_batches(pl_rows: list[dict], vac_rows: list[dict], emp_rows: list[dict
     for row in pl_rows:
         if 0 <= t0 - _ord(row["start_date"]) <= 183:
             groups.setdefault((row["start_date"].year, row["start_date"].month), []).append(row)
-    batches, links = [], []
+    batches: list[dict] = []
+    links: list[dict] = []
     escorts = ("李主任", "马老师", "王科长", "祁主任")
     for k, ((year, month), rows) in enumerate(sorted(groups.items())):
         if len(rows) < 5:

@@ -378,7 +378,7 @@ def needs_audit(plist: PlacementList, output: str) -> bool:
 
 
 def save_file(database: Database, actor: Actor, plist: PlacementList, path: str | os.PathLike[str],
-              write: Callable[[Path], None], output: str, verify: Callable[[Path], bool] | None = None) -> Path:
+              write: Callable[[Path], object], output: str, verify: Callable[[Path], bool] | None = None) -> Path:
     """``write(tmp)`` into a temp file beside ``path``; then audit and rename in one step
     (:func:`core.files.write_file`): whatever fails, no partial file is left behind, an existing file
     at ``path`` is untouched and nothing is audited."""

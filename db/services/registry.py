@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -161,6 +161,7 @@ def save_trainee(database: Database, actor: Actor, values: Mapping[str, Any], tr
         else:
             # resolve (or create) the school before the trainee is in the session, so it is one write
             school_id = _school_id(session, school_name) if school_name else None
+        trainee: Trainee | None  # a lookup may find none; both branches below leave one
         if trainee_id is None:
             trainee = Trainee()
             session.add(trainee)
@@ -389,11 +390,12 @@ def graduate(database: Database, actor: Actor, cohort_id: int, trainee_ids: Sequ
         if not sees_trainee(actor, cohort.school_id):
             raise UserError("该培训班属于其他学校", "This cohort belongs to another school", code=1)
         if numbers:
-            taken = session.execute(select(Certificate.number, Certificate.trainee_id)
-                                    .where(Certificate.number.in_(list(numbers)))).all()
-            for number, _tid in taken:
-                errors.setdefault(f"cert:{numbers[number]}",
-                                  tr(f"证书编号 {number} 已登记", f"Certificate number {number} is already registered"))
+            # The column is nullable, but IN (...) never matches NULL.
+            taken = cast(Sequence[str], session.scalars(select(Certificate.number)
+                                                        .where(Certificate.number.in_(list(numbers)))).all())
+            for used in taken:
+                errors.setdefault(f"cert:{numbers[used]}",
+                                  tr(f"证书编号 {used} 已登记", f"Certificate number {used} is already registered"))
         if errors:
             raise FormErrors(errors)
         records = session.scalars(select(TrainingRecord).where(TrainingRecord.cohort_id == cohort_id,
@@ -417,9 +419,9 @@ def graduate(database: Database, actor: Actor, cohort_id: int, trainee_ids: Sequ
                                     number=clean_text(c.number).replace(" ", ""), issuer=c.issuer,
                                     issue_date=c.issue_date or day))
             if level is not None:
-                trainee = session.get(Trainee, c.trainee_id)
-                assert trainee is not None
-                trainee.skill_level = level if trainee.skill_level is None else min(trainee.skill_level, level)
+                holder = session.get(Trainee, c.trainee_id)
+                assert holder is not None
+                holder.skill_level = level if holder.skill_level is None else min(holder.skill_level, level)
             issued += 1
         record(session, actor, "graduate", "cohort", cohort_id,
                detail=f"graduated={graduated} certificates={issued} date={day}")
@@ -461,6 +463,7 @@ def save_employer(database: Database, actor: Actor, values: Mapping[str, Any], e
             other = session.scalar(select(Employer.id).where(Employer.uscc == clean["uscc"]))
             if other is not None and other != employer_id:
                 raise FormErrors({"uscc": tr("该统一社会信用代码已登记为另一家单位", "This code belongs to another employer")})
+        employer: Employer | None  # a lookup may find none; both branches below leave one
         if employer_id is None:
             employer = Employer()
             session.add(employer)
@@ -517,6 +520,7 @@ def save_vacancy(database: Database, actor: Actor, employer_id: int, values: Map
             raise FormErrors({"code": tr(f"岗位编号 {clean['code']} 已存在", f"Code {clean['code']} already exists")})
         if session.get(Employer, employer_id) is None:
             raise UserError("用人单位不存在", "No such employer", code=1)
+        vacancy: Vacancy | None  # a lookup may find none; both branches below leave one
         if vacancy_id is None:
             vacancy = Vacancy(employer_id=employer_id)
             session.add(vacancy)

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Integer, case, cast, func, literal, select, type_coerce
+from sqlalchemy import ColumnElement, Integer, case, cast, func, literal, select, type_coerce
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
@@ -330,12 +330,12 @@ def _read_vacancies(conn: Connection) -> tuple:
 def _read_trained(conn: Connection) -> np.ndarray:
     """Ids of the trainees with a training record (an index-only scan: far cheaper than a correlated
     EXISTS per trainee)."""
-    return _fetch(conn, [TrainingRecord.trainee_id], [], TrainingRecord, [])[0][0]  # type: ignore[no-any-return]
+    return _fetch(conn, [TrainingRecord.trainee_id], [], TrainingRecord, [])[0][0]
 
 
 def _read_certified(conn: Connection) -> np.ndarray:
     """Ids of the trainees with a graded or special-ability certificate."""
-    return _fetch(conn, [Certificate.trainee_id], [], Certificate,  # type: ignore[no-any-return]
+    return _fetch(conn, [Certificate.trainee_id], [], Certificate,
                   [Certificate.cert_type.in_([_const("graded"), _const("special")])])[0][0]
 
 
@@ -403,7 +403,7 @@ def _read_all(database: Database, conn: Connection, actor: Actor) -> _Data:
 def _read_trainees(conn: Connection, actor: Actor) -> tuple:
     household = case(*[(Trainee.household_type == _const(h), _const(i)) for i, h in enumerate(_HOUSEHOLDS)],
                      else_=None)
-    where = [Trainee.deleted_at.is_(None)]
+    where: list[ColumnElement[bool]] = [Trainee.deleted_at.is_(None)]
     where.append(sees_trainee_expr(actor))
     (t_id, school_id, hh, prefix), (township, skills) = _fetch(
         conn, [Trainee.id, Trainee.school_id, household, cast(func.substr(Trainee.id_number, _const(1), _const(2)), Integer)],

@@ -29,6 +29,7 @@ from db.audit import ChainReport
 from db.engine import Database
 from db.services import audit_search
 from db.services.audit_search import AuditFilter
+from ui.forms import picked_date
 from ui.pages.base import Page
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -226,7 +227,7 @@ class AuditPage(Page):
     def _date(self, edit: QDateEdit) -> dt.date | None:
         if edit.date() == edit.minimumDate():
             return None
-        return edit.date().toPython()  # type: ignore[no-any-return]
+        return picked_date(edit)
 
     def current_filter(self) -> AuditFilter:
         return AuditFilter(text=self.search.text(), action=self.action.currentData() or None,

@@ -592,6 +592,7 @@ class MatchingPage(Page):
     def selected_pairs(self, view: QTableView | None = None) -> list[dict]:
         view = view or self.ranked_view
         model = view.model()
+        assert isinstance(model, FrameTableModel)  # _table() gave every view here one
         rows = sorted({i.row() for i in view.selectionModel().selectedRows()})
         out = []
         for r in rows:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -35,6 +37,7 @@ from core.i18n import tr
 from db.engine import Database
 from db.services import stats
 from ui.dialogs import show_error
+from ui.forms import picked_date
 from ui.frame_model import FrameTableModel
 from ui.pages.base import Page
 from ui.tasks import TaskContext, run_task
@@ -267,7 +270,7 @@ class StatisticsPage(Page):
         for key in BAR_METRICS:
             self.metric_pick.addItem(stats.metric_label(key), key)
         self.metric_pick.currentIndexChanged.connect(self._draw_bars)
-        fmt = {k: (lambda v, k=k: stats.format_metric(k, v)) for k in stats.METRICS}
+        fmt: dict[str, Callable[[Any], str]] = {k: partial(stats.format_metric, k) for k in stats.METRICS}
         for dim in stats.DIMENSIONS:
             model = FrameTableModel([("label", stats.dimension_label(dim)),
                                      *[(k, stats.metric_label(k)) for k in stats.METRICS]], self, formatters=fmt)
@@ -314,8 +317,8 @@ class StatisticsPage(Page):
             self.refresh()
 
     def period(self) -> tuple[dt.date | None, dt.date]:
-        start = None if self.from_all.isChecked() else self.from_edit.date().toPython()
-        return start, self.to_edit.date().toPython()
+        start = None if self.from_all.isChecked() else picked_date(self.from_edit)
+        return start, picked_date(self.to_edit)
 
     def refresh(self) -> None:
         self._loaded = True

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -320,7 +321,7 @@ class TrackingPage(Page):
         layout.addWidget(self.message)
         self._loaded = False
         # What the role lacks is disabled up front, saying who may (the services refuse it too).
-        gate(actor, "batch.write", self.floor_spin, *(self.findChild(QPushButton, name) for name in (
+        gate(actor, "batch.write", self.floor_spin, *(self._button(name) for name in (
             "btn_new_batch", "btn_edit_batch", "btn_add_vacancies", "btn_remove_vacancy", "btn_pin", "btn_forbid",
             "btn_replan", "btn_accept_plan", "btn_confirm", "btn_edit_pair", "btn_reject", "btn_add_pair",
             "btn_departed", "btn_on_job", "btn_followup", "btn_skilled", "btn_end", "btn_replace", "btn_decline",
@@ -359,7 +360,13 @@ class TrackingPage(Page):
         except UserError as exc:
             show_error(self, exc)
 
-    def _run(self, fn: Callable[[], Any], *, done: Callable[[], None] | None = None) -> bool:
+    def _button(self, name: str) -> QPushButton:
+        button = self.findChild(QPushButton, name)
+        if button is None:  # a renamed button must not slip out of its permission gate unnoticed
+            raise LookupError(f"TrackingPage has no button {name!r}")
+        return button
+
+    def _run(self, fn: Callable[[], Any], *, done: Callable[[], object] | None = None) -> bool:
         """Run a db call; a UserError becomes the one-sentence message box. True on success."""
         try:
             fn()
@@ -603,9 +610,11 @@ class TrackingPage(Page):
         if not codes:
             show_error(self, tr("没有勾选任何岗位，未作改动。", "No vacancy was ticked; nothing was changed."))
             return
-        self._run(lambda: batches.add_vacancies(self.database, self.actor, bid, codes),
-                  done=lambda: (self.reload_batches(bid),
-                                self.tell(tr(f"已把 {len(codes)} 个岗位加入本批次。", f"{len(codes)} vacancies added to the batch."))))
+        def done() -> None:
+            self.reload_batches(bid)
+            self.tell(tr(f"已把 {len(codes)} 个岗位加入本批次。", f"{len(codes)} vacancies added to the batch."))
+
+        self._run(lambda: batches.add_vacancies(self.database, self.actor, bid, codes), done=done)
 
     def remove_vacancy(self) -> None:
         bid = self.current_batch_id()
@@ -763,7 +772,7 @@ class TrackingPage(Page):
         self.tell(result.summary("已确认", "confirmed"), warn=bool(result.refused))
         self.changed.emit()
 
-    def _pairs_many(self, title: str, build: Callable[[FormDialog], None],
+    def _pairs_many(self, title: str, build: Callable[[FormDialog], object],
                     call: Callable[[list[int], dict[str, Any]], placements.ManyResult], verb_zh: str, verb_en: str) -> None:
         bid = self.current_batch_id()
 
@@ -811,7 +820,7 @@ class TrackingPage(Page):
         if values is None:
             return
         for r in rows:
-            if not self._run(lambda r=r: placements.decline(self.database, self.actor, int(r["id"]), reason=values["reason"])):
+            if not self._run(partial(placements.decline, self.database, self.actor, int(r["id"]), reason=values["reason"])):
                 break
         self.reload_batches(bid)
 
@@ -1031,7 +1040,7 @@ class TrackingPage(Page):
         more = tr(f"等 {len(ids)} 人", f" and {len(ids) - 6} more") if len(ids) > 6 else ""
         return "、".join(n for n in names if n) + more
 
-    def _many_action(self, ids: list[int], title: str, build: Callable[[FormDialog], None],
+    def _many_action(self, ids: list[int], title: str, build: Callable[[FormDialog], object],
                      call: Callable[[list[int], dict[str, Any]], placements.ManyResult], verb_zh: str, verb_en: str,
                      *, intro: str = "", after: Callable[[list[int]], str] | None = None) -> None:
         """One dialog for everyone selected, one service call, one summary of what changed and what did not."""
@@ -1053,7 +1062,7 @@ class TrackingPage(Page):
         self.tell(result.summary(verb_zh, verb_en) + note, warn=bool(result.refused))
         self.changed.emit()
 
-    def _placements_many(self, title: str, build: Callable[[FormDialog], None],
+    def _placements_many(self, title: str, build: Callable[[FormDialog], object],
                          call: Callable[[list[int], dict[str, Any]], placements.ManyResult],
                          verb_zh: str, verb_en: str) -> None:
         ids = self.selected_placements()
@@ -1061,7 +1070,7 @@ class TrackingPage(Page):
                           intro=tr(f"共 {len(ids)} 人：{self._names_of(ids)}", f"{len(ids)} selected: {self._names_of(ids)}"),
                           after=lambda _done: self._gone_note(self._after_change(ids)))
 
-    def _placement_action(self, title: str, build: Callable[[FormDialog], None],
+    def _placement_action(self, title: str, build: Callable[[FormDialog], object],
                           call: Callable[[int, dict[str, Any]], Any], done_zh: str, done_en: str) -> None:
         pid = self.selected_placement()
         if pid is None:
@@ -1081,7 +1090,7 @@ class TrackingPage(Page):
 
     # Dialog contents, shared by the placements tab and the batch list.
     @staticmethod
-    def _date_note(label_zh: str, label_en: str) -> Callable[[FormDialog], None]:
+    def _date_note(label_zh: str, label_en: str) -> Callable[[FormDialog], object]:
         return lambda d: (d.date("date", tr(label_zh, label_en)), d.line("note", tr("备注", "Note")))
 
     @staticmethod

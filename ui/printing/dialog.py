@@ -46,6 +46,7 @@ from db.services.lists import (
     write_xlsx,
 )
 from ui.dialogs import error_text
+from ui.forms import picked_date
 from ui.permissions import gate, set_enabled
 from ui.printing import default_bureau, default_columns
 from ui.printing.renderer import ListRenderer, save_pdf
@@ -267,8 +268,8 @@ class PrintListDialog(QDialog):
             raise UserError("请选择乡镇，或勾选“限定出发日期”并给出期间。",
                             "Choose a township, or tick the period and give its dates.", code=2)
         return ListSelection(batch_id=batch_id, employer_id=employer_id, township=township,
-                             date_from=self.date_from.date().toPython() if period else None,
-                             date_to=self.date_to.date().toPython() if period else None,
+                             date_from=picked_date(self.date_from) if period else None,
+                             date_to=picked_date(self.date_to) if period else None,
                              columns=columns, full_numbers=self.full_radio.isChecked() and self.actor.can("print.full_id"),
                              bureau=self.bureau_edit.text().strip() or default_bureau())
 

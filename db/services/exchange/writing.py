@@ -136,7 +136,7 @@ def _write_trainees(conn: Connection, actor: Actor, parsed: Parsed, result: Impo
     school_ids = {name: sid for sid, name in conn.execute(select(School.id, School.name))}
     rows = parsed.rows
     if scope is None:  # schools by name, created when missing
-        wanted = {r.values.get("school") for r in rows} - {None} - set(school_ids)
+        wanted = {r.values["school"] for r in rows if r.values.get("school") is not None} - set(school_ids)
         result.created["schools"] = len(wanted)
         if wanted and not dry_run:
             conn.execute(insert(School), [{"name": n} for n in sorted(wanted)])
@@ -287,10 +287,12 @@ def _write_vacancies(conn: Connection, parsed: Parsed, result: ImportResult, dry
                     pending_new[key] = fake_id
                     fake_id -= 1
                 else:
-                    pending_new[key] = conn.execute(insert(e_t).values(
+                    new_key = conn.execute(insert(e_t).values(
                         name=name, uscc=uscc, province=v["province"], city=v["city"], district=v.get("district"),
                         partner_city=v.get("partner_city"), contact=v.get("contact"),
-                        contact_phone=v.get("contact_phone"), created_at=utcnow())).inserted_primary_key[0]
+                        contact_phone=v.get("contact_phone"), created_at=utcnow())).inserted_primary_key
+                    assert new_key is not None  # a one-row INSERT of an autoincrement key always reports it
+                    pending_new[key] = new_key[0]
             eid = pending_new[key]
             if uscc:
                 by_uscc[uscc] = eid
@@ -381,6 +383,7 @@ def _write_placements(conn: Connection, parsed: Parsed, result: ImportResult, dr
         if problems:
             result.issues.extend(problems)
             continue
+        assert person is not None  # a missing person is one of the problems above
         good.append((r, person.id, vacancies[v["vacancy_code"]]))
     existing: dict[tuple, Any] = {}
     tids = list({g[1] for g in good})

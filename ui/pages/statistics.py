@@ -244,10 +244,11 @@ class StatisticsPage(Page):
         self.upward_view = QTableView()
         self.upward_view.setObjectName("upward_table")
         self.upward_view.setModel(self.upward_model)
-        # Fit the headers (a stretched column cut the English ones); the last takes what is left.
-        self.upward_view.horizontalHeader().setDefaultSectionSize(50)  # the stretched last one may be narrow
+        # The figures and their headers keep their width; the destination's words take what is left and
+        # give way first (in English at 1280 px a two-pixel horizontal scrollbar was all the overflow).
         self.upward_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.upward_view.horizontalHeader().setStretchLastSection(True)
+        self.upward_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.upward_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.upward_view.verticalHeader().setVisible(False)
         self.upward_note = QLabel()
         self.upward_note.setWordWrap(True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 
 import pytest
 from sqlalchemy import select
@@ -31,4 +33,7 @@ def test_closing_the_window_after_the_import_wizard_exits_cleanly(demo_db, role:
         last = s.scalars(select(AuditLog).order_by(AuditLog.id.desc())).first()
     assert last is not None and last.action == "logout"
     if demo_db.backend == "sqlite":
-        assert any(p.name.endswith(f"-exit{p.suffix}") and "-auto-" in p.name for p in backup.backup_dir().iterdir())
+        exits = [p for p in backup.backup_dir().iterdir() if "-auto-" in p.name and p.name.endswith(f"-exit{p.suffix}")]
+        assert len(exits) == 1
+        with closing(sqlite3.connect(exits[0])) as copy:  # the backup was made after signing out
+            assert copy.execute("SELECT action FROM audit_log ORDER BY id DESC LIMIT 1").fetchone() == ("logout",)

@@ -86,6 +86,25 @@ def test_restore_refuses_while_another_connection_writes(demo_db, tmp_path: Path
     _chain_ok(demo_db)
 
 
+def test_restore_waits_a_moment_for_an_office_that_is_signing_off(demo_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Another connection that closes within two seconds of the restore starting is not "another user"
+    (PostgreSQL lists a closing session for a moment): the restore goes through."""
+    info = backup.create_backup(demo_db, SYSTEM, tmp_path / f"b{'.sqlite3' if demo_db.backend == 'sqlite' else '.lbbackup'}")
+    other = create_engine(demo_db.url, poolclass=NullPool)
+    conn = other.connect()
+    conn.execute(text("SELECT 1"))
+    conn.commit()
+    closer = threading.Timer(0.5, lambda: (conn.close(), other.dispose()))
+    closer.start()
+    try:
+        report = backup.restore_backup(demo_db, SYSTEM, info.path, force=True)
+    finally:
+        closer.join()
+    assert report.total_rows == info.total_rows
+    with demo_db.session() as s:
+        assert s.scalar(select(AuditLog.action).order_by(AuditLog.id.desc()).limit(1)) == "restore"
+
+
 @pytest.mark.sqlite_only
 def test_cli_restore_while_a_reader_is_connected_exits_2(tmp_path: Path) -> None:
     db = tmp_path / "office.sqlite3"

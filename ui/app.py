@@ -6,11 +6,12 @@ import sys
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from core import i18n
+from core.access import Actor
 from core.i18n import UserError, tr
-from db.engine import open_database
+from db.engine import Database, open_database
 from ui.resources import app_font, resource_dir
 
 _translators: list[QTranslator] = []
@@ -81,20 +82,26 @@ def run_gui(db_url: str | None) -> int:
     return code
 
 
-def leave(window, database, actor) -> None:  # type: ignore[no-untyped-def]
-    """After the main window closed: the exit backup, the sign-out entry, then the window itself.
+def leave(window: QWidget, database: Database, actor: Actor) -> None:
+    """After the main window closed: stop background work, sign out, make the exit backup (which then
+    holds the sign-out entry), then delete the window.
 
     The window is deleted here, while Qt still stands. Left to the interpreter's exit, PySide deletes
     widgets with the application in no particular order (a dialog once opened, then the page owning
     it) and the process aborted after the clerk had closed it."""
     from PySide6.QtCore import QCoreApplication, QEvent
 
-    _backup_on_exit(database)
     from db.services.users import logout
+    from ui.tasks import cancel_all
+
+    # A task still running (the window was closed during it) stops at its next step and rolls back,
+    # rather than writing while the exit backup copies the database.
+    cancel_all(60_000)
     try:
         logout(database, actor)
     except Exception:  # noqa: BLE001 - leaving must never fail over an audit entry
         pass
+    _backup_on_exit(database)
     window.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     database.dispose()

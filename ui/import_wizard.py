@@ -79,7 +79,9 @@ class ImportWizard(QDialog):
         # Only the rosters this role may write are offered; the service refuses the others anyway.
         for k in importable_kinds(actor):
             self.kind_box.addItem(tr(*KIND_LABELS[k]), k)
-        self.kind_box.setCurrentIndex(max(self.kind_box.findData(kind), 0))
+        # Every button that opens the wizard is gated by the same permission (ui.permissions.gate).
+        assert self.kind_box.findData(kind) >= 0, f"{actor.role} may not import {kind}"
+        self.kind_box.setCurrentIndex(self.kind_box.findData(kind))
         self.kind_box.setEnabled(cohort_id is None and self.kind_box.count() > 1)
         row.addWidget(self.kind_box)
         self.template_button = QPushButton(tr("下载空白模板…", "Download template…"))

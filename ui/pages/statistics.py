@@ -245,10 +245,9 @@ class StatisticsPage(Page):
         self.upward_view.setObjectName("upward_table")
         self.upward_view.setModel(self.upward_model)
         # The figures and their headers keep their width; the destination's words take what is left and
-        # give way first (in English at 1280 px a two-pixel horizontal scrollbar was all the overflow).
+        # give way first (in English at 1280 px the last column was cut and a scrollbar showed).
         self.upward_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.upward_view.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.upward_view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.upward_view.verticalHeader().setVisible(False)
         self.upward_note = QLabel()
         self.upward_note.setWordWrap(True)

@@ -44,6 +44,7 @@ from db.queries import placements as placement_queries
 from db.services import batches, followup, placements
 from ui.dialogs import confirm as ask_yes_no
 from ui.dialogs import show_error
+from ui.forms import picked_date
 from ui.frame_model import FrameTableModel
 from ui.pages.base import Page
 from ui.permissions import gate
@@ -172,7 +173,7 @@ class FormDialog(QDialog):
         out: dict[str, Any] = {}
         for key, w in self.fields.items():
             if isinstance(w, QDateEdit):
-                out[key] = w.date().toPython()
+                out[key] = picked_date(w)
             elif isinstance(w, QSpinBox):
                 out[key] = w.value() or None
             elif isinstance(w, QComboBox):

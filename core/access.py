@@ -26,6 +26,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users.manage": frozenset({"admin"}),
     "backup": frozenset({"admin"}),
     "settings.write": frozenset({"admin"}),                      # bureau-wide settings
+    "demo.load": frozenset({"admin", "staff"}),                  # 载入演示数据 (an empty database only)
 }
 
 

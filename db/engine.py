@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.i18n import UserError
+from core.i18n import UserError, tr
 from db import audit as _audit  # noqa: F401 - installs the append-only guard of the audit log
 
 APP_NAME = "LaborBridge"
@@ -50,6 +50,20 @@ def display_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except ArgumentError:
         return url
+
+
+def database_name(url: str) -> str:
+    """What a clerk calls the database: the file name (laborbridge.sqlite3), or host/database for a
+    server — never the URL, its driver or its credentials."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url.rsplit("/", 1)[-1] or url
+    if parsed.get_backend_name() == "sqlite":
+        path = parsed.database or ""
+        return Path(path).name if path and path != ":memory:" else tr("内存数据库", "in-memory database")
+    host = parsed.host or "localhost"
+    return f"{host}/{parsed.database}" if parsed.database else host
 
 
 def _alembic_config() -> Config:

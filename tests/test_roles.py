@@ -38,6 +38,7 @@ EXPECTED = {
     "users.manage": {"admin"},
     "backup": {"admin"},
     "settings.write": {"admin"},
+    "demo.load": {"admin", "staff"},
 }
 
 

@@ -22,9 +22,11 @@ from PySide6.QtWidgets import (
 from core.access import Actor
 from core.i18n import tr
 from db import queries
-from db.engine import Database, display_url
+from db.changes import Changes
+from db.engine import Database, database_name, display_url
 from db.services import demo
 from ui.dialogs import show_error
+from ui.operations import announce, changes_of, hub
 from ui.pages.base import Page
 from ui.permissions import gate
 from ui.tasks import TaskContext, run_task
@@ -114,12 +116,20 @@ class MainWindow(QMainWindow):
         self.statusBar().addWidget(self.db_label, 1)
         self.statusBar().addPermanentWidget(self.count_label)
         self._build_menu()
+        # Every announced write updates the counts, whichever page (or dialog) made it.
+        hub().changed.connect(self._on_changes)
         self.refresh_status()
+
+    def _on_changes(self, database: object, _changes: Changes, _origin: object) -> None:
+        if database is self.database:
+            self.refresh_status()
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu(tr("文件(&F)", "&File"))
         demo_action = QAction(tr("载入演示数据…", "Load demo data…"), self)
+        demo_action.setObjectName("action_demo")
         demo_action.triggered.connect(self.ask_demo)
+        gate(self.actor, "demo.load", demo_action)
         file_menu.addAction(demo_action)
         print_action = QAction(tr("打印名册(&P)…", "&Print a list…"), self)
         print_action.setObjectName("action_print_list")
@@ -176,7 +186,6 @@ class MainWindow(QMainWindow):
             index = list(self._factories).index(key)
             page = self._factories[key]()
             page.setObjectName(f"page_{key}")
-            page.changed.connect(self.refresh_status)
             stand_in = self.stack.widget(index)
             assert stand_in is not None  # __init__ put one at every page's index
             self.stack.insertWidget(index, page)
@@ -197,7 +206,8 @@ class MainWindow(QMainWindow):
         return page
 
     def refresh_status(self) -> None:
-        self.db_label.setText(tr("数据库：", "Database: ") + display_url(self.database.url))
+        self.db_label.setText(tr("数据库：", "Database: ") + database_name(self.database.url))
+        self.db_label.setToolTip(display_url(self.database.url))  # the full location, password hidden
         try:
             with self.database.session() as session:
                 c = queries.counts(session, self.actor)
@@ -209,8 +219,8 @@ class MainWindow(QMainWindow):
                                     f"{c.on_job:,} on the job"))
 
     def refresh_all(self) -> None:
-        for page in self.pages.values():
-            page.refresh()
+        """After a restore or a demo load: every page reads again (a hidden one when next shown)."""
+        announce(self.database, Changes.all(), self)
         self.refresh_status()
 
     # --- demo data ------------------------------------------------------------------------
@@ -239,8 +249,8 @@ class MainWindow(QMainWindow):
         def work(ctx: TaskContext) -> dict[str, int]:
             return demo.load_demo(self.database, trainees=n, progress=ctx.progress)
 
-        def done(_counts: object) -> None:
-            self.refresh_all()
+        def done(counts: object) -> None:
+            announce(self.database, changes_of(counts), self)
 
         run_task(self, work, on_done=done, on_error=lambda e: show_error(self, e),
                  label=tr("正在生成演示数据…", "Generating demo data…"))

@@ -56,6 +56,7 @@ from core.access import Actor, require
 from core.files import cannot_write, os_error_in
 from core.i18n import UserError
 from db import audit
+from db.changes import Changes
 from db.engine import (
     Database,
     data_dir,
@@ -88,6 +89,10 @@ class BackupInfo:
     @property
     def total_rows(self) -> int:
         return sum(self.tables.values())
+
+    @property
+    def changes(self) -> Changes:
+        return Changes.all()  # every row was replaced
 
 
 def tables() -> list[Table]:

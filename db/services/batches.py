@@ -25,6 +25,7 @@ from core.i18n import UserError, tr
 from core.placement import LISTED, OPEN, SEAT_HOLDING, seats_left
 from core.vocab import skill_label
 from db import audit
+from db.changes import BATCH, PLACEMENT, VACANCY, Changes, WithChanges
 from db.engine import Database
 from db.models import Batch, BatchVacancy, Employer, Placement, Trainee, Vacancy
 from db.queries.lookup import find_batch as _batch
@@ -36,8 +37,8 @@ from matching import assignment
 # --- batches ------------------------------------------------------------------------------------
 
 def create_batch(database: Database, actor: Actor, *, name: str, departure_date: object = None,
-                 destination: str | None = None, escort: str | None = None) -> int:
-    """A new departure batch; its name must be unique."""
+                 destination: str | None = None, escort: str | None = None) -> WithChanges:
+    """A new departure batch; its name must be unique. Returns its id (with ``.changes``)."""
     require(actor, "batch.write")
     name = _text(name, 100)
     if not name:
@@ -52,11 +53,11 @@ def create_batch(database: Database, actor: Actor, *, name: str, departure_date:
         session.flush()
         audit.record(session, actor, "batch.create", "batch", row.id,
                      after={"name": name, "departure_date": day, "destination": row.destination, "escort": row.escort})
-        return row.id
+        return WithChanges(row.id, Changes.of(BATCH, batches=[row.id]))
 
 
 def update_batch(database: Database, actor: Actor, batch: int | str, *, name: str | None = None,
-                 departure_date: object = None, destination: str | None = None, escort: str | None = None) -> None:
+                 departure_date: object = None, destination: str | None = None, escort: str | None = None) -> Changes:
     require(actor, "batch.write")
     with database.session() as session:
         row = _batch(session, batch)
@@ -79,9 +80,10 @@ def update_batch(database: Database, actor: Actor, batch: int | str, *, name: st
         audit.record(session, actor, "batch.update", "batch", row.id, before=before,
                      after={"name": row.name, "departure_date": row.departure_date,
                             "destination": row.destination, "escort": row.escort})
+        return Changes.of(BATCH, PLACEMENT, batches=[row.id])  # the batch's name shows beside its people
 
 
-def add_vacancies(database: Database, actor: Actor, batch: int | str, codes: Iterable[str]) -> int:
+def add_vacancies(database: Database, actor: Actor, batch: int | str, codes: Iterable[str]) -> WithChanges:
     """Add vacancies (by code) to a batch; returns how many were new. Unknown codes change nothing."""
     require(actor, "batch.write")
     wanted = [c.strip() for c in codes if c and c.strip()]
@@ -99,10 +101,10 @@ def add_vacancies(database: Database, actor: Actor, batch: int | str, codes: Ite
         session.add_all(BatchVacancy(batch_id=row.id, vacancy_id=vid) for vid in new)
         if new:
             audit.record(session, actor, "batch.add_vacancies", "batch", row.id, detail=",".join(wanted))
-        return len(new)
+        return WithChanges(len(new), Changes.of(BATCH, batches=[row.id]))
 
 
-def remove_vacancy(database: Database, actor: Actor, batch: int | str, code: str) -> None:
+def remove_vacancy(database: Database, actor: Actor, batch: int | str, code: str) -> Changes:
     """Take a vacancy out of a batch; refused while the batch still has placements on it."""
     require(actor, "batch.write")
     with database.session() as session:
@@ -119,6 +121,7 @@ def remove_vacancy(database: Database, actor: Actor, batch: int | str, code: str
                                                 Placement.status == "proposed"))
         session.execute(delete(BatchVacancy).where(BatchVacancy.batch_id == row.id, BatchVacancy.vacancy_id == vid))
         audit.record(session, actor, "batch.remove_vacancy", "batch", row.id, detail=code)
+        return Changes.of(BATCH, PLACEMENT, batches=[row.id])
 
 
 def list_batches(database: Database) -> pd.DataFrame:
@@ -332,7 +335,7 @@ def plan(database: Database, batch: int | str | None = None, codes: Sequence[str
                       int(capacity.sum()), vac, notes, candidates, cost)
 
 
-def save_proposals(database: Database, actor: Actor, batch: int | str, pairs: pd.DataFrame) -> int:
+def save_proposals(database: Database, actor: Actor, batch: int | str, pairs: pd.DataFrame) -> WithChanges:
     """Keep a plan as the batch's proposals (status 拟派), replacing its earlier undecided proposals.
     Nothing is placed: each proposal still needs a person to confirm it. All or nothing."""
     require(actor, "batch.write")
@@ -356,11 +359,11 @@ def save_proposals(database: Database, actor: Actor, batch: int | str, pairs: pd
                             f"{exc.en} Plan again; nothing was changed.") from None
         audit.record(session, actor, "batch.propose", "batch", row.id,
                      detail=json.dumps({"proposals": len(pairs), "replaced": removed}))
-        return len(pairs)
+        return WithChanges(len(pairs), Changes.of(BATCH, PLACEMENT, batches=[row.id]))
 
 
 def add_proposal(database: Database, actor: Actor, batch: int | str, id_number: str, vacancy_code: str,
-                 *, note: str | None = None) -> int:
+                 *, note: str | None = None) -> WithChanges:
     """A proposal picked by hand (the staff's own choice, kept for comparison with the plan)."""
     require(actor, "batch.write")
     with database.session() as session:
@@ -373,4 +376,5 @@ def add_proposal(database: Database, actor: Actor, batch: int | str, id_number: 
         placement = propose(session, actor, row, trainee.id, vac.id)
         if note:
             _event(session, actor, placement, "note", dt.date.today(), note=_text(note, 500))
-        return placement.id
+        return WithChanges(placement.id, Changes.of(BATCH, PLACEMENT, VACANCY, batches=[row.id],
+                                                    placements=[placement.id]))

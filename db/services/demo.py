@@ -42,6 +42,7 @@ from stdnum.cn import uscc as _uscc
 from core.fields import id_check_char
 from core.i18n import UserError, tr
 from db import audit
+from db.changes import Changes
 from db.engine import Database
 from db.models import (
     Batch,
@@ -507,7 +508,7 @@ def _bulk(conn: Connection, model: type, rows: list[dict], chunk: int = 20000) -
 
 
 def load_demo(database: Database, *, trainees: int = 3000, seed: int = 2025, today: dt.date | None = None,
-              progress: Callable[[int, str], None] | None = None) -> dict[str, int]:
+              progress: Callable[[int, str], None] | None = None) -> DemoCounts:
     """Fill an empty database with demo data in one transaction (all or nothing)."""
     with database.engine.begin() as conn:
         counts = generate(conn, trainees=trainees, seed=seed, today=today, progress=progress)
@@ -517,4 +518,12 @@ def load_demo(database: Database, *, trainees: int = 3000, seed: int = 2025, tod
         with database.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
             conn.exec_driver_sql("ANALYZE")
-    return counts
+    return DemoCounts(counts)
+
+
+class DemoCounts(dict[str, int]):
+    """Rows written per table (as before), and ``.changes``: everything."""
+
+    @property
+    def changes(self) -> Changes:
+        return Changes.all()

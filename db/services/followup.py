@@ -13,6 +13,7 @@ from core.fields import mask_id
 from core.i18n import UserError, tr
 from core.placement import AWAY, SEAT_HOLDING
 from core.vocab import HOUSEHOLD_RANK, alert_label, household_label
+from db.changes import SETTING, Changes
 from db.engine import Database
 from db.models import Employer, Placement, PlacementEvent, Trainee, Vacancy
 from db.rules import scope_trainees
@@ -78,13 +79,14 @@ def wage_floor(database: Database) -> int:
     return int(settings.get(database, WAGE_FLOOR_KEY))
 
 
-def set_wage_floor(database: Database, actor: Actor, value: int) -> None:
+def set_wage_floor(database: Database, actor: Actor, value: int) -> Changes:
     """The monthly wage under which an on-the-job worker is flagged (设置，全局共享)."""
     require(actor, "batch.write")
     if not (0 <= int(value) <= 100_000):
         raise UserError("工资下限应在 0 到 100000 元之间。", "The wage floor must be between 0 and 100,000 yuan.")
     with database.session() as session:
         settings.write(session, actor, WAGE_FLOOR_KEY, int(value))
+    return Changes.of(SETTING)
 
 
 def alerts(database: Database, *, today: dt.date | None = None, wage_floor_value: int | None = None,

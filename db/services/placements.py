@@ -29,6 +29,7 @@ from core.i18n import UserError, tr
 from core.placement import AWAY, OPEN, SEAT_HOLDING, check_proposable, check_transition, seats_left
 from core.vocab import status_label
 from db import audit
+from db.changes import Changes, WithChanges, placement_changes
 from db.engine import Database
 from db.models import Batch, BatchVacancy, Placement, PlacementEvent, Trainee, Vacancy
 from db.queries.lookup import find_batch as _batch
@@ -183,7 +184,7 @@ def _check_date(session: Session, p: Placement, day: dt.date, *, status_change: 
 
 
 def confirm(database: Database, actor: Actor, placement_id: int, *, date: object = None,
-            note: str | None = None) -> None:
+            note: str | None = None) -> Changes:
     """A person accepts a proposed pair: a seat of the vacancy is claimed, never beyond headcount."""
     require(actor, "batch.write")
     day = _day(date, "确认日期", "confirmation date", required=False)
@@ -202,9 +203,10 @@ def confirm(database: Database, actor: Actor, placement_id: int, *, date: object
         session.flush()
 
     _with_retry(database, work)
+    return placement_changes([placement_id])
 
 
-def edit_proposal(database: Database, actor: Actor, placement_id: int, vacancy_code: str, *, reason: str) -> None:
+def edit_proposal(database: Database, actor: Actor, placement_id: int, vacancy_code: str, *, reason: str) -> Changes:
     """Move a proposed pair to another vacancy; the reason is kept in the timeline."""
     require(actor, "batch.write")
     reason = _text(reason, 200)
@@ -234,9 +236,10 @@ def edit_proposal(database: Database, actor: Actor, placement_id: int, vacancy_c
                        f"Moved: {old.code if old else ''} → {vac.code}; reason: {reason}"))
         audit.record(session, actor, "placement.edit", "placement", p.id,
                      before={"vacancy": old.code if old else None}, after={"vacancy": vac.code, "reason": reason})
+    return placement_changes([placement_id])
 
 
-def decline(database: Database, actor: Actor, placement_id: int, *, reason: str, date: object = None) -> None:
+def decline(database: Database, actor: Actor, placement_id: int, *, reason: str, date: object = None) -> Changes:
     """Reject a proposed pair, or a confirmed person who will not go; the reason is kept."""
     require(actor, "batch.write")
     reason = _text(reason, 200)
@@ -256,30 +259,31 @@ def decline(database: Database, actor: Actor, placement_id: int, *, reason: str,
         _event(session, actor, p, "status", day, status_from=was, status_to="declined", note=reason)
         audit.record(session, actor, "placement.decline", "placement", p.id, before={"status": was},
                      after={"status": "declined", "reason": reason})
+    return placement_changes([placement_id])
 
 
 # --- lifecycle ----------------------------------------------------------------------------------
 
 def mark_departed(database: Database, actor: Actor, placement_id: int, *, date: object,
-                  note: str | None = None) -> None:
-    _move(database, actor, placement_id, "departed", date, note=note)
+                  note: str | None = None) -> Changes:
+    return _move(database, actor, placement_id, "departed", date, note=note)
 
 
 def mark_on_job(database: Database, actor: Actor, placement_id: int, *, date: object, wage: int | None = None,
-                note: str | None = None) -> None:
+                note: str | None = None) -> Changes:
     """Arrived at work: the start date of the placement (上岗日期)."""
-    _move(database, actor, placement_id, "on_job", date, note=note, wage=wage)
+    return _move(database, actor, placement_id, "on_job", date, note=note, wage=wage)
 
 
-def end_placement(database: Database, actor: Actor, placement_id: int, *, date: object, reason: str) -> None:
+def end_placement(database: Database, actor: Actor, placement_id: int, *, date: object, reason: str) -> Changes:
     """The worker left the job (离岗) on ``date`` for ``reason``."""
     if not _text(reason):
         raise UserError("请填写离岗原因。", "Give the reason for leaving.")
-    _move(database, actor, placement_id, "ended", date, note=reason)
+    return _move(database, actor, placement_id, "ended", date, note=reason)
 
 
 def _move(database: Database, actor: Actor, placement_id: int, to: str, date: object, *,
-          note: str | None = None, wage: int | None = None) -> None:
+          note: str | None = None, wage: int | None = None) -> Changes:
     require(actor, "batch.write")
     day = _day(date, *_DAY_NAMES[to])
     if wage is not None and not (0 < int(wage) < 1_000_000):
@@ -304,10 +308,11 @@ def _move(database: Database, actor: Actor, placement_id: int, to: str, date: ob
                note=_text(note, 500) or None)
         audit.record(session, actor, f"placement.{to}", "placement", p.id, before=before,
                      after={"status": to, "start_date": p.start_date, "end_date": p.end_date})
+    return placement_changes([placement_id])
 
 
 def record_followup(database: Database, actor: Actor, placement_id: int, *, date: object, wage: int | None = None,
-                    employment_form: str | None = None, note: str | None = None) -> None:
+                    employment_form: str | None = None, note: str | None = None) -> Changes:
     """A follow-up visit (回访). A visit that finds the worker skilled records the conversion too."""
     require(actor, "batch.write")
     day = _day(date, "回访日期", "follow-up date")
@@ -331,6 +336,7 @@ def record_followup(database: Database, actor: Actor, placement_id: int, *, date
         if employment_form == "skilled" and p.employment_form != "skilled" and p.status == "on_job":
             _make_skilled(session, actor, p, day, tr("回访时确认转为职业工", "Found skilled at a follow-up"))
         audit.record(session, actor, "placement.followup", "placement", p.id, after={"date": day, "wage": wage})
+    return Changes.of("placement", placements=[placement_id])
 
 
 def _make_skilled(session: Session, actor: Actor, p: Placement, day: dt.date, note: str | None) -> None:
@@ -341,7 +347,7 @@ def _make_skilled(session: Session, actor: Actor, p: Placement, day: dt.date, no
 
 
 def convert_to_skilled(database: Database, actor: Actor, placement_id: int, *, date: object,
-                       note: str | None = None) -> None:
+                       note: str | None = None) -> Changes:
     """Temporary (临时工) → skilled, contracted (职业工) on ``date``."""
     require(actor, "batch.write")
     day = _day(date, "转职业工日期", "conversion date")
@@ -354,10 +360,11 @@ def convert_to_skilled(database: Database, actor: Actor, placement_id: int, *, d
         _check_date(session, p, day, status_change=False)
         _make_skilled(session, actor, p, day, _text(note, 500) or None)
         audit.record(session, actor, "placement.skilled", "placement", p.id, after={"skilled_since": day})
+    return Changes.of("placement", placements=[placement_id])
 
 
 def re_place(database: Database, actor: Actor, placement_id: int, vacancy_code: str, *,
-             batch: int | str | None = None, date: object = None, note: str | None = None) -> int:
+             batch: int | str | None = None, date: object = None, note: str | None = None) -> WithChanges:
     """A new confirmed placement for someone who left (再就业); the seat check applies as always."""
     require(actor, "batch.write")
     day = _day(date, "确认日期", "confirmation date", required=False)
@@ -384,7 +391,8 @@ def re_place(database: Database, actor: Actor, placement_id: int, vacancy_code: 
                      after={"previous": old.id, "vacancy": vac.code})
         return new.id
 
-    return _with_retry(database, work)
+    new_id = _with_retry(database, work)
+    return WithChanges(new_id, placement_changes([placement_id, new_id]))
 
 
 
@@ -411,6 +419,10 @@ class ManyResult:
             text_en += (f"; {len(self.refused)} unchanged: " + "; ".join(f"{n} ({r.rstrip('.')})" for _i, n, r in shown)
                         + more_en)
         return tr(text_zh + "。", text_en + ".")
+
+    @property
+    def changes(self) -> Changes:
+        return placement_changes(self.done)
 
 
 def _names(database: Database, ids: Sequence[int]) -> dict[int, str]:

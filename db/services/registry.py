@@ -32,6 +32,7 @@ from core.fields import (
 from core.i18n import UserError, tr
 from core.placement import SEAT_HOLDING
 from db.audit import record
+from db.changes import BATCH, EMPLOYER, PLACEMENT, TRAINEE, VACANCY, Changes, WithChanges
 from db.engine import Database
 from db.models import (
     Certificate,
@@ -136,7 +137,7 @@ def _check_unchanged(obj: Any, loaded: Mapping[str, Any] | None, what: str, what
                         "saved. Reopen it and edit again.", code=3)
 
 
-def save_trainee(database: Database, actor: Actor, values: Mapping[str, Any], trainee_id: int | None = None) -> int:
+def save_trainee(database: Database, actor: Actor, values: Mapping[str, Any], trainee_id: int | None = None) -> WithChanges:
     """Add (``trainee_id`` None) or edit a trainee; raises FormErrors with per-field messages."""
     require(actor, "registry.write")
     clean, errors = validate_trainee(values)
@@ -182,16 +183,16 @@ def save_trainee(database: Database, actor: Actor, values: Mapping[str, Any], tr
         session.flush()
         record(session, actor, "create" if before is None else "update", "trainee", trainee.id,
                before=before, after=_snapshot(trainee, [*clean, "school_id"]))
-        return trainee.id
+        return WithChanges(trainee.id, Changes.of(TRAINEE, PLACEMENT))
 
 
-def delete_trainee(database: Database, actor: Actor, trainee_id: int) -> None:
+def delete_trainee(database: Database, actor: Actor, trainee_id: int) -> Changes:
     """Soft delete (undo with :func:`restore_trainee`); refused while a placement is active."""
     require(actor, "registry.write")
     with database.session() as session:
         trainee = session.get(Trainee, trainee_id)
         if trainee is None or trainee.deleted_at is not None:
-            return
+            return Changes()
         check_sees_trainee(actor, trainee.school_id)
         active = session.scalar(select(func.count()).select_from(Placement).where(
             Placement.trainee_id == trainee_id, Placement.status.in_(SEAT_HOLDING)))
@@ -201,17 +202,19 @@ def delete_trainee(database: Database, actor: Actor, trainee_id: int) -> None:
         trainee.deleted_at = utcnow()
         record(session, actor, "delete", "trainee", trainee_id, before={"name": trainee.name,
                                                                          "id_number": trainee.id_number})
+    return Changes.of(TRAINEE, PLACEMENT)
 
 
-def restore_trainee(database: Database, actor: Actor, trainee_id: int) -> None:
+def restore_trainee(database: Database, actor: Actor, trainee_id: int) -> Changes:
     require(actor, "registry.write")
     with database.session() as session:
         trainee = session.get(Trainee, trainee_id)
         if trainee is None or trainee.deleted_at is None:
-            return
+            return Changes()
         check_sees_trainee(actor, trainee.school_id)
         trainee.deleted_at = None
         record(session, actor, "restore", "trainee", trainee_id, after={"name": trainee.name})
+    return Changes.of(TRAINEE, PLACEMENT)
 
 
 @dataclass(frozen=True)
@@ -433,7 +436,7 @@ def graduate(database: Database, actor: Actor, cohort_id: int, trainee_ids: Sequ
 EMPLOYER_FIELDS = ("name", "uscc", "province", "city", "district", "partner_city", "contact", "contact_phone")
 
 
-def save_employer(database: Database, actor: Actor, values: Mapping[str, Any], employer_id: int | None = None) -> int:
+def save_employer(database: Database, actor: Actor, values: Mapping[str, Any], employer_id: int | None = None) -> WithChanges:
     require(actor, "employer.write")
     parsers = PARSERS["vacancies"]
     clean: dict[str, Any] = {}
@@ -479,7 +482,7 @@ def save_employer(database: Database, actor: Actor, values: Mapping[str, Any], e
         session.flush()
         record(session, actor, "create" if before is None else "update", "employer", employer.id,
                before=before, after=clean)
-        return employer.id
+        return WithChanges(employer.id, Changes.of(EMPLOYER, VACANCY, PLACEMENT))
 
 
 VACANCY_FORM_FIELDS = ("code", "title", "skill", "min_level", "headcount", "wage_min", "wage_max", "board",
@@ -488,7 +491,7 @@ VACANCY_FORM_FIELDS = ("code", "title", "skill", "min_level", "headcount", "wage
 
 
 def save_vacancy(database: Database, actor: Actor, employer_id: int, values: Mapping[str, Any],
-                 vacancy_id: int | None = None) -> int:
+                 vacancy_id: int | None = None) -> WithChanges:
     """Add or edit a vacancy of an employer; raises FormErrors per field."""
     require(actor, "employer.write")
     raw = {k: v for k, v in values.items() if k not in ("board", "lodging", "needs_health_cert")}
@@ -541,7 +544,7 @@ def save_vacancy(database: Database, actor: Actor, employer_id: int, values: Map
         session.flush()
         record(session, actor, "create" if before is None else "update", "vacancy", vacancy.id,
                before=before, after=clean)
-        return vacancy.id
+        return WithChanges(vacancy.id, Changes.of(EMPLOYER, VACANCY, BATCH))
 
 
 def remaining_headcount(database: Database, vacancy_id: int) -> int:

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from core.access import Actor
 from core.i18n import tr
 from core.vocab import LEVEL_NAMES, SKILLS, skill_label
+from db.changes import BATCH, EMPLOYER, PLACEMENT, VACANCY, Changes
 from db.engine import Database
 from db.queries.registry import (
     EMPLOYER_COLUMNS,
@@ -35,7 +36,7 @@ from db.queries.registry import (
     vacancy_query,
 )
 from db.services.exchange.export import export_roster
-from ui.pages.base import Page
+from ui.pages.base import EmptyHint, Page
 from ui.permissions import gate, set_enabled
 from ui.sql_model import ModelColumn, SqlTableModel
 from ui.tasks import run_task
@@ -90,6 +91,8 @@ class VacancyModel(SqlTableModel):
 
 
 class EmployersPage(Page):
+    shows = frozenset({EMPLOYER, VACANCY, PLACEMENT, BATCH})  # seats left follow every confirmation
+
     def __init__(self, database: Database, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(database, actor, parent)
         self.emp_filter = EmployerFilter()
@@ -120,6 +123,13 @@ class EmployersPage(Page):
         self.emp_count = QLabel()
         bar.addWidget(self.emp_count)
         outer.addLayout(bar)
+        self.empty_hint = EmptyHint(actor, tr(
+            "还没有用人单位。第一步：导入岗位需求表（Excel 或 CSV，用人单位随岗位一并建立），或新增一家用人单位。",
+            "No employer yet. First import a vacancy sheet (Excel or CSV; employers are created with their "
+            "vacancies), or add an employer."),
+            [("empty_import", tr("导入岗位…", "Import vacancies…"), "employer.write", self.import_vacancies),
+             ("empty_add", tr("新增单位…", "Add an employer…"), "employer.write", self.add_employer)])
+        outer.addWidget(self.empty_hint)
         self.emp_model = SqlTableModel(database, employer_columns(), parent=self)
         self.emp_view = _table(self.emp_model, "employer_table")
         for key, width in (("name", 240), ("uscc", 170), ("province", 60), ("city", 70), ("contact", 80),
@@ -224,6 +234,8 @@ class EmployersPage(Page):
         flt = self.emp_filter
         self.emp_model.set_query(lambda key, desc: employer_query(flt, key, desc))
         self.emp_count.setText(tr(f"共 {self.emp_model.total():,} 家单位", f"{self.emp_model.total():,} employers"))
+        self.empty_hint.setVisible(self.emp_model.total() == 0 and not self.emp_filter.search.strip()
+                                   and self.emp_filter.province is None)
         self.apply_vacancy_filter()
 
     def selected_employer(self) -> int | None:
@@ -290,13 +302,17 @@ class EmployersPage(Page):
             self.after_change()
 
     def after_change(self) -> None:
-        row = self.emp_view.currentIndex().row()
+        self.announce(Changes.of(EMPLOYER, VACANCY))
+
+    def redraw(self, changes: Changes, origin: object) -> None:
+        """Read again (seats left included), keeping the employer on screen selected."""
+        eid = self.selected_employer()
         self.refresh()
-        if row < 0 and self.only_selected.isChecked() and self.emp_model.rowCount():
+        row = self.emp_model.row_of_id(eid) if eid is not None else None
+        if row is None and origin is self and self.only_selected.isChecked() and self.emp_model.rowCount():
             row = 0  # after an import into an empty page, show the first employer's vacancies at once
-        if row >= 0 and row < self.emp_model.rowCount():
+        if row is not None:
             self.emp_view.selectRow(row)
-        self.changed.emit()
 
     def import_vacancies(self) -> None:
         from ui.import_wizard import ImportWizard

@@ -33,6 +33,7 @@ from core.access import Actor
 from core.fields import mask_id
 from core.i18n import UserError, tr
 from core.vocab import household_label, level_label
+from db.changes import BATCH, PLACEMENT, Changes
 from db.engine import Database
 from db.queries.registry import find_trainees, trainee_hit
 from db.services import batches
@@ -625,7 +626,7 @@ class MatchingPage(Page):
         QMessageBox.information(self, "LaborBridge", tr(
             f"已将 {added} 人加入批次“{box.currentText()}”（待确认，需人工确认后才安置）。",
             f"{added} added to the batch '{box.currentText()}' as proposed (a person confirms)."))
-        self.changed.emit()
+        self.announce(Changes.of(BATCH, PLACEMENT))
 
     def priority_weights(self) -> dict[str, float] | None:
         """None: the services use the bureau-wide weights in the database (设置 → 政策优先系数), the

@@ -39,6 +39,7 @@ from core.access import Actor
 from core.fields import mask_id
 from core.i18n import UserError, tr
 from core.vocab import household_label
+from db.changes import BATCH, EMPLOYER, PLACEMENT, SETTING, TRAINEE, VACANCY, Changes
 from db.engine import Database
 from db.queries import placements as placement_queries
 from db.services import batches, followup, placements
@@ -298,12 +299,15 @@ class VacancyPicker(QDialog):
 class TrackingPage(Page):
     """Batches, placements, follow-ups due and alerts on four tabs."""
 
+    shows = frozenset({BATCH, PLACEMENT, VACANCY, EMPLOYER, TRAINEE, SETTING})
+
     def __init__(self, database: Database, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(database, actor, parent)
         self._candidates: pd.DataFrame | None = None
         self._plan: batches.PlanResult | None = None
         self._pins: set[tuple[int, int]] = set()
         self._forbids: set[tuple[int, int]] = set()
+        self._keep_plan = False
         self.last_dialog: FormDialog | None = None
         self.tabs = QTabWidget()
         self.tabs.addTab(self._build_batches_tab(), tr("派遣批次", "Batches"))
@@ -324,8 +328,8 @@ class TrackingPage(Page):
         # What the role lacks is disabled up front, saying who may (the services refuse it too).
         gate(actor, "batch.write", self.floor_spin, *(self._button(name) for name in (
             "btn_new_batch", "btn_edit_batch", "btn_add_vacancies", "btn_remove_vacancy", "btn_pin", "btn_forbid",
-            "btn_replan", "btn_accept_plan", "btn_confirm", "btn_edit_pair", "btn_reject", "btn_add_pair",
-            "btn_departed", "btn_on_job", "btn_followup", "btn_skilled", "btn_end", "btn_replace", "btn_decline",
+            "btn_replan", "btn_accept_plan", "btn_confirm", "btn_pairs_departed", "btn_pairs_on_job",
+            "btn_edit_pair", "btn_reject", "btn_add_pair", "btn_confirm_many", "btn_departed", "btn_on_job", "btn_followup", "btn_skilled", "btn_end", "btn_replace", "btn_decline",
             "btn_due_followup", "btn_save_floor")))
         gate(actor, "matching.run", self.plan_btn)
         gate(actor, "print", self.print_btn)
@@ -349,6 +353,33 @@ class TrackingPage(Page):
         except UserError as exc:
             show_error(self, exc)
 
+    def redraw(self, changes: Changes, origin: object) -> None:
+        """Redraw what shows the changed records: batches, the filters' choices, the people, and the
+        follow-up tabs (the one on screen now, the other when shown). Keeps selections; a plan in
+        progress stays unless this page acted or its batch changed."""
+        if not self._loaded:
+            return  # the first showing reads everything
+        if changes.everything:
+            self.refresh()
+            return
+        try:
+            if changes.touches(BATCH, VACANCY, PLACEMENT):
+                current = self.current_batch_id()
+                self._keep_plan = origin is not self and current not in changes.batch_ids
+                try:
+                    self.reload_batches(current)
+                finally:
+                    self._keep_plan = False
+            if changes.touches(BATCH, EMPLOYER, TRAINEE, PLACEMENT):
+                self._reload_filters()
+            if changes.touches(PLACEMENT, TRAINEE, BATCH, EMPLOYER, VACANCY):
+                self._after_change()
+            elif changes.touches(SETTING):
+                self._stale_tabs.add(3)
+                self._load_tab(self.tabs.currentIndex())
+        except UserError as exc:
+            show_error(self, exc)
+
     def _load_tab(self, index: int) -> None:
         if index not in getattr(self, "_stale_tabs", set()):
             return
@@ -368,15 +399,15 @@ class TrackingPage(Page):
         return button
 
     def _run(self, fn: Callable[[], Any], *, done: Callable[[], object] | None = None) -> bool:
-        """Run a db call; a UserError becomes the one-sentence message box. True on success."""
-        try:
-            fn()
-        except UserError as exc:
-            show_error(self, exc)
+        """Run a write off the GUI thread (every page showing what it changed redraws); a refusal
+        becomes the one-sentence message box. True on success."""
+        ok, _result, error = self.operate(fn)
+        if not ok:
+            assert error is not None
+            show_error(self, error)
             return False
         if done:
             done()
-        self.changed.emit()
         return True
 
     def _ask(self, dialog: FormDialog) -> dict[str, Any] | None:
@@ -534,11 +565,12 @@ class TrackingPage(Page):
 
     def _batch_selected(self) -> None:
         bid = self.current_batch_id()
-        self._candidates, self._plan = None, None
-        self._pins.clear()
-        self._forbids.clear()
-        self.plan_model.set_frame(pd.DataFrame(columns=["pin_label"]))
-        self.plan_summary.setText(tr("点击“生成最优方案”。", "Press 'Plan optimally'."))
+        if not (self._keep_plan and bid is not None):
+            self._candidates, self._plan = None, None
+            self._pins.clear()
+            self._forbids.clear()
+            self.plan_model.set_frame(pd.DataFrame(columns=["pin_label"]))
+            self.plan_summary.setText(tr("点击“生成最优方案”。", "Press 'Plan optimally'."))
         if bid is None:
             self.vac_model.set_frame(pd.DataFrame())
             self.pair_model.set_frame(pd.DataFrame())
@@ -764,14 +796,15 @@ class TrackingPage(Page):
         if not ask_yes_no(self, tr(f"确认所选 {len(ids)} 人？确认后每人占用所派岗位的一个名额。",
                                    f"Confirm the {len(ids)} selected? Each takes a seat of their vacancy.")):
             return
-        try:
-            result = placements.confirm_many(self.database, self.actor, ids)
-        except UserError as exc:
-            show_error(self, exc)
+        database, actor = self.database, self.actor
+        ok, result, error = self.operate(lambda: placements.confirm_many(database, actor, ids),
+                                         label=tr("正在确认…", "Confirming…"))
+        if not ok:
+            assert error is not None
+            show_error(self, error)
             return
         self.reload_batches(bid)
         self.tell(result.summary("已确认", "confirmed"), warn=bool(result.refused))
-        self.changed.emit()
 
     def _pairs_many(self, title: str, build: Callable[[FormDialog], object],
                     call: Callable[[list[int], dict[str, Any]], placements.ManyResult], verb_zh: str, verb_en: str) -> None:
@@ -1054,14 +1087,13 @@ class TrackingPage(Page):
         values = self._ask(dlg)
         if values is None:
             return
-        try:
-            result = call(ids, values)
-        except UserError as exc:
-            show_error(self, exc)
+        ok, result, error = self.operate(lambda: call(ids, values), label=title)
+        if not ok:
+            assert error is not None
+            show_error(self, error)
             return
         note = after(result.done) if after else ""
         self.tell(result.summary(verb_zh, verb_en) + note, warn=bool(result.refused))
-        self.changed.emit()
 
     def _placements_many(self, title: str, build: Callable[[FormDialog], object],
                          call: Callable[[list[int], dict[str, Any]], placements.ManyResult],

@@ -36,12 +36,13 @@ from core.vocab import (
     skill_label,
     status_label,
 )
+from db.changes import PLACEMENT, TRAINEE, Changes
 from db.engine import Database
 from db.queries.registry import TRAINEE_COLUMNS, TraineeFilter, townships, trainee_query
 from db.services import registry
 from db.services.exchange.export import export_roster
 from ui.dialogs import confirm, show_error
-from ui.pages.base import Page
+from ui.pages.base import EmptyHint, Page
 from ui.permissions import gate, set_enabled
 from ui.sql_model import ModelColumn, SqlTableModel
 from ui.tasks import run_task
@@ -72,6 +73,8 @@ def trainee_columns(today: dt.date | None = None) -> list[ModelColumn]:
 
 
 class TraineesPage(Page):
+    shows = frozenset({TRAINEE, PLACEMENT})
+
     def __init__(self, database: Database, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(database, actor, parent)
         self.filter = TraineeFilter()
@@ -123,6 +126,13 @@ class TraineesPage(Page):
         self.count_label.setObjectName("count")
         actions.addWidget(self.count_label)
         outer.addLayout(actions)
+        self.empty_hint = EmptyHint(actor, tr(
+            "还没有学员。第一步：导入培训学校的学员名册（Excel 或 CSV，可先在导入向导里下载空白模板），或逐个新增学员。",
+            "No trainee yet. First import a school's roster (Excel or CSV; the import wizard offers a blank "
+            "template), or add trainees one by one."),
+            [("empty_import", tr("导入名册…", "Import roster…"), "registry.write", self.import_roster),
+             ("empty_add", tr("新增学员…", "Add a trainee…"), "registry.write", self.add)])
+        outer.addWidget(self.empty_hint)
 
         self.model = SqlTableModel(database, trainee_columns(), parent=self)
         self.view = QTableView()
@@ -201,6 +211,10 @@ class TraineesPage(Page):
             self.count_label.setText(tr("没有符合条件的学员（可清除搜索或筛选）", "No trainee matches (clear the search or filters)"))
         else:
             self.count_label.setText(tr(f"共 {n:,} 人", f"{n:,} people"))
+        filtered = bool(self.filter.search.strip()) or any((
+            self.filter.township, self.filter.skill, self.filter.level is not None, self.filter.household_type,
+            self.filter.status))
+        self.empty_hint.setVisible(n == 0 and not filtered)
 
     def apply_search(self, text: str) -> None:
         self.filter.search = text
@@ -296,8 +310,15 @@ class TraineesPage(Page):
         self.after_change()
 
     def after_change(self) -> None:
+        self.announce(Changes.of(TRAINEE, PLACEMENT))
+
+    def redraw(self, changes: Changes, origin: object) -> None:
+        """Read again, keeping the trainee on screen selected."""
+        tid = self.selected_id()
         self.refresh()
-        self.changed.emit()
+        row = self.model.row_of_id(tid) if tid is not None else None
+        if row is not None:
+            self.view.selectRow(row)
 
     def import_roster(self) -> None:
         from ui.import_wizard import ImportWizard

@@ -6,7 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.i18n import tr
+from db.changes import ALL_TABLES, BATCH, EMPLOYER, PLACEMENT, TRAINEE, VACANCY, Changes
 from db.services.exchange.columns import KIND_LABELS
+
+# What each kind of import can change, as the pages see it (employers are created by vacancy rows).
+IMPORT_TOUCHES = {"trainees": (TRAINEE, PLACEMENT), "vacancies": (EMPLOYER, VACANCY, BATCH),
+                  "placements": (PLACEMENT, VACANCY, BATCH, EMPLOYER)}
 
 # --- results ------------------------------------------------------------------------------------
 
@@ -33,6 +38,13 @@ class ImportResult:
     created: dict[str, int] = field(default_factory=dict)  # e.g. schools / employers created
     unknown_columns: list[str] = field(default_factory=list)
     issues: list[RowIssue] = field(default_factory=list)
+
+    @property
+    def changes(self) -> Changes:
+        """Nothing for a trial run; else the rows of its kind and what shows them."""
+        if self.dry_run or not (self.inserted or self.updated or self.created):
+            return Changes()
+        return Changes.of(*IMPORT_TOUCHES.get(self.kind, ALL_TABLES))
 
     @property
     def errors(self) -> list[RowIssue]:

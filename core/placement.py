@@ -26,6 +26,14 @@ SEAT_HOLDING: tuple[str, ...] = ("confirmed", "departed", "on_job")
 OPEN: tuple[str, ...] = ("proposed", *SEAT_HOLDING)
 # Printed on placement lists: people actually sent or confirmed to go, never proposals or the declined.
 LISTED: tuple[str, ...] = (*SEAT_HOLDING, "ended")
+
+
+def start_passed(start: object, today: object) -> bool:
+    """A vacancy whose start date has passed is still offered (在招 with a seat left: it may be filled
+    late; the matcher then plans from today); lists mark it rather than hide it."""
+    return start is not None and hasattr(start, "toordinal") and start < today  # type: ignore[operator]
+
+
 # Left home for the job and not ended: follow-up visits apply.
 AWAY: tuple[str, ...] = ("departed", "on_job")
 # Work that actually started: the history the matcher learns from and statistics count.

@@ -285,7 +285,7 @@ def test_new_batch_add_vacancies_and_print(qtbot, page: TrackingPage, demo_db, m
     # The refusal is caught where the page shows it (a message box polled for under load can be missed).
     shown: list[str] = []
     with monkeypatch.context() as patch:
-        patch.setattr("ui.pages.tracking.show_error", lambda _parent, exc: shown.append(str(exc)))
+        patch.setattr("ui.pages.tracking.common.show_error", lambda _parent, exc: shown.append(str(exc)))
         click(qtbot, page, "btn_new_batch", [{"name": "2027年第1批江苏"}])
     assert shown and "已存在" in shown[-1]
 
@@ -296,15 +296,15 @@ def test_new_batch_add_vacancies_and_print(qtbot, page: TrackingPage, demo_db, m
                 QTimer.singleShot(30, choose)
                 return
             view, model = dlg.view, dlg.model
-            # vacancies past their start date are hidden until asked for, then marked
+            # every offered vacancy is listed, those past their start date marked; they can be hidden
             frame = dlg.frame
-            assert model.rowCount() == int((~frame["started"]).sum())
-            dlg.show_started.setChecked(True)
             assert model.rowCount() == len(frame)
             if frame["started"].any():
                 r = next(i for i in range(model.rowCount()) if model.row(i)["started"])
                 assert model.data(model.index(r, 6)).endswith("（已过）")
-            dlg.show_started.setChecked(False)
+            dlg.hide_started.setChecked(True)
+            assert model.rowCount() == int((~frame["started"]).sum())
+            dlg.hide_started.setChecked(False)
             # full employer names as tooltips; a search narrows the list; ticks survive the search
             employer = str(model.row(0)["employer"])
             assert model.data(model.index(0, 1), Qt.ItemDataRole.ToolTipRole) == employer

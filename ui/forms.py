@@ -10,15 +10,19 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDateEdit,
+    QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPlainTextEdit,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
@@ -175,3 +179,78 @@ class FieldForm(QWidget):
     def error_text(self, key: str) -> str:
         label = self.messages[key]
         return label.text() if not label.isHidden() else ""
+
+
+class FormDialog(QDialog):
+    """A small dialog of typed fields — dates (picked, read with :func:`picked_date`), numbers, text and
+    choices — for the one-step actions of the tracking page; ``values()`` after accept."""
+
+    def __init__(self, parent: QWidget | None, title: str, intro: str = "") -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.setMinimumWidth(380)
+        layout = QVBoxLayout(self)
+        if intro:
+            label = QLabel(intro)
+            label.setWordWrap(True)
+            layout.addWidget(label)
+        self.form = QFormLayout()
+        layout.addLayout(self.form)
+        self.fields: dict[str, QWidget] = {}
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText(tr("确定", "OK"))
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(tr("取消", "Cancel"))
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def date(self, key: str, label: str, value: dt.date | None = None) -> QDateEdit:
+        w = QDateEdit()
+        w.setCalendarPopup(True)
+        w.setDisplayFormat("yyyy-MM-dd")
+        day = value or dt.date.today()
+        w.setDate(QDate(day.year, day.month, day.day))
+        return self._add(key, label, w)
+
+    def number(self, key: str, label: str, value: int = 0, maximum: int = 100_000, suffix: str = "") -> QSpinBox:
+        w = QSpinBox()
+        w.setRange(0, maximum)
+        w.setSingleStep(100)
+        w.setValue(value)
+        if suffix:
+            w.setSuffix(suffix)
+        w.setSpecialValueText(tr("（不填）", "(none)"))
+        return self._add(key, label, w)
+
+    def line(self, key: str, label: str, value: str = "", placeholder: str = "") -> QLineEdit:
+        w = QLineEdit(value)
+        w.setPlaceholderText(placeholder)
+        return self._add(key, label, w)
+
+    def choice(self, key: str, label: str, items: list[tuple[Any, str]], current: Any = None) -> QComboBox:
+        w = QComboBox()
+        for data, text in items:
+            w.addItem(text, data)
+        if current is not None:
+            w.setCurrentIndex(max(0, w.findData(current)))
+        return self._add(key, label, w)
+
+    def _add(self, key: str, label: str, widget: Any) -> Any:
+        widget.setObjectName(f"field_{key}")
+        self.form.addRow(label, widget)
+        self.fields[key] = widget
+        return widget
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, w in self.fields.items():
+            if isinstance(w, QDateEdit):
+                out[key] = picked_date(w)
+            elif isinstance(w, QSpinBox):
+                out[key] = w.value() or None
+            elif isinstance(w, QComboBox):
+                out[key] = w.currentData()
+            elif isinstance(w, QLineEdit):
+                out[key] = w.text().strip()
+        return out
+

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, or_, select
 
 from core.access import Actor, require
 from core.i18n import tr
+from core.vocab import status_label
 from db.audit import ChainReport, verify_chain
 from db.engine import Database
 from db.models import AuditLog
@@ -35,6 +37,8 @@ ACTION_LABELS: dict[str, tuple[str, str]] = {
     "placement.replace": ("重新安置", "Re-place"), "placement.followup": ("回访", "Follow-up"),
     "placement.skilled": ("转为职业工", "Became skilled"), "model.train": ("训练匹配模型", "Train matcher"),
     "setting.update": ("修改设置", "Change setting"), "stats.export": ("导出统计", "Export statistics"),
+    "placement.departed": ("登记出发", "Departed"), "placement.on_job": ("登记到岗", "Arrived at work"),
+    "placement.ended": ("登记离岗", "Left the job"), "placement.declined": ("放弃", "Decline"),
 }
 
 
@@ -45,6 +49,7 @@ ENTITY_LABELS: dict[str, tuple[str, str]] = {
     "vacancy": ("岗位", "Vacancy"), "placement": ("就业记录", "Placement"), "batch": ("派遣批次", "Batch"),
     "cohort": ("培训班", "Cohort"), "certificate": ("证书", "Certificate"), "model_version": ("匹配模型", "Model"),
     "setting": ("设置", "Setting"), "rank": ("排序推荐", "Ranking"), "plan": ("分配方案", "Plan"),
+    "stats": ("统计", "Statistics"), "placement_list": ("派遣名册", "Placement list"), "school": ("培训学校", "School"),
 }
 
 
@@ -150,6 +155,48 @@ def _key(key: str) -> str:
     return tr(*DETAIL_KEYS[key]) if key in DETAIL_KEYS else key
 
 
+# What db/services/backup.py writes: "sqlite: C:\\…\\x.sqlite3 (206 rows)[; confirmed by the administrator: …]".
+_BACKUP_DETAIL = re.compile(r"^(?P<kind>[a-z_]+): (?P<file>.+) \((?P<rows>\d+) rows\)"
+                            r"(?:; confirmed by the administrator: (?P<why>.*))?$", re.S)
+BACKUP_KINDS: dict[str, tuple[str, str]] = {
+    "sqlite": ("SQLite 数据库副本", "SQLite copy"), "pg_dump": ("PostgreSQL 转储", "PostgreSQL dump"),
+    "export": ("数据导出", "data export"),
+}
+
+
+def _backup_detail(match: re.Match[str]) -> str:
+    kind = tr(*BACKUP_KINDS[match["kind"]]) if match["kind"] in BACKUP_KINDS else match["kind"]
+    rows = int(match["rows"])
+    text = tr(f"{kind}：{match['file']}，{rows:,} 行", f"{kind}: {match['file']}, {rows:,} rows")
+    if match["why"]:
+        text += tr(f"；管理员已确认：{match['why']}", f"; confirmed by the administrator: {match['why']}")
+    return text
+
+
+def describe_entry(action: str, before: str | None, after: str | None, detail: str | None) -> str:
+    """The 说明 of an entry: its detail in words, or for a status change "已确认 → 已出发"."""
+    text = describe_detail(detail)
+    if text:
+        return text
+    old, new = _json_field(before, "status"), _json_field(after, "status")
+    if new is None:
+        return ""
+    if old is None and action == "placement.confirm":
+        old = "proposed"  # core/placement.py: only a proposal can be confirmed
+    return f"{status_label(old)} → {status_label(new)}" if old else f"→ {status_label(new)}"
+
+
+def _json_field(raw: str | None, key: str) -> str | None:
+    if not raw or not raw.strip().startswith("{"):
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    value = data.get(key) if isinstance(data, dict) else None
+    return str(value) if value else None
+
+
 def describe_detail(raw: str | None) -> str:
     """An entry's detail as a readable line: JSON written by a service becomes "文件 x.xlsx；行数 52"."""
     if not raw:
@@ -157,6 +204,9 @@ def describe_detail(raw: str | None) -> str:
     text = raw.strip()
     if text in DETAIL_KEYS:
         return tr(*DETAIL_KEYS[text])
+    backup = _BACKUP_DETAIL.match(text)
+    if backup:
+        return _backup_detail(backup)
     if not text.startswith("{"):
         return text
     try:

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from core.access import Actor
 from core.i18n import tr
 from db.audit import ChainReport
+from db.changes import ALL_TABLES
 from db.engine import Database
 from db.services import audit_search
 from db.services.audit_search import AuditFilter
@@ -85,14 +86,14 @@ class AuditTableModel(QAbstractTableModel):
     def data(self, index: _Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid() or not (0 <= index.row() < len(self.rows)):
             return None
-        _id, at, username, action, entity, entity_id, _before, _after, detail = self.rows[index.row()]
+        _id, at, username, action, entity, entity_id, before, after, detail = self.rows[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
             col = index.column()
             if col == 0:
                 return at.strftime("%Y-%m-%d %H:%M:%S") if isinstance(at, dt.datetime) else str(at or "")
             return [None, username or "", audit_search.action_label(action), audit_search.entity_label(entity),
                     entity_id or "",
-                    audit_search.describe_detail(detail)[:200]][col]
+                    audit_search.describe_entry(action, before, after, detail)[:200]][col]
         if role == Qt.ItemDataRole.ForegroundRole and action == "login_failed":
             from PySide6.QtGui import QColor
             return QColor("#b00020")
@@ -115,6 +116,8 @@ def _pretty(raw: str | None) -> str:
 
 
 class AuditPage(Page):
+    shows = ALL_TABLES  # every write is audited: any announced change adds entries
+
     def __init__(self, database: Database, actor: Actor, parent: QWidget | None = None) -> None:
         super().__init__(database, actor, parent)
         layout = QVBoxLayout(self)
@@ -260,7 +263,7 @@ class AuditPage(Page):
             f"{tr('时间', 'Time')}: {at}    {tr('用户', 'User')}: {username or ''}    "
             f"{tr('操作', 'Action')}: {audit_search.action_label(action)}    {audit_search.entity_label(entity)} "
             f"{entity_id or ''}",
-            f"{tr('说明', 'Detail')}: {audit_search.describe_detail(detail) or '—'}",
+            f"{tr('说明', 'Detail')}: {audit_search.describe_entry(action, before, after, detail) or '—'}",
             f"{tr('修改前', 'Before')}:\n{_pretty(before)}",
             f"{tr('修改后', 'After')}:\n{_pretty(after)}",
         ]))

@@ -174,6 +174,16 @@ def check_id_number(value: object) -> ResidentId:
     return ResidentId(text, birth, gender, tuple(warnings))
 
 
+def place_name(province: object, city: object) -> str:
+    """Where a job is, as written on screen and paper: "江苏苏州"; a municipality once ("上海", not "上海上海")."""
+    p, c = clean_text(province), clean_text(city)
+    if not p or not c:
+        return p or c
+    if c.startswith(p):  # 上海 / 上海市
+        return c
+    return p if p.startswith(c) else p + c
+
+
 def mask_id(number: str | None) -> str:
     if not number:
         return ""

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from core.fields import place_name
 from core.i18n import tr
 from core.vocab import level_label, skill_label
 from matching.data import NO_LEVEL, MatchData
@@ -81,8 +82,15 @@ def _prior_text(n: float, ret: float, early: float, last: float) -> str:
 def _employer_text(rate: float, n: float, name: str) -> str:
     if n < 1:
         return tr("该单位尚无满半年的历史记录", "No 6-month history with this employer yet")
+    return tr("该单位", "This employer's ") + employer_record(rate, n)
+
+
+def employer_record(rate: float, n: float) -> str:
+    """"历史稳岗率 80%（12 人次）", or "暂无历史": a smoothed rate over no placement is no record."""
+    if n < 1:
+        return tr("暂无历史稳岗记录", "no retention history yet")
     pct = int(round(rate * 100))
-    return tr(f"该单位历史稳岗率{pct}%（{int(n)}人次）", f"This employer's 6-month retention {pct}% ({int(n)} placements)")
+    return tr(f"历史稳岗率{pct}%（{int(n)}人次）", f"6-month retention {pct}% ({int(n)} placements)")
 
 
 def _distinct(n: int, keys: list[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -144,10 +152,12 @@ def pair_reasons(data: MatchData, inputs: dict[str, np.ndarray], contrib: np.nda
     def region(i: int) -> str:
         hit, has, p = v("region_hit", i), v("has_pref", i), v("vpos", i)
         if hit:
-            return tr(f"意向地区包含{vac['city'].iat[p]}（{vac['province'].iat[p]}）",
-                      f"Prefers {vac['city'].iat[p]} ({vac['province'].iat[p]})")
+            city, province = vac['city'].iat[p], vac['province'].iat[p]
+            once = place_name(province, city) == city  # 上海 is its own province: not "上海（上海）"
+            return tr(f"意向地区包含{city}" + ("" if once else f"（{province}）"),
+                      f"Prefers {city}" + ("" if once else f" ({province})"))
         if has:
-            return tr(f"岗位在{vac['province'].iat[p]}{vac['city'].iat[p]}，不在意向地区内",
+            return tr(f"岗位在{place_name(vac['province'].iat[p], vac['city'].iat[p])}，不在意向地区内",
                       f"Job in {vac['city'].iat[p]}, not a preferred region")
         return tr("未填意向地区", "No preferred region given")
 

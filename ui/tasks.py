@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
-from PySide6.QtWidgets import QProgressDialog, QWidget
+from PySide6.QtWidgets import QMainWindow, QProgressDialog, QStatusBar, QWidget
 
 from core.i18n import UserError, tr
 
@@ -87,9 +87,17 @@ def cancel_all(wait_ms: int = 10000) -> bool:
 def run_task(parent: QWidget | None, fn: Callable[[TaskContext], Any], *,
              on_done: Callable[[Any], object] | None = None,
              on_error: Callable[[BaseException], object] | None = None,
-             label: str = "", cancellable: bool = True, delay_ms: int = 400) -> TaskContext:
-    """Run ``fn(ctx)`` in the thread pool; the progress dialog shows only if it takes a while."""
+             label: str = "", cancellable: bool = True, delay_ms: int = 400, busy: bool = False) -> TaskContext:
+    """Run ``fn(ctx)`` in the thread pool; the progress dialog shows only if it takes a while.
+
+    ``busy``: a job that reports no progress (one file written) shows that it works from the first
+    moment — a busy cursor over the parent and the label in its window's status bar until it ends."""
     signals = _Signals()
+    status = _status_bar(parent) if busy else None
+    if busy and parent is not None:
+        parent.setCursor(Qt.CursorShape.BusyCursor)
+        if status is not None:
+            status.showMessage(label or tr("正在处理…", "Working…"))
     ctx = TaskContext(signals)
     _running.add(signals)
     _contexts.add(ctx)
@@ -111,6 +119,10 @@ def run_task(parent: QWidget | None, fn: Callable[[TaskContext], Any], *,
         dialog.setValue(max(0, min(99, percent)))
 
     def finish() -> None:
+        if busy and parent is not None:
+            parent.unsetCursor()
+            if status is not None:
+                status.clearMessage()
         _running.discard(signals)
         _contexts.discard(ctx)
         dialog.canceled.disconnect(ctx.cancel)
@@ -136,6 +148,11 @@ def run_task(parent: QWidget | None, fn: Callable[[TaskContext], Any], *,
     signals.failed.connect(failed)
     _pool().start(_Runnable(fn, signals, ctx))
     return ctx
+
+
+def _status_bar(widget: QWidget | None) -> QStatusBar | None:
+    window = widget.window() if widget is not None else None
+    return window.statusBar() if isinstance(window, QMainWindow) else None
 
 
 def later(ms: int, fn: Callable[[], None]) -> None:

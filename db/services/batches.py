@@ -210,10 +210,12 @@ class PlanResult:
         c = self.priority_cost
         if not c:
             return ""
+        cost = round(float(c["cost"]), 1)  # "少 0.0 人" is no cost: say it is the same
         return tr(f"政策优先：监测户 {c['monitored']} 人、脱贫户 {c['poverty_exited']} 人入选，"
-                  f"预计稳岗少 {float(c['cost']):.1f} 人",
+                  + (f"预计稳岗少 {cost:.1f} 人" if cost > 0 else "预计稳岗人数相同"),
                   f"Policy priority: {c['monitored']} from monitored and {c['poverty_exited']} from poverty-exited "
-                  f"households selected; {float(c['cost']):.1f} fewer expected to stay 180 days")
+                  "households selected; " + (f"{cost:.1f} fewer expected to stay 180 days" if cost > 0
+                                              else "the same number expected to stay 180 days"))
 
     def to_json(self) -> dict[str, Any]:
         pairs = [{"id_number": r.id_number, "name": r.name, "vacancy_code": r.vacancy_code,

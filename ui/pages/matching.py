@@ -30,7 +30,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.access import Actor
-from core.fields import mask_id
+from core.fields import mask_id, place_name
 from core.i18n import UserError, tr
 from core.vocab import household_label, level_label
 from db.changes import BATCH, PLACEMENT, Changes
@@ -38,6 +38,7 @@ from db.engine import Database
 from db.queries.registry import find_trainees, trainee_hit
 from db.services import batches
 from db.services import matching as ms
+from matching.reasons import employer_record
 from ui.dialogs import show_error
 from ui.frame_model import FrameTableModel
 from ui.pages.base import Page
@@ -475,10 +476,11 @@ class MatchingPage(Page):
         self.model_label.setText(tr("评分方式：", "Scoring: ") + self.describe_scoring(result.model))
         v = result.subject
         band = f"{v.get('wage_min')}–{v.get('wage_max')}"
-        info = tr(f"{v['code']} {v['title']} · {v['employer_name']}（{v['province']}{v['city']}）· 月薪 {band} · "
-                  f"招 {v['headcount']} 人 · 该单位历史稳岗率 {v['employer_retention']:.0%}（{v['employer_history']} 人次）",
+        record = employer_record(v["employer_retention"], v["employer_history"])  # "暂无历史…" with none
+        info = tr(f"{v['code']} {v['title']} · {v['employer_name']}（{place_name(v['province'], v['city'])}）· "
+                  f"月薪 {band} · 招 {v['headcount']} 人 · 该单位{record}",
                   f"{v['code']} {v['title']} · {v['employer_name']} ({v['city']}) · wage {band} · "
-                  f"{v['headcount']} wanted · employer retention {v['employer_retention']:.0%} ({v['employer_history']})")
+                  f"{v['headcount']} wanted · employer {record}")
         if result.message:
             info += "\n" + result.message
         self.vacancy_info.setText(info)

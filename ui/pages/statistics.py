@@ -388,6 +388,14 @@ class StatisticsPage(Page):
         def work(_ctx: TaskContext) -> object:
             return stats.export_xlsx(database, path, actor=actor, stats=result)
 
-        self.task = run_task(self, work, on_done=lambda _p: self.as_of.setText(
-            self.as_of.text() + tr(f"　已导出：{path}", f" — exported to {path}")),
-            on_error=lambda e: show_error(self, e), label=tr("正在导出…", "Exporting…"))
+        def done(_path: object) -> None:
+            self.export_btn.setEnabled(True)
+            self.as_of.setText(self.as_of.text() + tr(f"　已导出：{path}", f" — exported to {path}"))
+
+        def failed(exc: BaseException) -> None:
+            self.export_btn.setEnabled(True)
+            show_error(self, exc)
+
+        self.export_btn.setEnabled(False)  # one export at a time; the busy cursor says it is working
+        self.task = run_task(self, work, on_done=done, on_error=failed,
+                             label=tr("正在导出统计表…", "Exporting the statistics…"), busy=True)

@@ -256,8 +256,13 @@ class BatchTab(TrackingBase):
         if values is None:
             return
         new_id: list[int] = []
-        self._run(lambda: new_id.append(batches.create_batch(self.database, self.actor, **values)),
-                  done=lambda: self.reload_batches(new_id[0]))
+
+        def create() -> Any:
+            made = batches.create_batch(self.database, self.actor, **values)
+            new_id.append(int(made))
+            return made  # its .changes reach every page
+
+        self._run(create, done=lambda: self.reload_batches(new_id[0]))
 
     def edit_batch(self) -> None:
         bid = self.current_batch_id()

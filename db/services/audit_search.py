@@ -132,6 +132,16 @@ DETAIL_KEYS: dict[str, tuple[str, str]] = {
     "value": ("值", "value"), "old": ("原值", "old"), "new": ("新值", "new"),
     "wrong password": ("密码错误", "wrong password"), "locked": ("账户已锁定", "account locked"),
     "inactive": ("账户已停用", "account disabled"), "unknown user": ("用户名不存在", "unknown user name"),
+    # 演示数据: what load_demo wrote
+    "seed": ("随机种子", "seed"), "schools": ("培训学校", "schools"), "trainees": ("学员", "trainees"),
+    "employers": ("用人单位", "employers"), "vacancies": ("岗位", "vacancies"),
+    "open_vacancies": ("在招岗位", "open vacancies"), "placements": ("就业记录", "placements"),
+    "events": ("跟踪事项", "events"), "batches": ("派遣批次", "batches"), "users": ("用户", "users"),
+    # prints and exports of lists (db/services/lists.py), statistics, imports
+    "list": ("名册", "list"), "output": ("输出", "output"), "full_numbers": ("完整证件号", "full numbers"),
+    "columns": ("列", "columns"), "batch_id": ("批次编号", "batch id"), "employer_id": ("单位编号", "employer id"),
+    "township": ("乡镇", "township"), "to": ("止", "to"), "path": ("保存位置", "saved to"),
+    "data_rows": ("数据行", "data rows"),
 }
 
 

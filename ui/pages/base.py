@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableView, QWidget
 
 from core.access import Actor
@@ -105,6 +105,7 @@ class EmptyHint(QWidget):
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("empty_hint")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)  # a plain QWidget draws no background
         self.setStyleSheet("QWidget#empty_hint { background: #eef4fb; border: 1px solid #c5d7ea; border-radius: 6px; }")
         row = QHBoxLayout(self)
         row.setContentsMargins(12, 10, 12, 10)

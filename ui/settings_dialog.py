@@ -258,6 +258,9 @@ class SettingsDialog(QDialog):
             values = self.values()
             if self.database is not None:  # first: a bureau-wide value may be refused by role
                 values.save_bureau(self.database, self.actor)
+                from db.changes import SETTING, Changes
+                from ui.operations import announce
+                announce(self.database, Changes.of(SETTING), self)  # e.g. the alerts' wage floor
             values.save(self.settings)
             apply_backup_folder(self.settings)  # the next automatic backup already goes there
         except UserError as exc:

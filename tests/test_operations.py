@@ -260,3 +260,36 @@ def test_statistics_export_shows_it_is_working(qtbot, demo_db, tmp_path: Path, m
     qtbot.waitUntil(lambda: "已导出" in page.as_of.text(), timeout=30_000)
     assert out.exists() and page.export_btn.isEnabled() and window.statusBar().currentMessage() == ""
     assert page.cursor().shape() != Qt.CursorShape.BusyCursor
+
+
+def test_an_import_from_the_empty_page_shows_everywhere_at_once(qtbot, database) -> None:  # type: ignore[no-untyped-def]
+    """导入岗位… on the empty employers page: the employers, the first one's vacancies, the counts and the
+    batch picker's vacancies follow when the wizard closes — nothing else pressed."""
+    from ui.import_wizard import ImportWizard
+
+    samples = Path(__file__).parent / "data" / "samples"
+    window = _window(qtbot, database)
+    employers = _nav(qtbot, window, "employers")
+    assert employers.empty_hint.isVisible()
+    steps: list[str] = []
+
+    def drive() -> None:
+        wizard = QApplication.activeModalWidget()
+        if not isinstance(wizard, ImportWizard):
+            QTimer.singleShot(30, drive)
+            return
+        wizard.path_edit.setText(str(samples / "vacancies_east.xlsx"))
+        qtbot.mouseClick(wizard.preview_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: wizard.stack.currentIndex() == 1, timeout=20_000)
+        qtbot.mouseClick(wizard.import_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: wizard.imported, timeout=20_000)
+        steps.append("imported")
+        qtbot.mouseClick(wizard.close_button, Qt.MouseButton.LeftButton)
+
+    QTimer.singleShot(0, drive)
+    qtbot.mouseClick(employers.empty_hint.buttons["empty_import"], Qt.MouseButton.LeftButton)
+    assert steps == ["imported"]
+    assert employers.emp_model.total() > 0 and not employers.empty_hint.isVisible()
+    assert employers.selected_employer() is not None and employers.vac_model.rowCount() > 0
+    assert "在招岗位 0 个" not in window.count_label.text()
+    employers.grab().save("/tmp/ops_employers_imported.png")

@@ -227,6 +227,9 @@ class ImportWizard(QDialog):
     def show_result(self, result: ImportResult) -> None:
         self.import_result = result
         self.imported = True
+        # What the rows changed reaches every page at once, in the name of the page that opened the wizard.
+        from ui.operations import announce
+        announce(self.database, result.changes, self.parent() or self)
         self.summary.setText(result.summary())
         self.issue_model.set_frame(issues_frame(result))
         self._fit_columns()

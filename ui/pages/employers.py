@@ -317,10 +317,8 @@ class EmployersPage(Page):
     def import_vacancies(self) -> None:
         from ui.import_wizard import ImportWizard
 
-        wizard = ImportWizard(self.database, self.actor, "vacancies", parent=self)
-        wizard.exec()
-        if wizard.imported:
-            self.after_change()
+        # The wizard announces what its rows changed (ui/operations.py); this page redraws with the rest.
+        ImportWizard(self.database, self.actor, "vacancies", parent=self).exec()
 
     def export(self) -> None:
         path, _f = QFileDialog.getSaveFileName(self, tr("导出岗位", "Export vacancies"), tr("岗位需求.xlsx", "vacancies.xlsx"),

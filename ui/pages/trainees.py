@@ -323,10 +323,8 @@ class TraineesPage(Page):
     def import_roster(self) -> None:
         from ui.import_wizard import ImportWizard
 
-        wizard = ImportWizard(self.database, self.actor, "trainees", parent=self)
-        wizard.exec()
-        if wizard.imported:
-            self.after_change()
+        # The wizard announces what its rows changed (ui/operations.py); this page redraws with the rest.
+        ImportWizard(self.database, self.actor, "trainees", parent=self).exec()
 
     def export(self) -> None:
         path, _f = QFileDialog.getSaveFileName(self, tr("导出学员名册", "Export trainees"), tr("学员名册.xlsx", "trainees.xlsx"),

@@ -33,7 +33,7 @@ from core.access import Actor
 from core.fields import mask_id, place_name
 from core.i18n import UserError, tr
 from core.vocab import household_label, level_label
-from db.changes import BATCH, PLACEMENT, Changes
+from db.changes import BATCH, PLACEMENT, VACANCY, Changes
 from db.engine import Database
 from db.queries.registry import find_trainees, trainee_hit
 from db.services import batches
@@ -230,6 +230,7 @@ class ModelReportDialog(QDialog):
 
 
 class MatchingPage(Page):
+    shows = frozenset({BATCH, VACANCY})  # its vacancy and batch choices follow every write (refresh)
     RANK_COLUMNS = [("name", tr("姓名", "Name")), ("id_masked", tr("身份证号", "ID number")),
                     ("score", tr("稳岗概率", "P(180 days)")), ("skilled_score", tr("转职业工概率", "P(skilled)")),
                     ("priority", tr("政策优先", "Priority")), ("household", tr("户类型", "Household")),

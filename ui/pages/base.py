@@ -41,7 +41,7 @@ class Page(QWidget):
     def announce(self, changes: Changes) -> None:
         announce(self.database, changes, self)
 
-    def operate(self, fn: Any, *, label: str = "") -> tuple[bool, Any, BaseException | None]:
+    def operate(self, fn: Callable[[], Any], *, label: str = "") -> tuple[bool, Any, BaseException | None]:
         """Run a write off the GUI thread and announce what it changed: (ok, result, error)."""
         return run_op(self, self.database, fn, label=label)
 

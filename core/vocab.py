@@ -95,6 +95,15 @@ def gender_label(key: str | None) -> str:
     return {"M": tr("男", "M"), "F": tr("女", "F")}.get(key or "", "")
 
 
+# Columns of printed lists (db.services.lists lays them out), in printing order.
+LIST_COLUMNS: dict[str, tuple[str, str]] = {
+    "seq": ("序号", "No."), "name": ("姓名", "Name"), "gender": ("性别", "Gender"),
+    "id_number": ("身份证号", "ID number"), "household_type": ("户类型", "Household"),
+    "skill_level": ("技能/等级", "Skill / level"), "employer": ("用人单位", "Employer"), "job": ("岗位", "Job"),
+    "wage": ("月薪", "Monthly wage"), "departure": ("出发日期", "Departure"), "phone": ("联系电话", "Phone"),
+}
+
+
 # --- placements ---------------------------------------------------------------------------------
 
 STATUS_LABELS: dict[str, tuple[str, str]] = {

@@ -111,6 +111,7 @@ class SettingsDialog(QDialog):
             form.addRow(_note(tr("标“◆”的为全局设置：存放在数据库中，各办公室和命令行一致，修改记入审计日志。",
                                  "◆ marks bureau-wide settings: kept in the database, the same for every office "
                                  "and the command line; changes are audited.")))
+        noted: set[str] = set()
         for setting in declared:
             if setting.kind == "database_url":
                 self._database_rows(form, setting)
@@ -131,6 +132,8 @@ class SettingsDialog(QDialog):
                 form.addRow(mark + setting.label + tr("：", ":"), shown)
             if setting.help:
                 editor.setToolTip(setting.help)
+            if setting.help and setting.help not in noted:  # the same help for a family of keys: once
+                noted.add(setting.help)
                 form.addRow("", _note(setting.help + (tr("（下次启动时生效）", " (takes effect at the next start)")
                                                       if setting.restart else "")))
             if setting.scope == "bureau":

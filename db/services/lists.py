@@ -262,7 +262,7 @@ def _build(session: Session, actor: Actor, sel: ListSelection, today: dt.date) -
         values = {
             "seq": str(i),
             "name": r.name,
-            "gender": tr("男", "M") if r.gender == "M" else tr("女", "F"),
+            "gender": vocab.gender_label(r.gender),
             "id_number": r.id_number if sel.full_numbers else mask_id(r.id_number),
             "household_type": tr(*HOUSEHOLD_TYPES.get(r.household_type, (r.household_type, r.household_type))),
             "skill_level": _skill_level(r.skill, r.skill_level),

@@ -138,6 +138,22 @@ def test_a_day_limit_set_in_the_dialog_is_what_the_cli_shows(qtbot, demo_db) -> 
     assert again.editors["alerts.replace_days"].value() == 45  # type: ignore[attr-defined]
 
 
+def test_the_tracking_page_states_the_limits_in_force(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
+    from ui.pages.tracking import TrackingPage
+
+    settings.set_values(demo_db, ADMIN, {"followup.every_days": 60, "followup.due_within_days": 21,
+                                         "alerts.replace_days": 45})
+    page = TrackingPage(demo_db, ADMIN)
+    qtbot.addWidget(page)
+    page.resize(1280, 820)
+    page.show()
+    bar = page.tabs.tabBar()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(2).center())
+    assert "未来 21 天内应回访" in page.due_label.text() and "每 60 天回访一次" in page.due_label.text()
+    qtbot.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.tabRect(3).center())
+    assert "离岗 45 天未再就业" in page.alert_label.text() and "超过 60 天未回访" in page.alert_label.text()
+
+
 def test_staff_see_the_day_limits_but_change_only_the_wage_floor(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
     dialog = SettingsDialog(database=demo_db, actor=STAFF)
     qtbot.addWidget(dialog)

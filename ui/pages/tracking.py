@@ -34,14 +34,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import policy, vocab
+from core import vocab
 from core.access import Actor
 from core.fields import mask_id
 from core.i18n import UserError, tr
 from core.vocab import household_label
 from db.engine import Database
 from db.queries import placements as placement_queries
-from db.services import batches, followup, placements
+from db.services import batches, followup, placements, settings
 from ui.dialogs import confirm as ask_yes_no
 from ui.dialogs import show_error
 from ui.forms import picked_date
@@ -1214,8 +1214,10 @@ class TrackingPage(Page):
         frame = followup.followups_due(self.database, actor=self.actor)
         self.due_model.set_frame(frame)
         _fit(self.due_view, 220)
-        self.due_label.setText(tr(f"未来 14 天内应回访或已逾期：{len(frame)} 人（每 {policy.FOLLOWUP_DAYS} 天回访一次；监测户在前）",
-                                  f"Due within 14 days or overdue: {len(frame)} (every {policy.FOLLOWUP_DAYS} days; "
+        days = settings.read_all(self.database)  # the bureau-wide limits the list was made with
+        within, every = days[settings.FOLLOWUP_DUE_WITHIN_DAYS], days[settings.FOLLOWUP_DAYS]
+        self.due_label.setText(tr(f"未来 {within} 天内应回访或已逾期：{len(frame)} 人（每 {every} 天回访一次；监测户在前）",
+                                  f"Due within {within} days or overdue: {len(frame)} (every {every} days; "
                                   "monitored households first)"))
 
     def _from_table(self, view: QTableView, model: FrameTableModel, action: Callable[[int], None]) -> None:
@@ -1267,12 +1269,14 @@ class TrackingPage(Page):
         _fit(self.alert_view, 320)
         counts = frame["kind"].value_counts() if len(frame) else pd.Series(dtype=int)
         monitored = int((frame["household_type"] == "monitored").sum()) if len(frame) else 0
+        days = settings.read_all(self.database)
+        replace, every = days[settings.REPLACE_DAYS], days[settings.FOLLOWUP_DAYS]
         self.alert_label.setText(tr(
-            f"离岗 {policy.REPLACE_DAYS} 天未再就业 {int(counts.get('not_replaced', 0))} 人；"
-            f"超过 {policy.FOLLOWUP_DAYS} 天未回访 {int(counts.get('no_followup', 0))} 人；"
+            f"离岗 {replace} 天未再就业 {int(counts.get('not_replaced', 0))} 人；"
+            f"超过 {every} 天未回访 {int(counts.get('no_followup', 0))} 人；"
             f"工资低于下限 {int(counts.get('low_wage', 0))} 人。其中监测户 {monitored} 条，排在最前。",
-            f"Left {policy.REPLACE_DAYS}+ days, not re-placed: {int(counts.get('not_replaced', 0))}; "
-            f"no follow-up in {policy.FOLLOWUP_DAYS} days: {int(counts.get('no_followup', 0))}; "
+            f"Left {replace}+ days, not re-placed: {int(counts.get('not_replaced', 0))}; "
+            f"no follow-up in {every} days: {int(counts.get('no_followup', 0))}; "
             f"wage below floor: {int(counts.get('low_wage', 0))}. Monitored households ({monitored}) first."))
 
     def save_floor(self) -> None:

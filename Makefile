@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check bench demo clean bundle bundle-check
+.PHONY: run test check bench demo clean bundle bundle-check system pins
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] >= (3, 11), "LaborBridge needs Python 3.11 or newer"'
@@ -12,14 +12,28 @@ $(STAMP): requirements.txt requirements-dev.txt
 	  echo "Cannot create the virtual environment: on Debian/Ubuntu run  sudo apt install python3-venv  and try again."; \
 	  rm -rf $(VENV); exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes -r requirements-dev.txt
 	@touch $(STAMP)
 
-run: $(STAMP)
+# Qt's system libraries (Linux): one sentence naming the apt-get line when one is missing.
+system:
+	@$(PYTHON) tools/check_system.py
+
+run: system $(STAMP)
 	$(PY) main.py
 
-test: $(STAMP)
+test: system $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest
+
+# The pins (requirements*.txt, every dependency with its hashes, for every platform) are generated from
+# requirements*.in by uv (pinned in requirements-dev.txt). Versions already pinned are kept; to move one:
+# make pins UPGRADE="--upgrade-package pandas". The dev and build pins take the runtime's versions.
+UV_COMPILE = $(PY) -m uv pip compile --universal --python-version 3.11 --generate-hashes --quiet \
+	--custom-compile-command "make pins" $(UPGRADE)
+pins: $(STAMP)
+	$(UV_COMPILE) requirements.in -o requirements.txt
+	$(UV_COMPILE) -c requirements.txt requirements-dev.in -o requirements-dev.txt
+	$(UV_COMPILE) -c requirements.txt requirements-build.in -o requirements-build.txt
 
 # ruff, then mypy with its per-module ratchet (tools/check_types.py); see README, "Tests and checks".
 check: $(STAMP)

@@ -386,7 +386,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 @command("settings")
 def cmd_settings(args: argparse.Namespace) -> int:
-    """``settings``: every bureau-wide key with value and default; ``settings set KEY VALUE`` (admin)."""
+    """``settings``: every bureau-wide key with value and default; ``settings set KEY VALUE`` (by the
+    permission each key declares in core.settings_schema)."""
+    from core.settings_schema import BY_KEY, range_text, shown
     from db.services import settings
 
     if args.action is None and (args.key or args.value):
@@ -398,8 +400,9 @@ def cmd_settings(args: argparse.Namespace) -> int:
         settings.check(args.key, args.value)  # a bad key or value: one sentence before anything else
         database = open_db(args)
         value = settings.set_value(database, actor_from_args(args, database), args.key, args.value)
-        print(tr(f"已设置 {args.key} = {value:g}（全局设置，所有办公室一致）。",
-                 f"Set {args.key} = {value:g} (bureau-wide, the same for every office)."))
+        text = shown(BY_KEY[args.key], value)
+        print(tr(f"已设置 {args.key} = {text}（全局设置，所有办公室一致）。",
+                 f"Set {args.key} = {text} (bureau-wide, the same for every office)."))
         return 0
     database = open_db(args)
     rows = settings.describe(database)
@@ -408,9 +411,11 @@ def cmd_settings(args: argparse.Namespace) -> int:
         return 0
     width = max(len(str(r["key"])) for r in rows)
     for r in rows:
+        spec = BY_KEY[str(r["key"])]
         unit = f" {r['unit']}" if r["unit"] else ""
-        print(f"{str(r['key']):<{width}}  {r['value']:g}{unit}  "
-              f"({tr('默认', 'default')} {r['default']:g}, {r['minimum']:g}–{r['maximum']:g})  {r['label']}")
+        bounds = f", {range_text(spec)}" if range_text(spec) else ""
+        print(f"{str(r['key']):<{width}}  {shown(spec, r['value']) or '—'}{unit}  "
+              f"({tr('默认', 'default')} {shown(spec, r['default']) or '—'}{bounds})  {r['label']}")
     return 0
 
 
@@ -458,8 +463,9 @@ def build_parser() -> Parser:
     p.add_argument("--batch", metavar="NAME")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("settings", help=tr("全局设置（查看；set 键 值 修改，仅管理员）",
-                                           "bureau-wide settings (show; set KEY VALUE to change, admin only)"))
+    p = sub.add_parser("settings", help=tr("全局设置（查看；set 键 值 修改，仅管理员；工资预警线也可由管理批次者修改）",
+                                           "bureau-wide settings (show; set KEY VALUE to change: administrators, "
+                                           "the wage floor also whoever manages batches)"))
     p.add_argument("action", nargs="?", choices=["set"])
     p.add_argument("key", nargs="?")
     p.add_argument("value", nargs="?")
@@ -477,7 +483,8 @@ def build_parser() -> Parser:
     p.add_argument("--full-ids", action="store_true",
                    help=tr("打印完整身份证号和电话（需权限，写入审计日志）",
                            "print full ID and phone numbers (needs permission; audited)"))
-    p.add_argument("--bureau", metavar="NAME", help=tr("抬头单位名称（默认取设置）", "bureau name (default: settings)"))
+    p.add_argument("--bureau", metavar="NAME", help=tr("抬头单位名称（默认取数据库中的单位名称 bureau.name）",
+                                                          "bureau name (default: the database's bureau.name)"))
 
     p = sub.add_parser("stats", help=tr("统计（可导出上报用 Excel）", "statistics (and the workbook to send upward)"))
     p.add_argument("--from", dest="date_from", metavar="DATE", help=tr("统计起始日期（默认：全部历史）", "first day (default: all)"))

@@ -1,5 +1,7 @@
-"""The vocabularies of the domain — skills, levels, household types, Mandarin, provinces, placement
-statuses, employment forms, alert kinds, roles — each with one bilingual label function."""
+"""The vocabularies of the domain — skills, levels, household types, Mandarin, provinces, genders,
+vacancy statuses, contract types, placement statuses, employment forms, alert kinds, roles, list
+columns — each written once with its Chinese and English label. Pages (ui/), printing and the exchange
+files (db/services/exchange, which write the Chinese label) all read them here."""
 
 from __future__ import annotations
 
@@ -91,8 +93,42 @@ def household_label(key: str | None) -> str:
     return _label(HOUSEHOLD_TYPES, key)
 
 
+GENDERS: dict[str, tuple[str, str]] = {"M": ("男", "Male"), "F": ("女", "Female")}
+ANY_GENDER: tuple[str, str] = ("不限", "Any")  # a vacancy open to both
+
+
 def gender_label(key: str | None) -> str:
-    return {"M": tr("男", "M"), "F": tr("女", "F")}.get(key or "", "")
+    """Short, for tables and lists: 男 / 女, in English M / F."""
+    return tr(GENDERS[key][0], key) if key in GENDERS else ""
+
+
+def zh_label(table: dict[str, tuple[str, str]], key: object, default: str = "") -> str:
+    """The Chinese label whatever the program's language (exchange files are written in Chinese)."""
+    return table[key][0] if isinstance(key, str) and key in table else default
+
+
+# --- vacancies ----------------------------------------------------------------------------------
+
+VACANCY_STATUSES: dict[str, tuple[str, str]] = {
+    "open": ("在招", "Open"), "filled": ("已满", "Filled"), "closed": ("关闭", "Closed")}
+CONTRACT_TYPES: dict[str, tuple[str, str]] = {"long_term": ("长期", "Long-term"), "temporary": ("临时", "Temporary")}
+
+
+def vacancy_status_label(status: str | None) -> str:
+    return _label(VACANCY_STATUSES, status)
+
+
+def contract_label(kind: str | None) -> str:
+    return _label(CONTRACT_TYPES, kind)
+
+
+# Columns of printed lists (db.services.lists lays them out), in printing order.
+LIST_COLUMNS: dict[str, tuple[str, str]] = {
+    "seq": ("序号", "No."), "name": ("姓名", "Name"), "gender": ("性别", "Gender"),
+    "id_number": ("身份证号", "ID number"), "household_type": ("户类型", "Household"),
+    "skill_level": ("技能/等级", "Skill / level"), "employer": ("用人单位", "Employer"), "job": ("岗位", "Job"),
+    "wage": ("月薪", "Monthly wage"), "departure": ("出发日期", "Departure"), "phone": ("联系电话", "Phone"),
+}
 
 
 # --- placements ---------------------------------------------------------------------------------

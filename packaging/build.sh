@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 PY=${PY:-.venv/bin/python}
 if ! "$PY" -c 'import PyInstaller' 2>/dev/null; then
-  "$PY" -m pip install --quiet -r requirements-build.txt
+  "$PY" -m pip install --quiet --require-hashes -r requirements-build.txt
 fi
 # The icon files are committed; regenerate them only when they are missing.
 if [ ! -f resources/icons/laborbridge.ico ]; then

@@ -39,31 +39,31 @@ def _restore_backup_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_defaults_come_from_the_matcher_and_the_list_printer() -> None:
     s = Settings()
     assert s.path == data_dir() / "settings.ini"
-    assert s.bureau_name == ""
     assert s.database_url == ""
     assert s.backup_folder == data_dir() / "backups"
     assert s.language == "zh"
-    assert st.default_priority_weights() == {k: DEFAULT_PRIORITY_WEIGHTS[k] for k in st.HOUSEHOLD_TYPES}
     assert s.list_columns == list(LIST_COLUMNS)
-    assert [k for k, _zh, _en in st.list_columns()] == list(LIST_COLUMNS)
-    assert dict((k, zh) for k, zh, _en in st.list_columns())["id_number"] == "身份证号"
+    assert st.default_list_columns() == list(LIST_COLUMNS)
+    assert LIST_COLUMNS["id_number"].header == "身份证号"
+    assert {k: v for k, v in SettingsValues.defaults(with_bureau=True).bureau.items()
+            if k.startswith("policy.priority.")} == {f"policy.priority.{k}": v for k, v in DEFAULT_PRIORITY_WEIGHTS.items()}
 
 
 def test_values_survive_a_new_settings_object_and_a_reset(tmp_path: Path) -> None:
     s = Settings()
-    values = SettingsValues(bureau_name="互助县人力资源和社会保障局", database_url=st.sqlite_url(tmp_path / "x.sqlite3"),
-                            backup_folder=str(tmp_path), list_columns=["seq", "name", "id_number"], language="en")
+    values = SettingsValues({st.DATABASE_URL: st.sqlite_url(tmp_path / "x.sqlite3"), st.BACKUP_FOLDER: str(tmp_path),
+                             st.LIST_COLUMNS_KEY: ["seq", "name", "id_number"], st.LANGUAGE: "en"})
     values.save(s)
     assert (data_dir() / "settings.ini").is_file()
     again = Settings()
-    assert again.bureau_name == "互助县人力资源和社会保障局"
     assert again.database_url == f"sqlite:///{(tmp_path / 'x.sqlite3').resolve()}"
     assert again.backup_folder == tmp_path
-    assert "priority" not in (data_dir() / "settings.ini").read_text(encoding="utf-8")  # bureau-wide, not per PC
+    text = (data_dir() / "settings.ini").read_text(encoding="utf-8")
+    assert "priority" not in text and "bureau" not in text  # bureau-wide, not per PC
     assert again.list_columns == ["seq", "name", "id_number"]
     assert again.language == "en"
     again.reset()
-    assert Settings().bureau_name == "" and Settings().language == "zh"
+    assert Settings().language == "zh" and Settings().database_url == ""
 
 
 def test_a_single_column_and_unknown_columns(tmp_path: Path) -> None:
@@ -71,6 +71,9 @@ def test_a_single_column_and_unknown_columns(tmp_path: Path) -> None:
     s.set(st.LIST_COLUMNS_KEY, ["name"])
     s.sync()
     assert Settings().list_columns == ["name"]  # QSettings gives back a bare string for one value
+    s.set(st.LIST_COLUMNS_KEY, ["name", "no_such_column"])
+    s.sync()
+    assert Settings().list_columns == ["name"]  # a column a later version dropped is ignored
     s.set(st.LIST_COLUMNS_KEY, ["no_such_column"])
     s.sync()
     assert Settings().list_columns == list(LIST_COLUMNS)  # nothing usable left: every column
@@ -80,43 +83,48 @@ def test_a_damaged_settings_file_falls_back_to_defaults() -> None:
     path = data_dir() / "settings.ini"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("[policy]\npriority_monitored=lots\npriority_general=nan\n[ui]\nlanguage=klingon\n"
-                    "[print]\ncolumns=\n", encoding="utf-8")
+                    "[print]\ncolumns=\n[database]\nurl=mysql://x@y/z\n", encoding="utf-8")
     s = Settings()
     assert s.language == "zh"
     assert s.list_columns == list(LIST_COLUMNS)
+    assert s.database_url == ""
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"database_url": "not a url"}, "格式无法识别"),
-    ({"database_url": "mysql://u@h/db"}, "不支持的数据库类型"),
-    ({"database_url": "sqlite:////no/such/folder/x.sqlite3"}, "不存在"),
-    ({"backup_folder": "/no/such/folder"}, "备份文件夹"),
-    ({"priority_weights": {"general": 0.0, "poverty_exited": 0.1, "monitored": 1.5}}, "优先权重"),
-    ({"list_columns": []}, "至少要选择一列"),
-    ({"bureau_name": "局" * 61}, "过长"),
-    ({"wage_floor": -1}, "工资预警线"),
+@pytest.mark.parametrize(("key", "value", "message"), [
+    (st.DATABASE_URL, "not a url", "格式无法识别"),
+    (st.DATABASE_URL, "mysql://u@h/db", "不支持的数据库类型"),
+    (st.DATABASE_URL, "sqlite:////no/such/folder/x.sqlite3", "不存在"),
+    (st.BACKUP_FOLDER, "/no/such/folder", "备份文件夹"),
+    ("policy.priority.monitored", 1.5, "不能大于 1"),
+    (st.LIST_COLUMNS_KEY, [], "至少要选择一项"),
+    (st.LIST_COLUMNS_KEY, ["name", "salary"], "未知的项：salary"),
+    (st.LANGUAGE, "fr", "只能是 zh、en"),
+    ("bureau.name", "局" * 61, "过长"),
+    ("alerts.wage_floor", -1, "工资预警线"),
+    ("alerts.replace_days", 0, "不能小于 1"),
+    ("followup.every_days", 3.5, "必须是整数"),
 ])
-def test_bad_values_are_refused_and_nothing_is_stored(change: dict, message: str) -> None:
+def test_bad_values_are_refused_and_nothing_is_stored(key: str, value: object, message: str) -> None:
     s = Settings()
-    s.set(st.BUREAU_NAME, "原单位")
+    s.set(st.LANGUAGE, "en")
     s.sync()
     before = (data_dir() / "settings.ini").read_bytes()
     values = SettingsValues.load(s)
-    for key, value in change.items():
-        setattr(values, key, value)
+    values.bureau = dict(SettingsValues.defaults(with_bureau=True).bureau)
+    (values.pc if key in values.pc else values.bureau)[key] = value
     with pytest.raises(UserError, match=message):
         values.save(s)
     assert (data_dir() / "settings.ini").read_bytes() == before
-    assert Settings().bureau_name == "原单位"
+    assert Settings().language == "en"
 
 
 def test_the_error_reads_in_english_too() -> None:
     i18n.set_language("en")
     values = SettingsValues.load(Settings())
-    values.list_columns = []
+    values.pc[st.LIST_COLUMNS_KEY] = []
     with pytest.raises(UserError) as err:
         values.validate()
-    assert str(err.value) == "Choose at least one column for printed lists."
+    assert str(err.value) == "Columns of printed lists (print/columns) needs at least one item; nothing was changed."
 
 
 def test_start_up_language_and_database_follow_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -189,7 +197,7 @@ def test_dialog_saves_what_the_user_typed(qtbot, demo_db, tmp_path: Path) -> Non
     _ok(dialog)
     assert dialog.result() == SettingsDialog.DialogCode.Accepted
     s = Settings()
-    assert s.bureau_name == "互助县就业服务中心"
+    assert bureau.get(demo_db, "bureau.name") == "互助县就业服务中心"  # bureau-wide: in the database
     assert s.language == "en"
     assert s.database_url == st.sqlite_url(tmp_path / "county.sqlite3")
     assert s.backup_folder == tmp_path
@@ -201,32 +209,34 @@ def test_dialog_saves_what_the_user_typed(qtbot, demo_db, tmp_path: Path) -> Non
 def test_dialog_server_url_and_restore_defaults(qtbot) -> None:  # type: ignore[no-untyped-def]
     dialog = SettingsDialog(actor=SYSTEM)
     qtbot.addWidget(dialog)
-    assert not dialog.wage_spin.isEnabled()  # no database open: the bureau-wide value is not offered
+    # no database open: the bureau-wide values are not offered (their defaults show, greyed)
+    assert not dialog.wage_spin.isEnabled() and not dialog.bureau_edit.isEnabled()
+    assert dialog.wage_spin.value() == DEFAULT_WAGE_FLOOR
     dialog.db_server.setChecked(True)
     assert dialog.db_url_edit.isEnabled() and not dialog.db_file_edit.isEnabled()
     dialog.db_url_edit.setText("postgresql+psycopg://staff@10.0.0.5/laborbridge")
-    dialog.bureau_edit.setText("临时名称")
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("en"))
     _ok(dialog)
     assert Settings().database_url == "postgresql+psycopg://staff@10.0.0.5/laborbridge"
     dialog = SettingsDialog(actor=SYSTEM)
     qtbot.addWidget(dialog)
     assert dialog.db_server.isChecked()
     dialog.restore_defaults()
-    assert dialog.bureau_edit.text() == "" and dialog.db_local.isChecked()
+    assert dialog.language_combo.currentData() == "zh" and dialog.db_local.isChecked()
     _ok(dialog)
-    assert Settings().database_url == "" and Settings().bureau_name == ""
+    assert Settings().database_url == "" and Settings().language == "zh"
 
 
 def test_dialog_shows_a_clear_message_and_keeps_the_old_values(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     shown: list[str] = []
     monkeypatch.setattr("ui.settings_dialog.show_error", lambda _parent, exc: shown.append(str(exc)))
     s = Settings()
-    s.set(st.BUREAU_NAME, "原单位")
+    s.set(st.LANGUAGE, "en")
     s.sync()
     dialog = SettingsDialog(actor=SYSTEM)
     qtbot.addWidget(dialog)
     dialog.show()
-    dialog.bureau_edit.setText("新单位")
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("zh"))
     dialog.db_server.setChecked(True)
     dialog.db_url_edit.setText("")
     _ok(dialog)
@@ -235,21 +245,21 @@ def test_dialog_shows_a_clear_message_and_keeps_the_old_values(qtbot, monkeypatc
     dialog.db_url_edit.setText("oracle://x@y/z")
     _ok(dialog)
     assert "不支持的数据库类型" in shown[-1]
-    assert Settings().bureau_name == "原单位"
+    assert Settings().language == "en"
     dialog.reject()
-    assert Settings().bureau_name == "原单位"
+    assert Settings().language == "en"
 
 
 def test_wage_floor_is_refused_for_a_role_without_the_right(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
     viewer = Actor(None, "viewer", "viewer")
     dialog = SettingsDialog(database=demo_db, actor=viewer)
     qtbot.addWidget(dialog)
-    assert not dialog.wage_spin.isEnabled()
+    assert not dialog.wage_spin.isEnabled() and not dialog.bureau_edit.isEnabled()
     assert dialog.wage_spin.toolTip() == "仅局管理员、局工作人员可以操作"
-    dialog.bureau_edit.setText("只读用户的单位")
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("en"))
     _ok(dialog)
-    assert Settings().bureau_name == "只读用户的单位"
-    assert wage_floor(demo_db) == DEFAULT_WAGE_FLOOR
+    assert Settings().language == "en"  # this PC's settings: anyone
+    assert wage_floor(demo_db) == DEFAULT_WAGE_FLOOR and bureau.get(demo_db, "bureau.name") == ""
 
 
 def test_dialog_in_english(qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -258,7 +268,7 @@ def test_dialog_in_english(qtbot) -> None:  # type: ignore[no-untyped-def]
     qtbot.addWidget(dialog)
     assert dialog.windowTitle() == "Settings"
     assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == [
-        "General", "Data", "Matching && alerts", "Printing"]  # && shows one & (not a mnemonic)
+        "General", "Data", "Matching", "Alerts && follow-up", "Printing"]  # && shows one & (not a mnemonic)
     assert dialog.columns_list.item(0).text() == "No."
 
 

@@ -57,7 +57,24 @@ class BureauDialog(QDialog):
 
 
 def ask_bureau_once(parent: QWidget, database: Database, actor: Actor) -> bool:
-    """At start-up: ask an administrator for the bureau's name while the database has none. True when set."""
+    """At start-up: ask an administrator for the bureau's name while the database has none. True when set.
+
+    A name an older version kept in this PC's settings.ini is moved once into a database without one
+    when an administrator signs in (audited as that administrator), and dropped from the file when the
+    database already has a name; it never heads a list by itself."""
+    if not bureau.is_set(database) and actor.can("settings.write"):
+        from ui.settings import Settings
+
+        legacy = Settings().take_legacy_bureau_name()
+        if legacy:
+            try:
+                bureau.set_bureau(database, actor, legacy)
+            except UserError:
+                pass  # a leftover too long or empty: asked below like on any first start
+    elif bureau.is_set(database):
+        from ui.settings import Settings
+
+        Settings().take_legacy_bureau_name()
     if bureau.is_set(database) or not actor.can("settings.write"):
         return bureau.is_set(database)
     dialog = BureauDialog(database, actor, parent)

@@ -7,6 +7,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QVBoxLayout, QWidget
 
+from core import vocab
 from core.access import Actor
 from core.i18n import tr
 from core.vocab import LEVEL_NAMES, PROVINCES, SKILLS
@@ -28,11 +29,11 @@ def _buttons(dialog: QDialog) -> QDialogButtonBox:
 
 
 def _GENDER_CHOICES() -> list[tuple[str, str]]:  # noqa: N802 - read like a constant, built per language
-    return [("any", tr("不限", "Any")), ("M", tr("男", "Male")), ("F", tr("女", "Female"))]
+    return [("any", tr(*vocab.ANY_GENDER)), *((k, tr(zh, en)) for k, (zh, en) in vocab.GENDERS.items())]
 
 
 def _CONTRACT_CHOICES() -> list[tuple[str, str]]:  # noqa: N802
-    return [("long_term", tr("长期", "Long-term")), ("temporary", tr("临时", "Temporary"))]
+    return [(k, tr(zh, en)) for k, (zh, en) in vocab.CONTRACT_TYPES.items()]
 
 class EmployerDialog(QDialog):
     def __init__(self, database: Database, actor: Actor, employer_id: int | None = None,
@@ -67,7 +68,7 @@ class EmployerDialog(QDialog):
             self.accept()
 
 
-_STATUS = [("open", "在招", "Open"), ("filled", "已满", "Filled"), ("closed", "关闭", "Closed")]
+_STATUS = [(k, zh, en) for k, (zh, en) in vocab.VACANCY_STATUSES.items()]
 
 
 class VacancyDialog(QDialog):

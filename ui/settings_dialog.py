@@ -1,4 +1,8 @@
-"""设置 / Settings: edits ui.settings.Settings; nothing is stored until every value checks out."""
+"""设置 / Settings: one tab per section of core.settings_schema, one control per declared setting (label,
+range, unit and help from the declaration); nothing is stored until every value checks out.
+
+This PC's settings are always editable; a bureau-wide one only with a database open and the permission
+its declaration names (an administrator; the wage floor also whoever manages batches)."""
 
 from __future__ import annotations
 
@@ -26,32 +30,30 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import settings_schema as schema
 from core.access import Actor
-from core.i18n import UserError, language, tr
-from core.policy import DEFAULT_SKILLED_WEIGHT, PRIORITY_MAX, SKILLED_WEIGHT_MAX
-from core.vocab import household_label
+from core.i18n import UserError, tr
 from db.engine import Database, data_dir, default_url
 from ui.dialogs import show_error
 from ui.permissions import gate, set_enabled
 from ui.settings import (
-    HOUSEHOLD_TYPES,
+    BACKUP_FOLDER,
+    DATABASE_URL,
+    LANGUAGE,
+    LIST_COLUMNS_KEY,
     Settings,
     SettingsValues,
     apply_backup_folder,
-    default_list_columns,
-    default_priority_weights,
-    default_wage_floor,
-    list_columns,
     sqlite_url,
 )
 
 
-def _browse_row(edit: QLineEdit, button: QPushButton) -> QWidget:
+def _row(*widgets: QWidget) -> QWidget:
     row = QWidget()
     layout = QHBoxLayout(row)
     layout.setContentsMargins(0, 0, 0, 0)
-    layout.addWidget(edit, 1)
-    layout.addWidget(button)
+    for i, widget in enumerate(widgets):
+        layout.addWidget(widget, 1 if i == 0 else 0)
     return row
 
 
@@ -63,7 +65,7 @@ def _note(text: str) -> QLabel:
 
 
 class SettingsDialog(QDialog):
-    """Tabs: general, data, matching, printing. OK validates and saves; Cancel changes nothing."""
+    """Tabs from core.settings_schema.SECTIONS. OK validates and saves; Cancel changes nothing."""
 
     def __init__(self, settings: Settings | None = None, *, actor: Actor, database: Database | None = None,
                  parent: QWidget | None = None) -> None:
@@ -72,12 +74,11 @@ class SettingsDialog(QDialog):
         self.database = database
         self.actor = actor
         self.setWindowTitle(tr("设置", "Settings"))
-        self.resize(640, 480)
+        self.resize(720, 560)
+        self.editors: dict[str, QWidget] = {}
         self.tabs = QTabWidget()
-        self.tabs.addTab(self._general_tab(), tr("常规", "General"))
-        self.tabs.addTab(self._data_tab(), tr("数据", "Data"))
-        self.tabs.addTab(self._matching_tab(), tr("匹配与预警", "Matching && alerts"))
-        self.tabs.addTab(self._printing_tab(), tr("打印", "Printing"))
+        for section, zh, en in schema.SECTIONS:
+            self.tabs.addTab(self._tab(section), tr(zh, en))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
                                    | QDialogButtonBox.StandardButton.RestoreDefaults)
         buttons.accepted.connect(self.accept)
@@ -88,29 +89,91 @@ class SettingsDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(self.tabs, 1)
         layout.addWidget(buttons)
+        # The controls other code and tests know by name.
+        self.bureau_edit: QLineEdit = self.editors["bureau.name"]  # type: ignore[assignment]
+        self.language_combo: QComboBox = self.editors[LANGUAGE]  # type: ignore[assignment]
+        self.backup_edit: QLineEdit = self.editors[BACKUP_FOLDER]  # type: ignore[assignment]
+        self.columns_list: QListWidget = self.editors[LIST_COLUMNS_KEY]  # type: ignore[assignment]
+        self.wage_spin: QSpinBox = self.editors["alerts.wage_floor"]  # type: ignore[assignment]
+        self.skilled_spin: QDoubleSpinBox = self.editors["policy.skilled_weight"]  # type: ignore[assignment]
+        self.weight_spins: dict[str, QDoubleSpinBox] = {
+            k.removeprefix("policy.priority."): w for k, w in self.editors.items()  # type: ignore[misc]
+            if k.startswith("policy.priority.")}
+        self.load(SettingsValues.defaults(with_bureau=True))  # what shows where no database is open
         self.load(SettingsValues.load(self.settings, database))
 
-    # --- tabs -----------------------------------------------------------------------------------
-    def _general_tab(self) -> QWidget:
+    # --- building -------------------------------------------------------------------------------
+    def _tab(self, section: str) -> QWidget:
         tab = QWidget()
         form = QFormLayout(tab)
-        self.bureau_edit = QLineEdit()
-        self.bureau_edit.setObjectName("bureau_name")
-        self.bureau_edit.setMaxLength(60)
-        self.bureau_edit.setPlaceholderText(tr("例如：互助县人力资源和社会保障局", "e.g. Huzhu County Human Resources Bureau"))
-        form.addRow(tr("单位名称（打印在名册上）：", "Bureau name (printed on lists):"), self.bureau_edit)
-        self.language_combo = QComboBox()
-        self.language_combo.setObjectName("language")
-        self.language_combo.addItem("中文", "zh")
-        self.language_combo.addItem("English", "en")
-        form.addRow(tr("界面语言：", "Language:"), self.language_combo)
-        form.addRow("", _note(tr("更改语言后，请重新启动本程序生效。",
-                                 "A change of language takes effect when the program is started again.")))
+        declared = [s for s in schema.SETTINGS if s.section == section]
+        if any(s.scope == "bureau" for s in declared):
+            form.addRow(_note(tr("标“◆”的为全局设置：存放在数据库中，各办公室和命令行一致，修改记入审计日志。",
+                                 "◆ marks bureau-wide settings: kept in the database, the same for every office "
+                                 "and the command line; changes are audited.")))
+        noted: set[str] = set()
+        for setting in declared:
+            if setting.kind == "database_url":
+                self._database_rows(form, setting)
+                continue
+            editor = self._editor(setting)
+            editor.setObjectName(setting.key)
+            self.editors[setting.key] = editor
+            mark = "◆ " if setting.scope == "bureau" else ""
+            shown: QWidget = editor
+            if setting.kind == "folder":
+                browse = QPushButton(tr("浏览…", "Browse…"))
+                browse.clicked.connect(lambda _=False, e=editor: self._browse_folder(e))
+                shown = _row(editor, browse)
+            if setting.kind == "list":
+                form.addRow(QLabel(mark + setting.label + tr("：", ":")))
+                form.addRow(shown)
+            else:
+                form.addRow(mark + setting.label + tr("：", ":"), shown)
+            if setting.help:
+                editor.setToolTip(setting.help)
+            if setting.help and setting.help not in noted:  # the same help for a family of keys: once
+                noted.add(setting.help)
+                form.addRow("", _note(setting.help + (tr("（下次启动时生效）", " (takes effect at the next start)")
+                                                      if setting.restart else "")))
+            if setting.scope == "bureau":
+                gate(self.actor, setting.write, editor)
+                set_enabled(editor, self.database is not None)
+                if self.database is None:
+                    editor.setToolTip(tr("未打开数据库", "No database is open"))
         return tab
 
-    def _data_tab(self) -> QWidget:
-        tab = QWidget()
-        form = QFormLayout(tab)
+    def _editor(self, setting: schema.Setting) -> QWidget:
+        if setting.kind == "int":
+            spin = QSpinBox()
+            spin.setRange(int(setting.minimum or 0), int(setting.maximum or 0))
+            spin.setSingleStep(int(setting.step))
+            if setting.unit:
+                spin.setSuffix(" " + setting.unit)
+            return spin
+        if setting.kind == "float":
+            dspin = QDoubleSpinBox()
+            dspin.setRange(float(setting.minimum or 0), float(setting.maximum or 0))
+            dspin.setDecimals(2)
+            dspin.setSingleStep(setting.step)
+            return dspin
+        if setting.kind == "choice":
+            combo = QComboBox()
+            for key, zh, en in setting.choices:
+                combo.addItem(tr(zh, en), key)
+            return combo
+        if setting.kind == "list":
+            return QListWidget()
+        edit = QLineEdit()  # text, folder, records (as JSON)
+        if setting.kind == "text" and setting.maximum is not None:
+            edit.setMaxLength(int(setting.maximum))
+        if setting.key == "bureau.name":
+            edit.setPlaceholderText(tr("例如：互助县人力资源和社会保障局", "e.g. Huzhu County Human Resources Bureau"))
+        if setting.kind == "folder":
+            edit.setPlaceholderText(str(data_dir() / "backups"))
+        return edit
+
+    def _database_rows(self, form: QFormLayout, setting: schema.Setting) -> None:
         self.db_local = QRadioButton(tr("本机数据库文件", "Database file on this computer"))
         self.db_server = QRadioButton(tr("数据库服务器（PostgreSQL，多个办公室共用）",
                                          "Database server (PostgreSQL, shared by several offices)"))
@@ -127,104 +190,61 @@ class SettingsDialog(QDialog):
         self.db_url_edit = QLineEdit()
         self.db_url_edit.setObjectName("db_url")
         self.db_url_edit.setPlaceholderText("postgresql+psycopg://user@server/laborbridge")
+        form.addRow(QLabel(setting.label + tr("：", ":")))
         form.addRow(self.db_local)
-        form.addRow(tr("文件：", "File:"), _browse_row(self.db_file_edit, browse_db))
+        form.addRow(tr("文件：", "File:"), _row(self.db_file_edit, browse_db))
         form.addRow(self.db_server)
         form.addRow(tr("服务器地址：", "Server URL:"), self.db_url_edit)
-        form.addRow("", _note(tr("文件留空即使用默认位置。数据库的更改在下次启动时生效；"
-                                 "命令行以 --db 或环境变量 LABORBRIDGE_DB 指定数据库。",
-                                 "Leave the file empty for the default location. A change of database takes "
-                                 "effect at the next start; the command line uses --db or LABORBRIDGE_DB.")))
+        form.addRow("", _note(setting.help + tr("（下次启动时生效）", " (takes effect at the next start)")))
         self.db_local.toggled.connect(self._sync_db_kind)
-        self.backup_edit = QLineEdit()
-        self.backup_edit.setObjectName("backup_folder")
-        self.backup_edit.setPlaceholderText(str(data_dir() / "backups"))
-        browse_backup = QPushButton(tr("浏览…", "Browse…"))
-        browse_backup.clicked.connect(self._browse_backup)
-        form.addRow(tr("备份文件夹：", "Backup folder:"), _browse_row(self.backup_edit, browse_backup))
-        return tab
-
-    def _matching_tab(self) -> QWidget:
-        tab = QWidget()
-        form = QFormLayout(tab)
-        form.addRow(_note(tr("政策优先权重：监测户、脱贫户在排序和分配中获得的额外优先分，与预测的稳岗概率分开显示。"
-                             "以下各项为全局设置，存放在数据库中，命令行与各办公室一致；仅管理员可修改。",
-                             "Policy priority weight: the extra priority monitored and poverty-exited households get "
-                             "in ranking and assignment, shown apart from the predicted probability. These are "
-                             "bureau-wide settings kept in the database, the same for the command line and every "
-                             "office; only an administrator changes them.")))
-        bureau_ok = self.database is not None and self.actor.can("settings.write")
-        self.weight_spins: dict[str, QDoubleSpinBox] = {}
-        for household in HOUSEHOLD_TYPES:
-            spin = QDoubleSpinBox()
-            spin.setObjectName(f"priority_{household}")
-            spin.setRange(0.0, PRIORITY_MAX)
-            spin.setDecimals(2)
-            spin.setSingleStep(0.01)
-            spin.setEnabled(bureau_ok)
-            self.weight_spins[household] = spin
-            form.addRow(household_label(household) + tr("：", ":"), spin)
-        self.skilled_spin = QDoubleSpinBox()
-        self.skilled_spin.setObjectName("skilled_weight")
-        self.skilled_spin.setRange(0.0, SKILLED_WEIGHT_MAX)
-        self.skilled_spin.setDecimals(2)
-        self.skilled_spin.setSingleStep(0.05)
-        self.skilled_spin.setEnabled(bureau_ok)
-        form.addRow(tr("转职业工概率权重：", "Weight of P(skilled):"), self.skilled_spin)
-        self.wage_spin = QSpinBox()
-        self.wage_spin.setObjectName("wage_floor")
-        self.wage_spin.setRange(0, 100_000)
-        self.wage_spin.setSingleStep(100)
-        self.wage_spin.setSuffix(tr(" 元/月", " yuan/month"))
-        form.addRow(tr("工资预警线：", "Wage floor for alerts:"), self.wage_spin)
-        form.addRow("", _note(tr("在岗人员月收入低于此值时预警。此项存放在数据库中，共用同一数据库的各办公室一致。",
-                                 "Workers on the job earning less than this a month are flagged. Stored in the "
-                                 "database: the same for every office sharing it.")))
-        # Only a role that may manage batches changes it; db.services.batches enforces that too.
-        gate(self.actor, "batch.write", self.wage_spin)
-        set_enabled(self.wage_spin, self.database is not None)
-        if self.database is None:  # shows this text instead of a made-up 0
-            self.wage_spin.setSpecialValueText(tr("（未打开数据库）", "(no database open)"))
-        return tab
-
-    def _printing_tab(self) -> QWidget:
-        tab = QWidget()
-        layout = QVBoxLayout(tab)
-        layout.addWidget(_note(tr("勾选名册上要打印的列（按名册的固定顺序打印）。",
-                                  "Tick the columns printed lists show (printed in the list's fixed order).")))
-        self.columns_list = QListWidget()
-        self.columns_list.setObjectName("list_columns")
-        layout.addWidget(self.columns_list, 1)
-        return tab
 
     # --- values ---------------------------------------------------------------------------------
+    def _put(self, setting: schema.Setting, value: object) -> None:
+        editor = self.editors[setting.key]
+        if isinstance(editor, QSpinBox):
+            editor.setValue(int(value))  # type: ignore[call-overload]
+        elif isinstance(editor, QDoubleSpinBox):
+            editor.setValue(float(value))  # type: ignore[arg-type]
+        elif isinstance(editor, QComboBox):
+            editor.setCurrentIndex(max(0, editor.findData(value)))
+        elif isinstance(editor, QListWidget):
+            chosen = set(value) if isinstance(value, list) else set()
+            editor.clear()
+            for key, zh, en in setting.choices:
+                item = QListWidgetItem(tr(zh, en))
+                item.setData(Qt.ItemDataRole.UserRole, key)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked if key in chosen else Qt.CheckState.Unchecked)
+                editor.addItem(item)
+        elif isinstance(editor, QLineEdit):
+            editor.setText(schema.stored_text(setting, value) if setting.kind == "records" else str(value))  # type: ignore[arg-type]
+
+    def _take(self, setting: schema.Setting) -> object:
+        editor = self.editors[setting.key]
+        if isinstance(editor, QSpinBox):
+            return editor.value()
+        if isinstance(editor, QDoubleSpinBox):
+            return round(editor.value(), 4)
+        if isinstance(editor, QComboBox):
+            return editor.currentData()
+        if isinstance(editor, QListWidget):
+            return [editor.item(i).data(Qt.ItemDataRole.UserRole) for i in range(editor.count())
+                    if editor.item(i).checkState() == Qt.CheckState.Checked]
+        return editor.text().strip() if isinstance(editor, QLineEdit) else None
+
     def load(self, values: SettingsValues) -> None:
-        self.bureau_edit.setText(values.bureau_name)
-        self.language_combo.setCurrentIndex(max(0, self.language_combo.findData(values.language)))
-        url = values.database_url
-        server = bool(url) and not url.startswith("sqlite")
-        self.db_server.setChecked(server)
-        self.db_local.setChecked(not server)
-        self.db_url_edit.setText(url if server else "")
-        self.db_file_edit.setText(url.removeprefix("sqlite:///") if url.startswith("sqlite") else "")
-        self._sync_db_kind()
-        self.backup_edit.setText(values.backup_folder)
-        weights = values.priority_weights if values.priority_weights is not None else default_priority_weights()
-        for household, spin in self.weight_spins.items():
-            spin.setValue(weights.get(household, 0.0))
-        self.skilled_spin.setValue(values.skilled_weight if values.skilled_weight is not None
-                                   else DEFAULT_SKILLED_WEIGHT)
-        if values.wage_floor is not None:
-            self.wage_spin.setValue(values.wage_floor)
-        self.columns_list.clear()
-        labels = {key: (zh, en) for key, zh, en in list_columns()}
-        for key in labels:
-            zh, en = labels[key]
-            item = QListWidgetItem(zh if language() == "zh" else en)
-            item.setData(Qt.ItemDataRole.UserRole, key)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if key in values.list_columns else Qt.CheckState.Unchecked)
-            self.columns_list.addItem(item)
+        for key, value in {**values.pc, **values.bureau}.items():
+            setting = schema.BY_KEY[key]
+            if key == DATABASE_URL:
+                url = str(value)
+                server = bool(url) and not url.startswith("sqlite")
+                self.db_server.setChecked(server)
+                self.db_local.setChecked(not server)
+                self.db_url_edit.setText(url if server else "")
+                self.db_file_edit.setText(url.removeprefix("sqlite:///") if url.startswith("sqlite") else "")
+                self._sync_db_kind()
+            elif key in self.editors:
+                self._put(setting, value)
 
     def values(self) -> SettingsValues:
         if self.db_server.isChecked():
@@ -235,28 +255,27 @@ class SettingsDialog(QDialog):
         else:
             path = self.db_file_edit.text().strip()
             url = sqlite_url(path) if path else ""
-        columns = [self.columns_list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.columns_list.count())
-                   if self.columns_list.item(i).checkState() == Qt.CheckState.Checked]
-        bureau_ok = self.skilled_spin.isEnabled()
-        return SettingsValues(
-            bureau_name=self.bureau_edit.text().strip(), database_url=url,
-            backup_folder=self.backup_edit.text().strip(),
-            list_columns=columns, language=str(self.language_combo.currentData()),
-            wage_floor=self.wage_spin.value() if self.wage_spin.isEnabled() else None,
-            priority_weights={h: round(s.value(), 4) for h, s in self.weight_spins.items()} if bureau_ok else None,
-            skilled_weight=round(self.skilled_spin.value(), 4) if bureau_ok else None)
+        pc: dict[str, object] = {DATABASE_URL: url}
+        bureau: dict[str, object] = {}
+        for setting in schema.SETTINGS:
+            if setting.key in self.editors:
+                if setting.scope == "pc":
+                    pc[setting.key] = self._take(setting)
+                elif self.editors[setting.key].isEnabled():  # only what this user may change
+                    bureau[setting.key] = self._take(setting)
+        return SettingsValues(pc, bureau)
 
     def restore_defaults(self) -> None:
         """Put the defaults in the form; they are stored only on OK."""
-        self.load(SettingsValues(bureau_name="", database_url="", backup_folder="",
-                                 list_columns=default_list_columns(), language="zh",
-                                 wage_floor=default_wage_floor() if self.database else None,
-                                 priority_weights=default_priority_weights(), skilled_weight=DEFAULT_SKILLED_WEIGHT))
+        defaults = SettingsValues.defaults(with_bureau=True)
+        editable = {k: v for k, v in defaults.bureau.items() if self.editors[k].isEnabled()}
+        self.load(SettingsValues(defaults.pc, editable))
 
     def accept(self) -> None:
         try:
             values = self.values()
-            if self.database is not None:  # first: a bureau-wide value may be refused by role
+            values.validate()  # everything first: nothing is stored while one value is wrong
+            if self.database is not None:
                 values.save_bureau(self.database, self.actor)
                 from db.changes import SETTING, Changes
                 from ui.operations import announce
@@ -283,8 +302,8 @@ class SettingsDialog(QDialog):
         if path:
             self.db_file_edit.setText(str(Path(path)))
 
-    def _browse_backup(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, tr("选择备份文件夹", "Choose the backup folder"),
-                                                  self.backup_edit.text() or str(Path.home()))
+    def _browse_folder(self, edit: QLineEdit) -> None:
+        folder = QFileDialog.getExistingDirectory(self, tr("选择文件夹", "Choose the folder"),
+                                                  edit.text() or str(Path.home()))
         if folder:
-            self.backup_edit.setText(folder)
+            edit.setText(folder)

@@ -10,8 +10,9 @@ from sqlalchemy.orm import aliased
 
 from core.access import Actor, require
 from core.fields import mask_id
-from core.i18n import UserError, tr
+from core.i18n import tr
 from core.placement import AWAY, SEAT_HOLDING
+from core.settings_schema import as_int
 from core.vocab import HOUSEHOLD_RANK, alert_label, household_label
 from db.changes import SETTING, Changes
 from db.engine import Database
@@ -40,9 +41,9 @@ def followups_due(database: Database, *, today: dt.date | None = None, within_da
     require(actor, "registry.read")
     today = _today(today)
     if within_days is None:
-        within_days = int(settings.get(database, settings.FOLLOWUP_DUE_WITHIN_DAYS))
+        within_days = as_int(settings.get(database, settings.FOLLOWUP_DUE_WITHIN_DAYS))
     if every_days is None:
-        every_days = int(settings.get(database, settings.FOLLOWUP_DAYS))
+        every_days = as_int(settings.get(database, settings.FOLLOWUP_DAYS))
     last_visit = _last_visit()
     stmt = (select(Placement.id, Placement.trainee_id, Trainee.name, Trainee.id_number, Trainee.township,
                    Trainee.household_type, Employer.name, Vacancy.code, Placement.start_date,
@@ -76,16 +77,12 @@ def followups_due(database: Database, *, today: dt.date | None = None, within_da
 
 
 def wage_floor(database: Database) -> int:
-    return int(settings.get(database, WAGE_FLOOR_KEY))
+    return as_int(settings.get(database, WAGE_FLOOR_KEY))
 
 
 def set_wage_floor(database: Database, actor: Actor, value: int) -> Changes:
-    """The monthly wage under which an on-the-job worker is flagged (设置，全局共享)."""
-    require(actor, "batch.write")
-    if not (0 <= int(value) <= 100_000):
-        raise UserError("工资下限应在 0 到 100000 元之间。", "The wage floor must be between 0 and 100,000 yuan.")
-    with database.session() as session:
-        settings.write(session, actor, WAGE_FLOOR_KEY, int(value))
+    """The monthly wage under which an on-the-job worker is flagged (设置，全局共享; ``batch.write``)."""
+    settings.set_value(database, actor, WAGE_FLOOR_KEY, value)
     return Changes.of(SETTING)
 
 
@@ -99,9 +96,9 @@ def alerts(database: Database, *, today: dt.date | None = None, wage_floor_value
     today = _today(today)
     floor = wage_floor(database) if wage_floor_value is None else int(wage_floor_value)
     limits = settings.read_all(database)  # the bureau-wide day limits, unless the caller gives them
-    replace_days = int(limits[settings.REPLACE_DAYS]) if replace_days is None else replace_days
-    followup_days = int(limits[settings.FOLLOWUP_DAYS]) if followup_days is None else followup_days
-    window_days = int(limits[settings.ALERT_WINDOW_DAYS]) if window_days is None else window_days
+    replace_days = as_int(limits[settings.REPLACE_DAYS]) if replace_days is None else replace_days
+    followup_days = as_int(limits[settings.FOLLOWUP_DAYS]) if followup_days is None else followup_days
+    window_days = as_int(limits[settings.ALERT_WINDOW_DAYS]) if window_days is None else window_days
     later = aliased(Placement)
     replaced = exists().where(later.trainee_id == Placement.trainee_id, later.id != Placement.id,
                               or_(later.status.in_(SEAT_HOLDING),

@@ -20,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from core import vocab
 from core.access import Actor, require
 from core.fields import formula_like, mask_id, mask_phone
 from core.files import write_file
@@ -30,17 +31,25 @@ from db.audit import record
 from db.engine import Database
 from db.models import Batch, Employer, Placement, Trainee, Vacancy
 from db.rules import sees_trainee_expr
+from db.services import settings
 
 
 @dataclass(frozen=True)
 class ListColumn:
-    """A column a list may show. ``wrap``: long text wraps inside the cell instead of widening it."""
+    """A column a list may show (its label: core.vocab.LIST_COLUMNS). ``wrap``: long text wraps inside
+    the cell instead of widening it."""
     key: str
-    zh: str
-    en: str
     wrap: bool = False
     align: str = "center"          # left / center / right
     xlsx_width: float = 10         # Excel column width (characters)
+
+    @property
+    def zh(self) -> str:
+        return vocab.LIST_COLUMNS[self.key][0]
+
+    @property
+    def en(self) -> str:
+        return vocab.LIST_COLUMNS[self.key][1]
 
     @property
     def header(self) -> str:
@@ -49,17 +58,17 @@ class ListColumn:
 
 # Every column a user may choose (the settings page offers these), in printing order.
 LIST_COLUMNS: dict[str, ListColumn] = {c.key: c for c in (
-    ListColumn("seq", "序号", "No.", xlsx_width=6),
-    ListColumn("name", "姓名", "Name", wrap=True, align="left", xlsx_width=16),
-    ListColumn("gender", "性别", "Gender", xlsx_width=6),
-    ListColumn("id_number", "身份证号", "ID number", xlsx_width=21),
-    ListColumn("household_type", "户类型", "Household", xlsx_width=9),
-    ListColumn("skill_level", "技能/等级", "Skill / level", wrap=True, xlsx_width=14),
-    ListColumn("employer", "用人单位", "Employer", wrap=True, align="left", xlsx_width=26),
-    ListColumn("job", "岗位", "Job", wrap=True, align="left", xlsx_width=14),
-    ListColumn("wage", "月薪", "Monthly wage", align="right", xlsx_width=10),
-    ListColumn("departure", "出发日期", "Departure", xlsx_width=12),
-    ListColumn("phone", "联系电话", "Phone", xlsx_width=14),
+    ListColumn("seq", xlsx_width=6),
+    ListColumn("name", wrap=True, align="left", xlsx_width=16),
+    ListColumn("gender", xlsx_width=6),
+    ListColumn("id_number", xlsx_width=21),
+    ListColumn("household_type", xlsx_width=9),
+    ListColumn("skill_level", wrap=True, xlsx_width=14),
+    ListColumn("employer", wrap=True, align="left", xlsx_width=26),
+    ListColumn("job", wrap=True, align="left", xlsx_width=14),
+    ListColumn("wage", align="right", xlsx_width=10),
+    ListColumn("departure", xlsx_width=12),
+    ListColumn("phone", xlsx_width=14),
 )}
 DEFAULT_COLUMNS: tuple[str, ...] = tuple(LIST_COLUMNS)
 
@@ -67,7 +76,7 @@ DEFAULT_COLUMNS: tuple[str, ...] = tuple(LIST_COLUMNS)
 
 
 def default_bureau() -> str:
-    """The heading printed when the settings name no bureau."""
+    """The heading printed while the database names no bureau (``bureau.name``)."""
     return tr("人力资源和社会保障局", "Human Resources and Social Security Bureau")
 
 
@@ -180,7 +189,8 @@ def build_list(database: Database, actor: Actor, selection: ListSelection, *,
     if selection.full_numbers:
         require(actor, "print.full_id")
     columns = check_columns(selection.columns)
-    selection = replace(selection, columns=columns, bureau=(selection.bureau or "").strip() or default_bureau())
+    selection = replace(selection, columns=columns, bureau=(selection.bureau or "").strip()
+                        or str(settings.get(database, settings.BUREAU_NAME)) or default_bureau())
     if (selection.batch_id is None and selection.employer_id is None and not selection.township
             and selection.date_from is None and selection.date_to is None):
         raise UserError("请选择要打印的名册：批次、用人单位、乡镇或期间。",
@@ -252,7 +262,7 @@ def _build(session: Session, actor: Actor, sel: ListSelection, today: dt.date) -
         values = {
             "seq": str(i),
             "name": r.name,
-            "gender": tr("男", "M") if r.gender == "M" else tr("女", "F"),
+            "gender": vocab.gender_label(r.gender),
             "id_number": r.id_number if sel.full_numbers else mask_id(r.id_number),
             "household_type": tr(*HOUSEHOLD_TYPES.get(r.household_type, (r.household_type, r.household_type))),
             "skill_level": _skill_level(r.skill, r.skill_level),

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from core import vocab
 from core.access import Actor
 from core.i18n import tr
 from core.vocab import LEVEL_NAMES, SKILLS, skill_label
@@ -40,8 +41,6 @@ from ui.pages.base import EmptyHint, Page
 from ui.permissions import gate, set_enabled
 from ui.sql_model import ModelColumn, SqlTableModel
 from ui.tasks import run_task
-
-VACANCY_STATUS = {"open": ("在招", "Open"), "filled": ("已满", "Filled"), "closed": ("关闭", "Closed")}
 
 
 def _table(model: SqlTableModel, name: str) -> QTableView:
@@ -67,7 +66,7 @@ def vacancy_columns() -> list[ModelColumn]:
     fmt: dict[str, Any] = {
         "skill": skill_label,
         "min_level": lambda n: LEVEL_NAMES[n][0].split("/")[0] if n in LEVEL_NAMES else tr("不限", "any"),
-        "status": lambda s: tr(*VACANCY_STATUS.get(s, (s, s))),
+        "status": vocab.vacancy_status_label,
         "wage": lambda w: "" if w is None else f"{w:,}+",
     }
     right = {"wage", "headcount", "remaining"}
@@ -159,7 +158,7 @@ class EmployersPage(Page):
         self.status_box.setObjectName("filter_status")
         self.status_box.addItem(tr("全部状态", "All statuses"), None)
         self.status_box.addItem(tr("在招且有名额", "Open with seats"), "seats")
-        for k, v in VACANCY_STATUS.items():
+        for k, v in vocab.VACANCY_STATUSES.items():
             self.status_box.addItem(tr(*v), k)
         self.only_selected = QCheckBox(tr("只看所选单位", "Selected employer only"))
         self.only_selected.setObjectName("only_selected")

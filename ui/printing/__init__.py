@@ -8,17 +8,11 @@ from typing import TYPE_CHECKING
 
 from core.access import Actor
 from db.services.lists import DEFAULT_COLUMNS, LIST_COLUMNS
-from db.services.lists import default_bureau as _fallback_bureau
 from ui.settings import Settings
 
 if TYPE_CHECKING:
     from db.engine import Database
     from ui.printing.dialog import PrintListDialog
-
-
-def default_bureau() -> str:
-    """The bureau name for list headings: the setting ``print/bureau_name`` if set."""
-    return Settings().bureau_name.strip() or _fallback_bureau()
 
 
 def default_columns() -> tuple[str, ...]:
@@ -48,8 +42,8 @@ def write_batch_pdf(database: Database, batch_name: str, out: str | os.PathLike[
     with database.session() as session:
         batch_id = find_batch(session, batch_name).id
     plist = build_list(database, actor, ListSelection(batch_id=batch_id, full_numbers=full_numbers,
-                                                      columns=default_columns(), bureau=bureau or default_bureau()))
+                                                      columns=default_columns(), bureau=bureau or ""))  # empty: the database's bureau.name
     return save_pdf(database, actor, plist, out)
 
 
-__all__ = ["default_bureau", "default_columns", "open_print_dialog", "write_batch_pdf"]
+__all__ = ["default_columns", "open_print_dialog", "write_batch_pdf"]

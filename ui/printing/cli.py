@@ -12,7 +12,7 @@ from db.engine import Database
 from db.queries.lookup import find_batch, find_employer
 from db.queries.lookup import find_township as check_township
 from db.services.lists import ListSelection, build_list, check_columns, write_xlsx
-from ui.printing import default_bureau, default_columns
+from ui.printing import default_columns
 from ui.printing.renderer import ensure_gui_app, save_pdf
 
 
@@ -41,7 +41,7 @@ def selection_from_args(database: Database, args: argparse.Namespace) -> ListSel
                          date_from=_date(args.date_from, "开始日期", "start date"),
                          date_to=_date(args.date_to, "结束日期", "end date"),
                          columns=columns, full_numbers=bool(args.full_ids),
-                         bureau=args.bureau or default_bureau())
+                         bureau=args.bureau or "")  # empty: the database's bureau.name
 
 
 def print_list(args: argparse.Namespace, database: Database, actor: Actor) -> int:

@@ -48,7 +48,7 @@ from db.services.lists import (
 from ui.dialogs import error_text
 from ui.forms import picked_date
 from ui.permissions import gate, set_enabled
-from ui.printing import default_bureau, default_columns
+from ui.printing import default_columns
 from ui.printing.renderer import ListRenderer, save_pdf
 from ui.tasks import TaskContext, run_task
 
@@ -135,10 +135,9 @@ class PrintListDialog(QDialog):
         pv.addWidget(self.full_radio)
         # Only roles allowed to print full numbers may choose them (db/services/lists.py checks again).
         gate(actor, "print.full_id", self.full_radio)
-        # The bureau-wide name (asked once at first start, kept in the database) heads every list; a
-        # name kept only in this PC's settings is the fallback for databases that predate it.
-        from db.services.bureau import bureau as stored_bureau
-        self.bureau_edit = QLineEdit(stored_bureau(database)[0] or default_bureau())
+        # The bureau-wide name (asked once at first start, kept in the database) heads every list.
+        from db.services.bureau import bureau_heading
+        self.bureau_edit = QLineEdit(bureau_heading(database))
         self.bureau_edit.setMaxLength(60)
         heading = QGroupBox(tr("抬头", "Heading"))
         QFormLayout(heading).addRow(tr("单位名称：", "Bureau:"), self.bureau_edit)
@@ -271,7 +270,7 @@ class PrintListDialog(QDialog):
                              date_from=picked_date(self.date_from) if period else None,
                              date_to=picked_date(self.date_to) if period else None,
                              columns=columns, full_numbers=self.full_radio.isChecked() and self.actor.can("print.full_id"),
-                             bureau=self.bureau_edit.text().strip() or default_bureau())
+                             bureau=self.bureau_edit.text().strip())
 
     def _employer_id(self) -> int:
         text = self.employer_combo.currentText().strip()

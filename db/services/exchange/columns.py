@@ -32,7 +32,7 @@ from core.fields import (
     split_list,
 )
 from core.i18n import tr
-from core.vocab import PROVINCES
+from core.vocab import PROVINCES, VACANCY_STATUSES
 
 KINDS = ("trainees", "vacancies", "placements")
 KIND_LABELS = {"trainees": ("学员名册", "Trainee roster"), "vacancies": ("岗位需求", "Vacancies"),
@@ -231,15 +231,17 @@ def _yes_no(zh: str, en: str) -> Callable[[Any], bool]:
     return parse
 
 
-_STATUS_ALIASES = {"在招": "open", "招聘中": "open", "open": "open", "已满": "filled", "已招满": "filled",
-                   "filled": "filled", "关闭": "closed", "已关闭": "closed", "停招": "closed", "closed": "closed"}
+_STATUS_ALIASES = {**{zh: k for k, (zh, _en) in VACANCY_STATUSES.items()}, **{k: k for k in VACANCY_STATUSES},
+                   "招聘中": "open", "已招满": "filled", "已关闭": "closed", "停招": "closed"}
+_STATUS_NAMES = (" / ".join(zh for zh, _en in VACANCY_STATUSES.values()),
+                 " / ".join(en.lower() for _zh, en in VACANCY_STATUSES.values()))
 
 
 def _vacancy_status(value: Any) -> str:
     text = clean_text(value).replace(" ", "").lower()
     if text not in _STATUS_ALIASES:
-        raise FieldError(tr(f"岗位状态无法识别：“{text}”（在招 / 已满 / 关闭）",
-                            f"Unrecognised status '{text}' (open / filled / closed)"))
+        raise FieldError(tr(f"岗位状态无法识别：“{text}”（{_STATUS_NAMES[0]}）",
+                            f"Unrecognised status '{text}' ({_STATUS_NAMES[1]})"))
     return _STATUS_ALIASES[text]
 
 

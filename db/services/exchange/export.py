@@ -22,7 +22,18 @@ from core.fields import formula_like, safe_cell
 from core.files import write_file
 from core.i18n import UserError
 from core.placement import STARTED
-from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, MANDARIN, SKILLS
+from core.vocab import (
+    ANY_GENDER,
+    CONTRACT_TYPES,
+    FORM_LABELS,
+    GENDERS,
+    HOUSEHOLD_TYPES,
+    LEVEL_NAMES,
+    MANDARIN,
+    SKILLS,
+    VACANCY_STATUSES,
+    zh_label,
+)
 from db.audit import record
 from db.engine import Database
 from db.models import Employer, Placement, School, Trainee, Vacancy
@@ -51,7 +62,7 @@ def _trainee_rows(conn: Any, actor: Actor) -> Iterator[dict[str, Any]]:
             .where(t.c.deleted_at.is_(None)).order_by(t.c.id))
     stmt = scope_trainees(actor, stmt, t)
     for r in conn.execute(stmt):
-        yield {"name": r.name, "id_number": r.id_number, "gender": "男" if r.gender == "M" else "女",
+        yield {"name": r.name, "id_number": r.id_number, "gender": zh_label(GENDERS, r.gender),
                "ethnicity": r.ethnicity, "phone": r.phone, "township": r.township, "village": r.village,
                "household_type": HOUSEHOLD_TYPES.get(r.household_type, ("",))[0], "skills": _skills(r.skills),
                "skill_level": _level(r.skill_level), "school": r.school_name, "graduation_date": r.graduation_date,
@@ -59,9 +70,6 @@ def _trainee_rows(conn: Any, actor: Actor) -> Iterator[dict[str, Any]]:
                "preferred_regions": "、".join(p for p in (r.preferred_regions or "").split(",") if p),
                "expected_wage": r.expected_wage, "available_from": r.available_from,
                "health_cert_expiry": r.health_cert_expiry, "notes": r.notes}
-
-
-_STATUS = {"open": "在招", "filled": "已满", "closed": "关闭"}
 
 
 def _vacancy_rows(conn: Any, _actor: Actor) -> Iterator[dict[str, Any]]:
@@ -74,10 +82,10 @@ def _vacancy_rows(conn: Any, _actor: Actor) -> Iterator[dict[str, Any]]:
                "skill": SKILLS.get(r.skill, (r.skill,))[0], "min_level": _level(r.min_level),
                "headcount": r.headcount, "wage_min": r.wage_min, "wage_max": r.wage_max,
                "board_lodging": _board(r.board, r.lodging), "age_min": r.age_min, "age_max": r.age_max,
-               "gender_requirement": {"M": "男", "F": "女"}.get(r.gender_requirement, "不限"),
-               "contract_type": "临时" if r.contract_type == "temporary" else "长期", "start_date": r.start_date,
+               "gender_requirement": zh_label(GENDERS, r.gender_requirement, ANY_GENDER[0]),
+               "contract_type": zh_label(CONTRACT_TYPES, r.contract_type, CONTRACT_TYPES["long_term"][0]), "start_date": r.start_date,
                "contact": r.contact, "contact_phone": r.contact_phone,
-               "needs_health_cert": "是" if r.needs_health_cert else "否", "status": _STATUS.get(r.status, "")}
+               "needs_health_cert": "是" if r.needs_health_cert else "否", "status": zh_label(VACANCY_STATUSES, r.status)}
 
 
 def _placement_rows(conn: Any, actor: Actor) -> Iterator[dict[str, Any]]:
@@ -89,7 +97,7 @@ def _placement_rows(conn: Any, actor: Actor) -> Iterator[dict[str, Any]]:
     stmt = scope_trainees(actor, stmt, t)
     for r in conn.execute(stmt):
         yield {"id_number": r.id_number, "name": r.name, "vacancy_code": r.code, "start_date": r.start_date,
-               "end_date": r.end_date, "employment_form": "职业工" if r.employment_form == "skilled" else "临时工",
+               "end_date": r.end_date, "employment_form": zh_label(FORM_LABELS, r.employment_form, FORM_LABELS["temporary"][0]),
                "skilled_since": r.skilled_since, "monthly_wage": r.monthly_wage, "leave_reason": r.leave_reason}
 
 

@@ -14,6 +14,7 @@ from core.fields import (
     clean_text,
 )
 from core.i18n import tr
+from core.vocab import GENDERS, zh_label
 from db.services.exchange.columns import KEY_FIELDS, MAX_DATA_ROWS, PARSERS, Progress
 from db.services.exchange.reading import ExcelError, Layout, _filled, _is_footer, _unusable, find_header
 from db.services.exchange.results import RowIssue
@@ -162,8 +163,7 @@ def _check_gender(values: dict[str, Any], number: int, layout: Layout, issues: l
     rid: ResidentId = values["id_number"]
     given = values.get("gender")
     if given and given != rid.gender:
-        said = "男" if given == "M" else "女"
-        by_id = "男" if rid.gender == "M" else "女"
+        said, by_id = zh_label(GENDERS, given), zh_label(GENDERS, rid.gender)
         issues.append(RowIssue(number, layout.headers["gender"], said,
                                tr(f"性别“{said}”与身份证号不符，已按身份证号记为“{by_id}”",
                                   f"Gender '{given}' contradicts the ID number; recorded as '{rid.gender}' "
@@ -183,7 +183,7 @@ def _cross_check_vacancy(values: dict[str, Any], number: int, layout: Layout, is
                                   f"Age minimum exceeds maximum ({lo} > {hi})")))
     if values.get("gender_requirement") in ("M", "F"):
         issues.append(RowIssue(number, layout.headers["gender_requirement"],
-                               "男" if values["gender_requirement"] == "M" else "女",
+                               zh_label(GENDERS, values["gender_requirement"]),
                                tr("岗位限定性别：请确认有正当理由（就业促进法禁止性别歧视）",
                                   "The vacancy demands a gender: make sure there is a lawful reason"), "warning"))
 

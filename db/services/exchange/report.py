@@ -9,6 +9,7 @@ from core.fields import (
 )
 from core.files import write_file
 from core.i18n import tr
+from core.vocab import ANY_GENDER, CONTRACT_TYPES, FORM_LABELS, GENDERS, VACANCY_STATUSES
 from db.services.exchange.columns import COLUMNS, KIND_LABELS
 from db.services.exchange.results import ImportResult
 
@@ -94,12 +95,15 @@ _RULES = {
     "skill": ("家政服务 / 养老护理 / 医疗护理 / 育婴", "one of the four skills"),
     "headcount": ("整数，≥1", "whole number ≥ 1"),
     "board_lodging": ("是 / 否 / 包吃 / 包住 / 包吃住", "yes / no / board / lodging / both"),
-    "gender_requirement": ("不限 / 男 / 女", "any / M / F"),
-    "contract_type": ("临时 / 长期", "temporary / long-term"),
-    "status": ("在招 / 已满 / 关闭；可不填", "open / filled / closed"),
+    "gender_requirement": (" / ".join([ANY_GENDER[0], *(zh for zh, _en in GENDERS.values())]), "any / M / F"),
+    "contract_type": (" / ".join(zh for zh, _en in CONTRACT_TYPES.values()),
+                      " / ".join(en.lower() for _zh, en in CONTRACT_TYPES.values())),
+    "status": (f"{' / '.join(zh for zh, _en in VACANCY_STATUSES.values())}；可不填",
+               f"{' / '.join(en.lower() for _zh, en in VACANCY_STATUSES.values())}; optional"),
     "vacancy_code": ("必填；须已在登记册中", "required; must exist"),
     "start_date": ("日期，如 2026-03-05", "date, e.g. 2026-03-05"),
-    "employment_form": ("临时工 / 职业工", "temporary / skilled"),
+    "employment_form": (" / ".join(zh for zh, _en in FORM_LABELS.values()),
+                        " / ".join(en.lower() for _zh, en in FORM_LABELS.values())),
 }
 
 

@@ -15,9 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core import policy
 from core.i18n import tr
-from db.services import followup
+from db.services import followup, settings
 from ui.dialogs import show_error
 from ui.frame_model import FrameTableModel
 from ui.pages.tracking.common import TrackingBase, _date_text, _fit, _table
@@ -58,8 +57,10 @@ class FollowupTab(TrackingBase):
         frame = followup.followups_due(self.database, actor=self.actor)
         self.due_model.set_frame(frame)
         _fit(self.due_view, 220)
-        self.due_label.setText(tr(f"未来 14 天内应回访或已逾期：{len(frame)} 人（每 {policy.FOLLOWUP_DAYS} 天回访一次；监测户在前）",
-                                  f"Due within 14 days or overdue: {len(frame)} (every {policy.FOLLOWUP_DAYS} days; "
+        days = settings.read_all(self.database)  # the bureau-wide limits the list was made with
+        within, every = days[settings.FOLLOWUP_DUE_WITHIN_DAYS], days[settings.FOLLOWUP_DAYS]
+        self.due_label.setText(tr(f"未来 {within} 天内应回访或已逾期：{len(frame)} 人（每 {every} 天回访一次；监测户在前）",
+                                  f"Due within {within} days or overdue: {len(frame)} (every {every} days; "
                                   "monitored households first)"))
 
     def _from_table(self, view: QTableView, model: FrameTableModel, action: Callable[[int], None]) -> None:
@@ -111,12 +112,14 @@ class FollowupTab(TrackingBase):
         _fit(self.alert_view, 320)
         counts = frame["kind"].value_counts() if len(frame) else pd.Series(dtype=int)
         monitored = int((frame["household_type"] == "monitored").sum()) if len(frame) else 0
+        days = settings.read_all(self.database)
+        replace, every = days[settings.REPLACE_DAYS], days[settings.FOLLOWUP_DAYS]
         self.alert_label.setText(tr(
-            f"离岗 {policy.REPLACE_DAYS} 天未再就业 {int(counts.get('not_replaced', 0))} 人；"
-            f"超过 {policy.FOLLOWUP_DAYS} 天未回访 {int(counts.get('no_followup', 0))} 人；"
+            f"离岗 {replace} 天未再就业 {int(counts.get('not_replaced', 0))} 人；"
+            f"超过 {every} 天未回访 {int(counts.get('no_followup', 0))} 人；"
             f"工资低于下限 {int(counts.get('low_wage', 0))} 人。其中监测户 {monitored} 条，排在最前。",
-            f"Left {policy.REPLACE_DAYS}+ days, not re-placed: {int(counts.get('not_replaced', 0))}; "
-            f"no follow-up in {policy.FOLLOWUP_DAYS} days: {int(counts.get('no_followup', 0))}; "
+            f"Left {replace}+ days, not re-placed: {int(counts.get('not_replaced', 0))}; "
+            f"no follow-up in {every} days: {int(counts.get('no_followup', 0))}; "
             f"wage below floor: {int(counts.get('low_wage', 0))}. Monitored households ({monitored}) first."))
 
     def save_floor(self) -> None:

@@ -25,9 +25,11 @@ from matching.features import (
     HEALTH,
     LEVEL,
     NO_SKILLS,
+    RULES,
     SKILL,
     Index,
     age_years,
+    broken_rules,
 )
 
 CN_NUM = {1: "一", 2: "二", 3: "三", 4: "四", 5: "五"}
@@ -268,3 +270,21 @@ def exclusion_reasons(data: MatchData, t_idx: Index, v_idx: Index, codes: np.nda
     fill(HEALTH, lambda r: [T["health_d"][tt[r]], start[r]], health)
     texts: list[str] = out.tolist()
     return texts
+
+
+
+def pair_verdicts(data: MatchData, trainee_ids: list[int], vacancy_ids: list[int]) -> list[tuple[str, str] | None]:
+    """Per (trainee, vacancy) pair given by ids: None when eligible, else (rules, sentence): the names of
+    every rule it breaks (comma-separated) and their sentences joined by "；" — the rules of
+    matching.features and the words of a ranking's excluded list. Every id must be in ``data``."""
+    t_pos = data.trainee_pos(trainee_ids)
+    v_pos = data.vacancy_pos(vacancy_ids)
+    if (t_pos < 0).any() or (v_pos < 0).any():
+        raise KeyError("a pair outside the data")
+    out: list[tuple[str, str] | None] = [None] * len(t_pos)
+    for i, codes in enumerate(broken_rules(data, t_pos, v_pos)):
+        if codes:
+            n = len(codes)
+            sentences = exclusion_reasons(data, np.full(n, t_pos[i]), np.full(n, v_pos[i]), np.asarray(codes))
+            out[i] = (",".join(RULES[c] for c in codes), tr("；", "; ").join(sentences))
+    return out

@@ -99,6 +99,11 @@ def batch_placements(database: Database, batch: int | str, actor: Actor) -> pd.D
         reasons = dict(session.execute(select(Placement.id, Placement.model_reasons).where(
             Placement.batch_id == batch_id)).all())
     frame["reasons"] = frame["id"].map(lambda i: json.loads(text) if (text := reasons.get(i)) else [])
+    # A person placed by exception shows it first, as the printed list marks it (※).
+    marked = frame["override_reason"].notna()
+    frame.loc[marked, "reasons"] = [
+        [tr(f"※ 破例加入：{why}", f"※ Placed by exception: {why}"), *listed]
+        for why, listed in zip(frame.loc[marked, "override_reason"], frame.loc[marked, "reasons"])]
     return frame
 
 

@@ -46,6 +46,7 @@ from ui.dialogs import confirm as ask_yes_no
 from ui.dialogs import show_error
 from ui.forms import picked_date
 from ui.frame_model import FrameTableModel
+from ui.override_dialog import with_override
 from ui.pages.base import Page
 from ui.permissions import gate
 from ui.sql_model import ModelColumn, SqlTableModel
@@ -807,8 +808,9 @@ class TrackingPage(Page):
         dlg.line("reason", tr("原因", "Reason"))
         values = self._ask(dlg)
         if values is not None:
-            self._run(lambda: placements.edit_proposal(self.database, self.actor, int(r["id"]), values["vacancy_code"] or "",
-                                                    reason=values["reason"]), done=lambda: self.reload_batches(bid))
+            self._run(lambda: with_override(self, self.actor, lambda o: placements.edit_proposal(
+                self.database, self.actor, int(r["id"]), values["vacancy_code"] or "", reason=values["reason"],
+                override=o)), done=lambda: self.reload_batches(bid))
 
     def reject_selected(self) -> None:
         rows = self._selected_pairs()
@@ -835,8 +837,9 @@ class TrackingPage(Page):
         dlg.choice("vacancy_code", tr("岗位", "Vacancy"), [(c, f"{c}  {e}") for c, e in zip(vac["code"], vac["employer"])])
         values = self._ask(dlg)
         if values is not None:
-            self._run(lambda: batches.add_proposal(self.database, self.actor, bid, values["id_number"],
-                                                   values["vacancy_code"] or ""), done=lambda: self.reload_batches(bid))
+            self._run(lambda: with_override(self, self.actor, lambda o: batches.add_proposal(
+                self.database, self.actor, bid, values["id_number"], values["vacancy_code"] or "", override=o)),
+                done=lambda: self.reload_batches(bid))
 
     # --- tab 2: placements ----------------------------------------------------------------------
     def _build_placements_tab(self) -> QWidget:
@@ -1164,8 +1167,9 @@ class TrackingPage(Page):
                                                    [(c, f"{c}  {e}（剩余 {n}）") for c, e, n in
                                                     zip(options["code"], options["employer"], options["remaining"])]),
                                           d.date("date", tr("确认日期", "Date")), d.line("note", tr("备注", "Note"))),
-                               lambda pid, v: placements.re_place(self.database, self.actor, pid, v["vacancy_code"] or "",
-                                                               date=v["date"], note=v["note"]),
+                               lambda pid, v: with_override(self, self.actor, lambda o: placements.re_place(
+                                   self.database, self.actor, pid, v["vacancy_code"] or "", date=v["date"],
+                                   note=v["note"], override=o)),
                                "已安排再就业（新的就业记录已确认）", "re-placed (a new confirmed placement)")
 
     def _select_placement(self, placement_id: int) -> None:

@@ -68,6 +68,18 @@ def check_taking(vacancy_code: str, vacancy_status: str) -> None:
                         "if it still needs people.")
 
 
+# 劳动法 第十五条: no employer may take on anyone under 16. No exception (破例加入) reaches below it.
+MIN_WORKING_AGE = 16
+
+
+def check_override_allowed(trainee_name: str, age_at_start: int | None) -> None:
+    """An exception to the eligibility rules (破例加入) is never one to the law's minimum working age."""
+    if age_at_start is not None and age_at_start < MIN_WORKING_AGE:
+        raise UserError(f"{trainee_name} 上岗时未满 {MIN_WORKING_AGE} 周岁（{age_at_start} 岁），依法不得招用，不能破例加入。",
+                        f"{trainee_name} is under {MIN_WORKING_AGE} ({age_at_start}) at the start; the law forbids "
+                        "employing them, so no exception is possible.", code=2)
+
+
 def check_proposable(*, trainee_name: str, trainee_deleted: bool, holds_seat: bool, vacancy_code: str,
                      vacancy_status: str, seats: int, already_in_batch: bool = False) -> None:
     """Whether a person may be proposed for a vacancy of a batch; every path into a batch asks here."""

@@ -306,3 +306,19 @@ def test_gui_hand_add_refused_then_placed_by_exception_and_printed(qtbot, demo_d
     assert f"{name}※" in text.replace(" ", "").replace("\n", "")
     flat = text.replace(" ", "").replace("\n", "")
     assert "※破例加入" in flat and REASON in flat
+
+
+def test_no_exception_below_the_legal_working_age(demo_db, staff) -> None:  # type: ignore[no-untyped-def]
+    vid, code, (tid,), (number,) = eligible_free(demo_db)
+    today = dt.date.today()
+    with demo_db.session() as s:
+        s.get(Trainee, tid).birth_date = today.replace(year=today.year - 15)
+        vac = s.get(Vacancy, vid)
+        vac.age_min, vac.age_max = 18, 50
+    batch = batches.create_batch(demo_db, staff, name="年龄测试")
+    before = _counts(demo_db)
+    with pytest.raises(NotEligible, match="15岁"):
+        batches.add_proposal(demo_db, staff, batch, number, code)
+    with pytest.raises(UserError, match="未满 16 周岁.*不能破例加入"):
+        batches.add_proposal(demo_db, staff, batch, number, code, override="家长同意")
+    assert _counts(demo_db) == before

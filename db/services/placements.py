@@ -23,10 +23,19 @@ from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.access import SYSTEM, Actor, require, sees_trainee
-from core.fields import date_field
+from core.fields import age_on, date_field
 from core.fields import short_text as _text
 from core.i18n import UserError, tr
-from core.placement import AWAY, OPEN, SEAT_HOLDING, check_proposable, check_taking, check_transition, seats_left
+from core.placement import (
+    AWAY,
+    OPEN,
+    SEAT_HOLDING,
+    check_override_allowed,
+    check_proposable,
+    check_taking,
+    check_transition,
+    seats_left,
+)
 from core.vocab import status_label
 from db import audit, frames
 from db.engine import Database
@@ -90,6 +99,8 @@ def check_eligible(session: Session, actor: Actor, trainee: Trainee, vac: Vacanc
     reason = clean_override(actor, override)
     if reason is None:
         raise NotEligible(trainee.name, vac.code, rule, sentence)
+    start = max(vac.start_date or dt.date.today(), dt.date.today())  # the matcher's start day
+    check_override_allowed(trainee.name, age_on(trainee.birth_date, start) if trainee.birth_date else None)
     audit.record(session, actor, "placement.override", "trainee", trainee.id,
                  after={"vacancy": vac.code, "rule": rule, "broken": sentence, "reason": reason})
     return reason

@@ -55,14 +55,10 @@ def broken_rules(data: MatchData, t_idx: np.ndarray, v_idx: np.ndarray) -> list[
     """Every rule each pair breaks (codes in the order of RULES; empty = eligible), for a few pairs a
     person decides on one by one: whoever overrides a refusal sees all that is wrong, not just the first.
     A trainee without any skill breaks NO_SKILLS, not also SKILL."""
-    broken = np.broadcast_arrays(*_broken(data, t_idx, v_idx))
-    out = []
-    for i in range(len(np.atleast_1d(t_idx))):
-        codes = [code for code, flags in enumerate(broken, 1) if bool(np.atleast_1d(flags)[i])]
-        if NO_SKILLS in codes and SKILL in codes:
-            codes.remove(SKILL)
-        out.append(codes)
-    return out
+    n = len(np.atleast_1d(t_idx))
+    flags = np.stack([np.broadcast_to(np.asarray(f, dtype=bool), (n,)) for f in _broken(data, t_idx, v_idx)])
+    flags[SKILL - 1] &= ~flags[NO_SKILLS - 1]
+    return [(np.flatnonzero(flags[:, i]) + 1).tolist() for i in range(n)]
 
 
 def _broken(data: MatchData, t_idx: Index | slice, v_idx: Index | slice) -> list[np.ndarray]:

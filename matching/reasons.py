@@ -20,6 +20,7 @@ from matching.features import (
     AGE,
     AVAILABLE,
     BUSY,
+    ELIGIBLE,
     GENDER,
     GROUP_NAMES,
     HEALTH,
@@ -30,6 +31,7 @@ from matching.features import (
     Index,
     age_years,
     broken_rules,
+    eligibility,
 )
 
 CN_NUM = {1: "一", 2: "二", 3: "三", 4: "四", 5: "五"}
@@ -282,9 +284,13 @@ def pair_verdicts(data: MatchData, trainee_ids: list[int], vacancy_ids: list[int
     if (t_pos < 0).any() or (v_pos < 0).any():
         raise KeyError("a pair outside the data")
     out: list[tuple[str, str] | None] = [None] * len(t_pos)
-    for i, codes in enumerate(broken_rules(data, t_pos, v_pos)):
-        if codes:
-            n = len(codes)
-            sentences = exclusion_reasons(data, np.full(n, t_pos[i]), np.full(n, v_pos[i]), np.asarray(codes))
-            out[i] = (",".join(RULES[c] for c in codes), tr("；", "; ").join(sentences))
+    if not len(t_pos):
+        return out
+    # The vectorised first-rule pass settles the eligible pairs (all of a plan) at once; only the
+    # refused few are looked at rule by rule.
+    bad = np.flatnonzero(eligibility(data, t_pos, v_pos) != ELIGIBLE)
+    for i, codes in zip(bad.tolist(), broken_rules(data, t_pos[bad], v_pos[bad]) if len(bad) else []):
+        n = len(codes)
+        sentences = exclusion_reasons(data, np.full(n, t_pos[i]), np.full(n, v_pos[i]), np.asarray(codes))
+        out[i] = (",".join(RULES[c] for c in codes), tr("；", "; ").join(sentences))
     return out

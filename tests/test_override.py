@@ -322,3 +322,25 @@ def test_no_exception_below_the_legal_working_age(demo_db, staff) -> None:  # ty
     with pytest.raises(UserError, match="未满 16 周岁.*不能破例加入"):
         batches.add_proposal(demo_db, staff, batch, number, code, override="家长同意")
     assert _counts(demo_db) == before
+
+
+def test_every_broken_rule_agrees_with_the_first_rule(demo_db) -> None:  # type: ignore[no-untyped-def]
+    """matching.features.broken_rules (every rule, for refusals) and eligibility (the first, for
+    rankings) are one definition: same verdict, and the first listed is the one rankings report."""
+    import numpy as np
+
+    from db import frames
+    from matching.data import MatchData
+    from matching.features import ELIGIBLE, broken_rules, eligibility
+
+    with demo_db.engine.connect() as conn:
+        data = MatchData.build(frames.trainees_frame(conn, SYSTEM), frames.vacancies_frame(conn), None)
+    rng = np.random.default_rng(3)
+    t = rng.integers(0, len(data.T["trainee_id"]), 4000)
+    v = rng.integers(0, len(data.V["vacancy_id"]), 4000)
+    first = eligibility(data, t, v)
+    every = broken_rules(data, t, v)
+    assert (first == ELIGIBLE).sum() > 0 and (first != ELIGIBLE).sum() > 0
+    for code, codes in zip(first.tolist(), every):
+        assert (code == ELIGIBLE) == (codes == []) and (not codes or codes[0] == code)
+    assert any(len(codes) > 1 for codes in every)  # refusals can name several rules

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -68,8 +69,12 @@ def broken_rules(session: Session, pairs: Sequence[tuple[int, int]], *, today: d
     conn = session.connection()
     tids = sorted({int(t) for t, _v in pairs})
     vids = sorted({int(v) for _t, v in pairs})
-    data = MatchData.build(frames.trainees_frame(conn, SYSTEM, ids=tids), frames.vacancies_frame(conn, ids=vids),
-                           None, today or dt.date.today())
+    # Slices: a database takes only so many parameters in one query (a kept plan may have thousands).
+    people = [frames.trainees_frame(conn, SYSTEM, ids=tids[i:i + 5000]) for i in range(0, len(tids), 5000)]
+    jobs = [frames.vacancies_frame(conn, ids=vids[i:i + 5000]) for i in range(0, len(vids), 5000)]
+    data = MatchData.build(pd.concat(people, ignore_index=True) if len(people) > 1 else people[0],
+                           pd.concat(jobs, ignore_index=True) if len(jobs) > 1 else jobs[0], None,
+                           today or dt.date.today())
     known_t, known_v = set(data.T["trainee_id"].tolist()), set(data.V["vacancy_id"].tolist())
     inside = [(int(t), int(v)) for t, v in pairs if int(t) in known_t and int(v) in known_v]
     verdicts = dict(zip(inside, pair_verdicts(data, [t for t, _v in inside], [v for _t, v in inside])))

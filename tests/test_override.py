@@ -299,13 +299,20 @@ def test_gui_hand_add_refused_then_placed_by_exception_and_printed(qtbot, demo_d
     page.grab().save("/tmp/override_tracking.png")
 
     out = write_batch_pdf(demo_db, batch_name, tmp_path / "roster.pdf", actor=staff)
-    Path("/tmp/override_roster.pdf").write_bytes(out.read_bytes())
     text = "".join((pg.extract_text() or "") for pg in pypdf.PdfReader(str(out)).pages).replace("\t", " ")
     with demo_db.session() as s:
         name = s.get(Trainee, tid).name
     assert f"{name}※" in text.replace(" ", "").replace("\n", "")
     flat = text.replace(" ", "").replace("\n", "")
     assert "※破例加入" in flat and REASON in flat
+    # the workbook form of the same list says the same
+    import openpyxl
+
+    from db.services.lists import ListSelection, build_list, write_xlsx
+
+    xlsx = write_xlsx(demo_db, staff, build_list(demo_db, staff, ListSelection(batch_id=bid)), tmp_path / "roster.xlsx")
+    cells = [str(c.value) for row in openpyxl.load_workbook(xlsx).active.iter_rows() for c in row if c.value]
+    assert f"{name}※" in cells and any(c.startswith("※ 破例加入") and REASON in c for c in cells)
 
 
 def test_no_exception_below_the_legal_working_age(demo_db, staff) -> None:  # type: ignore[no-untyped-def]

@@ -30,7 +30,7 @@ from db.models import Batch, BatchVacancy, Employer, Placement, Trainee, Vacancy
 from db.queries.lookup import find_batch as _batch
 from db.queries.lookup import find_vacancy
 from db.rules import seats_taken, sees_trainee_expr, vacancy_open_expr
-from db.services.placements import _event, broken_rules, clean_override, propose
+from db.services.placements import _event, clean_override, propose, refusals
 from matching import assignment
 
 # --- batches ------------------------------------------------------------------------------------
@@ -346,7 +346,7 @@ def save_proposals(database: Database, actor: Actor, batch: int | str, pairs: pd
         removed = cast(CursorResult[Any], session.execute(delete(Placement).where(
             Placement.batch_id == row.id, Placement.status == "proposed"))).rowcount
         # Eligibility of every pair at once (one read), then each pair through the one path, propose.
-        verdicts = broken_rules(session, [(int(t), int(v)) for t, v in zip(pairs["trainee_id"], pairs["vacancy_id"])])
+        verdicts = refusals(session, [(int(t), int(v)) for t, v in zip(pairs["trainee_id"], pairs["vacancy_id"])])
         try:
             for r, verdict in zip(pairs.itertuples(), verdicts):
                 reasons = getattr(r, "reasons", None)

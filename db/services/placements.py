@@ -59,7 +59,7 @@ class NotEligible(UserError):
         self.sentence = sentence
 
 
-def broken_rules(session: Session, pairs: Sequence[tuple[int, int]], *, today: dt.date | None = None
+def refusals(session: Session, pairs: Sequence[tuple[int, int]], *, today: dt.date | None = None
                  ) -> list[tuple[str, str] | None]:
     """Per (trainee id, vacancy id): None when eligible, else (rule, sentence) — matching.features'
     eligibility on the rows as this session sees them. A deleted trainee counts as eligible here:
@@ -96,8 +96,8 @@ def check_eligible(session: Session, actor: Actor, trainee: Trainee, vac: Vacanc
                    verdict: tuple[str, str] | None | bool = False) -> str | None:
     """Refuse a pair an eligibility rule forbids unless the clerk overrides it with a reason; returns the
     override reason to store (None when the pair was eligible: nothing to excuse). ``verdict``: the
-    pair's result of broken_rules when the caller checked many at once."""
-    found = broken_rules(session, [(trainee.id, vac.id)])[0] if verdict is False else verdict
+    pair's result of refusals when the caller checked many at once."""
+    found = refusals(session, [(trainee.id, vac.id)])[0] if verdict is False else verdict
     if found is None or isinstance(found, bool):
         return None
     rule, sentence = found

@@ -101,8 +101,16 @@ def test_batch_add_refuses_the_ineligible_and_overrides_with_a_reason(demo_db, c
     # the officer may not place anyone, exception or not
     with pytest.raises(PermissionDenied):
         batches.add_proposal(demo_db, Actor(None, "officer1", "officer"), "三月批", number, code, override=REASON)
-    rc, out, _err = _cli(demo_db, "remove", "三月批", "--trainee", number, capsys=capsys)
-    assert rc == 0
+    _vid2, code2, _ids2, (noted,) = eligible_free(demo_db)
+    batches.add_proposal(demo_db, SYSTEM, "三月批", noted, code2, note="本人电话确认愿意去")  # a proposal with a note
+    for who in (number, noted):
+        rc, out, err = _cli(demo_db, "remove", "三月批", "--trainee", who, capsys=capsys)
+        assert rc == 0, err
+    with demo_db.session() as s:
+        assert s.scalar(select(func.count()).select_from(Placement).join(Batch).where(Batch.name == "三月批")) == 0
+    placements.confirm(demo_db, SYSTEM, batches.add_proposal(demo_db, SYSTEM, "三月批", noted, code2))
+    rc, _out, err = _cli(demo_db, "remove", "三月批", "--trainee", noted, capsys=capsys)
+    assert rc == 2 and "不能直接移出" in err  # a confirmed person is declined with a reason, not erased
     rc, _out, err = _cli(demo_db, "remove", "三月批", "--trainee", number, capsys=capsys)
     assert rc == 2 and "不在批次" in err
     rc, _out, err = _cli(demo_db, "add", "无此批次", "--trainee", number, "--vacancy", code, capsys=capsys)

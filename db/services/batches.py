@@ -406,7 +406,8 @@ def remove_proposal(database: Database, actor: Actor, batch: int | str, id_numbe
         for p in rows:
             audit.record(session, actor, "placement.remove", "placement", p.id,
                          before={"id_number": trainee.id_number, "vacancy_id": p.vacancy_id, "batch": row.name})
-            session.delete(p)
+        # As remove_vacancy does: a statement, so the database drops the proposal's notes with it.
+        session.execute(delete(Placement).where(Placement.id.in_([p.id for p in rows])))
         return len(rows)
 
 

@@ -382,6 +382,116 @@ def cmd_plan(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- departure batches ----------------------------------------------------------------------------
+
+@command("batch")
+def cmd_batch(args: argparse.Namespace) -> int:
+    """``batch list|new|show|add|remove``: departure batches through the same services as the GUI."""
+    from core.access import PermissionDenied
+
+    if args.action != "list" and not (args.name or "").strip():
+        raise UserError(f"请给出批次名称：batch {args.action} 批次名称 …", f"Give the batch name: batch {args.action} NAME …",
+                        code=2)
+    database = open_db(args)
+    actor = actor_from_args(args, database)
+    try:
+        return _BATCH_ACTIONS[args.action](args, database, actor)
+    except PermissionDenied:
+        raise
+    except UserError as exc:  # refused input: one sentence, exit 2, nothing was changed
+        raise UserError(exc.zh, exc.en, code=2) from None
+
+
+def _batch_list(args: argparse.Namespace, database, actor) -> int:  # type: ignore[no-untyped-def]
+    from core.access import require
+    from db.services import batches
+
+    require(actor, "registry.read")
+    frame = batches.list_batches(database)
+    def text(value: object) -> object:
+        return None if value is None or value != value else value  # NaN (an empty cell) → null
+
+    rows = [{"name": r.name, "departure_date": text(r.departure_date), "destination": text(r.destination),
+             "escort": text(r.escort),
+             "status": r.status, "vacancies": int(r.vacancies), "seats": int(r.seats),
+             "proposed": int(r.proposed), "confirmed": int(r.confirmed)} for r in frame.itertuples()]
+    if args.json:
+        print_json(rows)
+        return 0
+    if not rows:
+        print(tr("还没有派遣批次。", "There is no departure batch yet."))
+    for r in rows:
+        print(tr(f"{r['name']}  出发 {r['departure_date'] or '未定'}  岗位 {r['vacancies']} 个 / 名额 {r['seats']} 个  "
+                 f"拟派 {r['proposed']} 人  已确认 {r['confirmed']} 人",
+                 f"{r['name']}  departs {r['departure_date'] or 'not set'}  {r['vacancies']} vacancies / "
+                 f"{r['seats']} seats  {r['proposed']} proposed  {r['confirmed']} confirmed"))
+    return 0
+
+
+def _batch_new(args: argparse.Namespace, database, actor) -> int:  # type: ignore[no-untyped-def]
+    from db.services import batches
+
+    batches.create_batch(database, actor, name=args.name or "", departure_date=args.departure)
+    print(tr(f"已新建派遣批次“{args.name.strip()}”。", f"Created the departure batch '{args.name.strip()}'."))
+    return 0
+
+
+def _batch_show(args: argparse.Namespace, database, actor) -> int:  # type: ignore[no-untyped-def]
+    from core.vocab import status_label
+    from db.services import batches
+
+    row, people = batches.batch_people(database, actor, args.name)
+    records = [{"name": r.name, "id_number": r.id_number, "vacancy_code": r.vacancy_code, "employer": r.employer,
+                "status": r.status, "override_reason": r.override_reason or None} for r in people.itertuples()]
+    if args.json:
+        print_json({"name": row.name, "departure_date": row.departure_date, "destination": row.destination,
+                    "escort": row.escort, "status": row.status, "people": records})
+        return 0
+    print(tr(f"{row.name}  出发 {row.departure_date or '未定'}  {len(records)} 人",
+             f"{row.name}  departs {row.departure_date or 'not set'}  {len(records)} people"))
+    for r in records:
+        mark = tr(f"  ※破例加入：{r['override_reason']}", f"  ※ by exception: {r['override_reason']}") \
+            if r["override_reason"] else ""
+        print(f"   {r['name']} {r['id_number']}  {r['vacancy_code']}  {r['employer']}  "
+              f"{status_label(str(r['status']))}{mark}")
+    return 0
+
+
+def _batch_add(args: argparse.Namespace, database, actor) -> int:  # type: ignore[no-untyped-def]
+    from db.services import batches
+
+    if not args.trainee or not args.vacancy:
+        raise UserError("用法：batch add 批次名称 --trainee 身份证号 --vacancy 岗位编号 [--override 原因]",
+                        "Usage: batch add NAME --trainee ID --vacancy CODE [--override REASON]", code=2)
+    from db.services.placements import NotEligible
+
+    try:
+        batches.add_proposal(database, actor, args.name, args.trainee, args.vacancy, override=args.override)
+    except NotEligible as exc:
+        hint = actor.can("placement.override")
+        raise UserError(exc.zh.rstrip("。") + ("；如确需破例加入，请加 --override 并写明原因。" if hint else "。"),
+                        exc.en.rstrip(".") + ("; to place them by exception, add --override with the reason."
+                                              if hint else "."), code=2) from None
+    extra = tr("（破例加入，原因已记录）", " (by exception; the reason is recorded)") if args.override else ""
+    print(tr(f"已加入批次“{args.name}”的拟派名单，岗位 {args.vacancy.strip()}{extra}。",
+             f"Proposed for vacancy {args.vacancy.strip()} in the batch '{args.name}'{extra}."))
+    return 0
+
+
+def _batch_remove(args: argparse.Namespace, database, actor) -> int:  # type: ignore[no-untyped-def]
+    from db.services import batches
+
+    if not args.trainee:
+        raise UserError("用法：batch remove 批次名称 --trainee 身份证号", "Usage: batch remove NAME --trainee ID", code=2)
+    batches.remove_proposal(database, actor, args.name, args.trainee)
+    print(tr(f"已从批次“{args.name}”的拟派名单中移出。", f"Removed from the proposals of the batch '{args.name}'."))
+    return 0
+
+
+_BATCH_ACTIONS = {"list": _batch_list, "new": _batch_new, "show": _batch_show, "add": _batch_add,
+                  "remove": _batch_remove}
+
+
 # --- bureau-wide settings -------------------------------------------------------------------------
 
 @command("settings")
@@ -461,6 +571,19 @@ def build_parser() -> Parser:
     p = sub.add_parser("plan", help=tr("派遣批次最优分配", "plan a departure batch"))
     p.add_argument("--vacancies", metavar="CODE[,CODE…]")
     p.add_argument("--batch", metavar="NAME")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("batch", help=tr("派遣批次：list 列表、new 新建、show 名单、add 加人、remove 移出",
+                                        "departure batches: list, new, show, add a person, remove a proposal"))
+    p.add_argument("action", choices=["list", "new", "show", "add", "remove"])
+    p.add_argument("name", nargs="?", help=tr("批次名称（list 不需要）", "batch name (not for list)"))
+    p.add_argument("--departure", metavar="DATE", help=tr("new：出发日期", "new: departure date"))
+    p.add_argument("--trainee", metavar="ID_NUMBER", help=tr("add/remove：学员身份证号", "add/remove: the trainee's ID"))
+    p.add_argument("--vacancy", metavar="CODE", help=tr("add：岗位编号", "add: vacancy code"))
+    p.add_argument("--override", metavar="REASON",
+                   help=tr("add：破例加入不符合岗位条件的学员，并写明原因（仅管理员和工作人员；打印在名册上，记入审计日志）",
+                           "add: place a trainee the eligibility rules refuse, with the reason (admin and staff "
+                           "only; printed on the list and audited)"))
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("settings", help=tr("全局设置（查看；set 键 值 修改，仅管理员；工资预警线也可由管理批次者修改）",

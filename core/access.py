@@ -18,6 +18,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "matching.run": frozenset({"admin", "staff"}),
     "model.train": frozenset({"admin", "staff"}),
     "batch.write": frozenset({"admin", "staff"}),                # plan, confirm, lifecycle, follow-up
+    # place someone an eligibility rule refuses (破例加入), with a reason that is printed and audited
+    "placement.override": frozenset({"admin", "staff"}),
     "print": frozenset({"admin", "staff", "officer"}),
     "print.full_id": frozenset({"admin", "officer"}),
     "export": frozenset({"admin", "staff", "school"}),

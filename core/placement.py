@@ -36,6 +36,10 @@ def start_passed(start: object, today: object) -> bool:
 
 # Left home for the job and not ended: follow-up visits apply.
 AWAY: tuple[str, ...] = ("departed", "on_job")
+# Vacancy statuses that take nobody: 已满 (filled) and 关闭 (closed) are set by a person and mean no seat
+# is left whatever the count says. Seats left is otherwise computed; taking the last seat never changes
+# the status (the open list still leaves a vacancy without seats out).
+NOT_TAKING: tuple[str, ...] = ("filled", "closed")
 # Work that actually started: the history the matcher learns from and statistics count.
 STARTED: tuple[str, ...] = ("departed", "on_job", "ended")
 
@@ -56,10 +60,32 @@ def seats_left(headcount: npt.ArrayLike, taken: npt.ArrayLike, status: npt.Array
 
 
 def seats_left(headcount: npt.ArrayLike, taken: npt.ArrayLike, status: npt.ArrayLike) -> int | npt.NDArray[np.int64]:
-    """Seats a vacancy still offers: 0 when it is closed, never negative. Scalars or arrays."""
+    """Seats a vacancy still offers: 0 when it is filled or closed, never negative. Scalars or arrays."""
     left = np.maximum(np.asarray(headcount, dtype=np.int64) - np.asarray(taken, dtype=np.int64), 0)
-    left = np.where(np.asarray(status, dtype=object) == "closed", 0, left).astype(np.int64)
+    left = np.where(np.isin(np.asarray(status, dtype=object), NOT_TAKING), 0, left).astype(np.int64)
     return int(left) if left.ndim == 0 else left
+
+
+def check_taking(vacancy_code: str, vacancy_status: str) -> None:
+    """A vacancy set to 已满 or 关闭 takes nobody: no proposal, no confirmation, no re-placement."""
+    if vacancy_status == "closed":
+        raise UserError(f"岗位 {vacancy_code} 已关闭，不能再派人。", f"Vacancy {vacancy_code} is closed.")
+    if vacancy_status == "filled":
+        raise UserError(f"岗位 {vacancy_code} 已设为“已满”，不能再派人；如仍需招人，请先在岗位信息中改回“在招”。",
+                        f"Vacancy {vacancy_code} is set to 'filled' and takes nobody; set it back to 'open' first "
+                        "if it still needs people.")
+
+
+# 劳动法 第十五条: no employer may take on anyone under 16. No exception (破例加入) reaches below it.
+MIN_WORKING_AGE = 16
+
+
+def check_override_allowed(trainee_name: str, age_at_start: int | None) -> None:
+    """An exception to the eligibility rules (破例加入) is never one to the law's minimum working age."""
+    if age_at_start is not None and age_at_start < MIN_WORKING_AGE:
+        raise UserError(f"{trainee_name} 上岗时未满 {MIN_WORKING_AGE} 周岁（{age_at_start} 岁），依法不得招用，不能破例加入。",
+                        f"{trainee_name} is under {MIN_WORKING_AGE} ({age_at_start}) at the start; the law forbids "
+                        "employing them, so no exception is possible.", code=2)
 
 
 def check_proposable(*, trainee_name: str, trainee_deleted: bool, holds_seat: bool, vacancy_code: str,
@@ -70,8 +96,7 @@ def check_proposable(*, trainee_name: str, trainee_deleted: bool, holds_seat: bo
     if holds_seat:
         raise UserError(f"学员 {trainee_name} 已有在派或在岗的就业记录，不能重复派遣。",
                         f"Trainee {trainee_name} already has an active placement; a second one is not allowed.")
-    if vacancy_status == "closed":
-        raise UserError(f"岗位 {vacancy_code} 已关闭，不能再派人。", f"Vacancy {vacancy_code} is closed.")
+    check_taking(vacancy_code, vacancy_status)
     if seats <= 0:
         raise UserError(f"岗位 {vacancy_code} 已没有名额。", f"Vacancy {vacancy_code} has no seat left.")
     if already_in_batch:

@@ -265,6 +265,8 @@ class Placement(Base):
     priority: Mapped[float | None] = mapped_column(Float)
     model_reasons: Mapped[str | None] = mapped_column(Text)  # JSON list of strings
     proof_status: Mapped[str | None] = mapped_column(String(20))
+    # Set when a clerk placed the person although an eligibility rule refused (破例加入): the reason given.
+    override_reason: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -4,12 +4,14 @@ expresses one of these rules uses the helper here."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, case, func, select, true
+from sqlalchemy.orm import Session
 
 from core.access import Actor, school_scope
-from core.placement import SEAT_HOLDING
+from core.placement import NOT_TAKING, SEAT_HOLDING
 from db.models import Placement, Trainee, Vacancy
 
 _S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
@@ -46,15 +48,26 @@ def seats_taken_expr(vacancy_id: Any = None) -> ColumnElement[int]:
             .where(p.c.vacancy_id == column, seat_holding(p.c.status)).scalar_subquery())
 
 
+def seats_taken(session: Session, vacancy_ids: Sequence[int]) -> dict[int, int]:
+    """Seats held per vacancy (seats_taken_expr read for a few vacancies); vacancies with none are 0."""
+    ids = [int(i) for i in vacancy_ids]
+    if not ids:
+        return {}
+    v = Vacancy.__table__
+    rows = session.execute(select(v.c.id, seats_taken_expr(v.c.id)).where(v.c.id.in_(ids)))
+    return {int(i): int(n or 0) for i, n in rows}
+
+
 def seats_left_expr(vacancy_table: Any = None) -> ColumnElement[int]:
-    """core.placement.seats_left in SQL: 0 for a closed vacancy, never negative."""
+    """core.placement.seats_left in SQL: 0 for a filled or closed vacancy, never negative."""
     v = Vacancy.__table__ if vacancy_table is None else vacancy_table
     taken = seats_taken_expr(v.c.id)
-    return case((v.c.status == "closed", 0), (taken >= v.c.headcount, 0),
+    return case((v.c.status.in_(NOT_TAKING), 0), (taken >= v.c.headcount, 0),
                 else_=v.c.headcount - taken)
 
 
 def vacancy_open_expr(vacancy_table: Any = None) -> ColumnElement[bool]:
-    """An open vacancy: taking people (status 开放) with a seat left. The one meaning of 在招岗位."""
+    """An open vacancy: taking people (status 在招, not 已满 or 关闭) with a seat left. The one meaning of
+    在招岗位; a vacancy whose seats are all taken drops out of it although its status stays 在招."""
     v = Vacancy.__table__ if vacancy_table is None else vacancy_table
     return (v.c.status == "open") & (seats_left_expr(v) > 0)

@@ -47,6 +47,22 @@ def _age_of(data: MatchData, t_idx: Index | slice, day: np.ndarray) -> np.ndarra
 
 def eligibility(data: MatchData, t_idx: Index | slice, v_idx: Index | slice) -> np.ndarray:
     """Code of the first rule each pair breaks (0 = eligible), in the order of RULES."""
+    codes = np.select(_broken(data, t_idx, v_idx), list(range(1, 9)), default=ELIGIBLE)
+    return codes.astype(np.int8)
+
+
+def broken_rules(data: MatchData, t_idx: np.ndarray, v_idx: np.ndarray) -> list[list[int]]:
+    """Every rule each pair breaks (codes in the order of RULES; empty = eligible), for a few pairs a
+    person decides on one by one: whoever overrides a refusal sees all that is wrong, not just the first.
+    A trainee without any skill breaks NO_SKILLS, not also SKILL."""
+    n = len(np.atleast_1d(t_idx))
+    flags = np.stack([np.broadcast_to(np.asarray(f, dtype=bool), (n,)) for f in _broken(data, t_idx, v_idx)])
+    flags[SKILL - 1] &= ~flags[NO_SKILLS - 1]
+    return [(np.flatnonzero(flags[:, i]) + 1).tolist() for i in range(n)]
+
+
+def _broken(data: MatchData, t_idx: Index | slice, v_idx: Index | slice) -> list[np.ndarray]:
+    """Per rule (RULES' order), whether each pair breaks it."""
     T, V = data.T, data.V
     skill_mask = T["skill_mask"][t_idx]
     level = T["level"][t_idx]
@@ -63,7 +79,7 @@ def eligibility(data: MatchData, t_idx: Index | slice, v_idx: Index | slice) -> 
     available = T["available_d"][t_idx]
     health = T["health_d"][t_idx]
     health_bad = V["needs_health"][v_idx] & (np.isnan(health) | (health < start))
-    conditions = [
+    return [
         skill_mask == 0,
         (skill_mask & V["skill_bit"][v_idx]) == 0,
         V["has_min"][v_idx] & (level > V["min_level"][v_idx]),
@@ -73,8 +89,6 @@ def eligibility(data: MatchData, t_idx: Index | slice, v_idx: Index | slice) -> 
         T["busy"][t_idx],
         health_bad,
     ]
-    codes = np.select(conditions, list(range(1, 9)), default=ELIGIBLE)
-    return codes.astype(np.int8)
 
 
 # --- features ---------------------------------------------------------------------------------

@@ -21,14 +21,18 @@ from matching.features import (
     AGE,
     AVAILABLE,
     BUSY,
+    ELIGIBLE,
     GENDER,
     GROUP_NAMES,
     HEALTH,
     LEVEL,
     NO_SKILLS,
+    RULES,
     SKILL,
     Index,
     age_years,
+    broken_rules,
+    eligibility,
 )
 
 CN_NUM = {1: "一", 2: "二", 3: "三", 4: "四", 5: "五"}
@@ -278,3 +282,25 @@ def exclusion_reasons(data: MatchData, t_idx: Index, v_idx: Index, codes: np.nda
     fill(HEALTH, lambda r: [T["health_d"][tt[r]], start[r]], health)
     texts: list[str] = out.tolist()
     return texts
+
+
+
+def pair_verdicts(data: MatchData, trainee_ids: list[int], vacancy_ids: list[int]) -> list[tuple[str, str] | None]:
+    """Per (trainee, vacancy) pair given by ids: None when eligible, else (rules, sentence): the names of
+    every rule it breaks (comma-separated) and their sentences joined by "；" — the rules of
+    matching.features and the words of a ranking's excluded list. Every id must be in ``data``."""
+    t_pos = data.trainee_pos(trainee_ids)
+    v_pos = data.vacancy_pos(vacancy_ids)
+    if (t_pos < 0).any() or (v_pos < 0).any():
+        raise KeyError("a pair outside the data")
+    out: list[tuple[str, str] | None] = [None] * len(t_pos)
+    if not len(t_pos):
+        return out
+    # The vectorised first-rule pass settles the eligible pairs (all of a plan) at once; only the
+    # refused few are looked at rule by rule.
+    bad = np.flatnonzero(eligibility(data, t_pos, v_pos) != ELIGIBLE)
+    for i, codes in zip(bad.tolist(), broken_rules(data, t_pos[bad], v_pos[bad]) if len(bad) else []):
+        n = len(codes)
+        sentences = exclusion_reasons(data, np.full(n, t_pos[i]), np.full(n, v_pos[i]), np.asarray(codes))
+        out[i] = (",".join(RULES[c] for c in codes), tr("；", "; ").join(sentences))
+    return out

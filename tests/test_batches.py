@@ -16,7 +16,7 @@ from core.access import SYSTEM, Actor
 from core.i18n import UserError
 from db.models import AuditLog, Employer, Placement, PlacementEvent, Trainee, Vacancy
 from db.queries import placements as placement_queries
-from db.services import batches, followup, placements
+from db.services import batches, followup, placements, registry
 
 TODAY = dt.date.today()
 
@@ -39,10 +39,15 @@ def _new_vacancy(database, code: str, headcount: int, skill: str = "elderly_care
 
 
 def _free_trainees(database, n: int, skill: str = "elderly_care") -> list[int]:  # type: ignore[no-untyped-def]
+    """Free trainees eligible for _new_vacancy's jobs: the skill, a health certificate valid at the start,
+    available by then (every path into a batch checks the eligibility rules)."""
+    start = TODAY + dt.timedelta(days=20)
     with database.session() as s:
         busy = select(Placement.trainee_id).where(Placement.status.in_(placement.OPEN))
-        return list(s.scalars(select(Trainee.id).where(Trainee.skills.contains(skill), Trainee.id.not_in(busy))
-                              .order_by(Trainee.id).limit(n)))
+        return list(s.scalars(select(Trainee.id).where(
+            Trainee.skills.contains(skill), Trainee.id.not_in(busy), Trainee.deleted_at.is_(None),
+            Trainee.health_cert_expiry >= start,
+            (Trainee.available_from.is_(None)) | (Trainee.available_from <= start)).order_by(Trainee.id).limit(n)))
 
 
 def _candidates(database, vacancy_ids: list[int], trainee_ids: list[int], seed: int = 0) -> pd.DataFrame:  # type: ignore[no-untyped-def]
@@ -118,7 +123,11 @@ def test_plan_save_confirm_and_never_overbook(batch) -> None:  # type: ignore[no
     assert _counts(db) == before
     with db.session() as s:
         assert s.get(Placement, extra).status == "proposed"
-        assert s.get(Vacancy, batch["v"][1]).status == "filled"
+        # the status is a person's word: taking the last seat leaves it 在招, with no seat left and
+        # out of the open list
+        assert s.get(Vacancy, batch["v"][1]).status == "open"
+    assert registry.remaining_headcount(db, batch["v"][1]) == 0
+    assert "T-B" not in set(batches.open_vacancies(db)["code"])
     # planning a full batch says so and changes nothing
     with pytest.raises(UserError, match="名额已满"):
         batches.plan(db, batch["id"], candidates=batch["cand"], actor=SYSTEM)

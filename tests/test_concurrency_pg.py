@@ -18,6 +18,7 @@ from core.i18n import UserError
 from db.engine import open_database
 from db.models import Placement, Trainee, Vacancy
 from db.services import batches, placements, registry, users
+from tests.pairs import eligible_free
 
 ACTIVE = ("confirmed", "departed", "on_job")
 
@@ -35,11 +36,9 @@ def two_offices(demo_db):  # type: ignore[no-untyped-def]
 
 
 def _last_seat_with_two_proposals(database, actor) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
+    vid, _code, _ids, people = eligible_free(database, 2)
     with database.session() as s:
-        busy = select(Placement.trainee_id).where(Placement.status.in_(("proposed", *ACTIVE)))
-        people = s.scalars(select(Trainee.id_number).where(Trainee.id.not_in(busy), Trainee.deleted_at.is_(None))
-                           .order_by(Trainee.id).limit(2)).all()
-        vac = s.scalar(select(Vacancy).where(Vacancy.status == "open").order_by(Vacancy.id).limit(1))
+        vac = s.get(Vacancy, vid)
         taken = s.scalar(select(func.count()).select_from(Placement).where(Placement.vacancy_id == vac.id,
                                                                             Placement.status.in_(ACTIVE)))
         s.execute(update(Vacancy).where(Vacancy.id == vac.id).values(headcount=taken + 1))  # one seat left
@@ -93,7 +92,8 @@ def test_last_seat_confirmed_twice_exactly_one_wins(two_offices, round_: int) ->
         taken = s.scalar(select(func.count()).select_from(Placement).where(Placement.vacancy_id == vacancy_id,
                                                                             Placement.status.in_(ACTIVE)))
         statuses = sorted(s.scalars(select(Placement.status).where(Placement.id.in_((p1, p2)))))
-    assert taken == vac.headcount and vac.status == "filled"
+    assert taken == vac.headcount and vac.status == "open"  # confirming never changes the status
+    assert registry.remaining_headcount(db1, vacancy_id) == 0
     assert statuses == ["confirmed", "proposed"]  # the loser's proposal is untouched
 
 

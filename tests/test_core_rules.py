@@ -16,6 +16,7 @@ from db.queries.registry import EmployerFilter, VacancyFilter, employer_query, v
 from db.services import batches, registry
 from db.services import matching as ms
 from db.services.registry import FormErrors
+from tests.pairs import eligible_free
 
 
 def test_seats_left_is_zero_for_a_closed_vacancy_and_never_negative() -> None:
@@ -77,14 +78,11 @@ def test_a_closed_vacancy_has_no_seat_left_anywhere(demo_db) -> None:  # type: i
 
 
 def _busy_and_free(database):  # type: ignore[no-untyped-def]
+    vid, code, (free,), _numbers = eligible_free(database)
     with database.session() as s:
         busy = s.scalar(select(Placement.trainee_id).where(Placement.status.in_(SEAT_HOLDING)).limit(1))
-        seated = select(Placement.trainee_id).where(Placement.status.in_(SEAT_HOLDING))
-        free = s.scalar(select(Trainee.id).where(Trainee.deleted_at.is_(None), Trainee.id.not_in(seated))
-                        .order_by(Trainee.id).limit(1))
         ids = {t: s.get(Trainee, t).id_number for t in (busy, free)}
-        vac = s.scalars(select(Vacancy).where(Vacancy.status == "open").order_by(Vacancy.id)).first()
-    return busy, free, ids, vac.id, vac.code
+    return busy, free, ids, vid, code
 
 
 def test_every_path_into_a_batch_refuses_the_same_people(demo_db) -> None:  # type: ignore[no-untyped-def]

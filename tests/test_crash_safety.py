@@ -19,10 +19,11 @@ from sqlalchemy import select, update
 
 from core.access import SYSTEM
 from db.engine import open_database
-from db.models import Batch, Placement, Trainee, Vacancy
+from db.models import Batch, Placement, Vacancy
 from db.services import backup, batches, demo, placements
 from db.services.exchange import export
 from tests.conftest import REPO, TODAY
+from tests.pairs import eligible_free
 
 HARNESS = REPO / "tests" / "crash_harness.py"
 
@@ -81,13 +82,9 @@ def test_kill_during_import(demo_db, tmp_path: Path) -> None:  # type: ignore[no
 
 def _proposal(database) -> int:  # type: ignore[no-untyped-def]
     """A proposed placement of a free trainee at an open vacancy (made through the batch service)."""
+    vid, code, _ids, (number,) = eligible_free(database)
     with database.session() as s:
-        busy = select(Placement.trainee_id).where(Placement.status.in_(("proposed", "confirmed", "departed", "on_job")))
-        trainee = s.scalar(select(Trainee).where(Trainee.id.not_in(busy), Trainee.deleted_at.is_(None))
-                           .order_by(Trainee.id).limit(1))
-        vacancy = s.scalar(select(Vacancy).where(Vacancy.status == "open").order_by(Vacancy.id).limit(1))
-        s.execute(update(Vacancy).where(Vacancy.id == vacancy.id).values(headcount=Vacancy.headcount + 5))
-        number, code = trainee.id_number, vacancy.code
+        s.execute(update(Vacancy).where(Vacancy.id == vid).values(headcount=Vacancy.headcount + 5))
     batch_id = batches.create_batch(database, SYSTEM, name="崩溃测试批次")
     return batches.add_proposal(database, SYSTEM, batch_id, number, code)
 

@@ -2,7 +2,8 @@
 
 Permissions as checked here (see core/access.py PERMISSIONS):
   admin   — everything, manages users, reads the audit log, backs up and restores
-  staff   — registry, employers/vacancies, matching, batches, export, print (masked IDs), statistics
+  staff   — registry, employers/vacancies, matching, batches (and placing by exception, 破例加入), export,
+            print (masked IDs), statistics
   school  — its own school's trainees only (read, edit, export); no employers, batches, matching, printing
   officer — read, print (full IDs too), statistics; no writes, no export
 """
@@ -30,6 +31,7 @@ EXPECTED = {
     "matching.run": {"admin", "staff"},
     "model.train": {"admin", "staff"},
     "batch.write": {"admin", "staff"},
+    "placement.override": {"admin", "staff"},
     "print": {"admin", "staff", "officer"},
     "print.full_id": {"admin", "officer"},
     "export": {"admin", "staff", "school"},

@@ -14,6 +14,7 @@ from core.access import SYSTEM
 from db.models import AuditLog, Certificate, Employer, Placement, School, Trainee, TrainingRecord, Vacancy
 from db.services import batches, placements, stats
 from tests.conftest import TODAY
+from tests.pairs import eligible_free
 
 
 def _naive_km(durations: np.ndarray, events: np.ndarray, t: float) -> float:
@@ -83,10 +84,7 @@ def test_destinations_classify_in_county_and_in_province(demo_db) -> None:  # ty
 
 def test_new_batch_shows_in_statistics(demo_db) -> None:  # type: ignore[no-untyped-def]
     before = stats.compute(demo_db, today=TODAY, actor=SYSTEM).overview["on_job"]
-    with demo_db.session() as s:
-        person = s.scalar(select(Trainee).where(~Trainee.placements.any()).limit(1))
-        v = s.scalar(select(Vacancy).where(Vacancy.status == "open").limit(1))
-        id_number, code = person.id_number, v.code
+    _vid, code, _ids, (id_number,) = eligible_free(demo_db)
     bid = batches.create_batch(demo_db, SYSTEM, name="统计批次")
     pid = batches.add_proposal(demo_db, SYSTEM, bid, id_number, code)
     placements.confirm(demo_db, SYSTEM, pid, date=TODAY - dt.timedelta(days=5))

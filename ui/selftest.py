@@ -109,14 +109,11 @@ def _train(database) -> dict[str, Any]:  # type: ignore[no-untyped-def]
 
 def _ranking(database) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """Rank the trainees of one open vacancy with the matcher."""
-    from sqlalchemy import select
-
     from core.access import SYSTEM
-    from db.models import Vacancy
     from db.services import matching as service
+    from db.services.selftest import open_vacancy_codes
 
-    with database.session() as session:
-        codes = session.scalars(select(Vacancy.code).where(Vacancy.status == "open").order_by(Vacancy.code)).all()
+    codes = open_vacancy_codes(database)
     if not codes:
         raise RuntimeError("the demo database has no open vacancy")
     for code in codes[:10]:  # the first open vacancy with any eligible trainee
@@ -154,21 +151,14 @@ def _make_batch(database) -> dict[str, Any]:  # type: ignore[no-untyped-def]
     """A departure batch with a few confirmed people, made through the batch service as staff would."""
     import datetime as dt
 
-    from sqlalchemy import exists, select
-
     from core.access import SYSTEM
-    from core.placement import SEAT_HOLDING
-    from db.models import Placement, Trainee, Vacancy
     from db.services import batches, placements
+    from db.services.selftest import eligible_people
 
-    with database.session() as session:
-        busy = exists().where(Placement.trainee_id == Trainee.id, Placement.status.in_(SEAT_HOLDING))
-        free = session.scalars(select(Trainee.id_number).where(Trainee.deleted_at.is_(None), ~busy)
-                               .order_by(Trainee.id).limit(3)).all()
-        vacancy = session.scalars(select(Vacancy.code).where(Vacancy.status == "open", Vacancy.headcount >= 3)
-                                  .order_by(Vacancy.code).limit(1)).first()
-    if not free or vacancy is None:
-        raise RuntimeError("the demo database has no free trainee or no open vacancy with three seats")
+    try:
+        vacancy, free = eligible_people(database, SYSTEM, 3)
+    except LookupError:
+        raise RuntimeError("the demo database has no open vacancy with three seats and three eligible trainees") from None
     batch_id = batches.create_batch(database, SYSTEM, name=SELF_TEST_BATCH, departure_date=dt.date.today(),
                                     destination="self-test")
     confirmed = 0

@@ -20,7 +20,7 @@ from db.rules import scope_trainees
 
 PLACEMENT_COLUMNS = ["id", "trainee_id", "name", "id_number", "township", "household_type", "batch", "vacancy_code",
                      "employer", "title", "status", "start_date", "end_date", "monthly_wage", "employment_form",
-                     "skilled_since", "model_score"]
+                     "skilled_since", "model_score", "override_reason"]
 
 
 def _placement_select(actor: Actor, *, batch_id: int | None = None, employer_id: int | None = None,
@@ -30,7 +30,7 @@ def _placement_select(actor: Actor, *, batch_id: int | None = None, employer_id:
                    Trainee.household_type, Batch.name.label("batch"), Vacancy.code.label("vacancy_code"),
                    Employer.name.label("employer"), Vacancy.title, Placement.status, Placement.start_date,
                    Placement.end_date, Placement.monthly_wage, Placement.employment_form, Placement.skilled_since,
-                   Placement.model_score)
+                   Placement.model_score, Placement.override_reason)
             .join(Trainee, Trainee.id == Placement.trainee_id).join(Vacancy, Vacancy.id == Placement.vacancy_id)
             .join(Employer, Employer.id == Vacancy.employer_id).outerjoin(Batch, Batch.id == Placement.batch_id))
     stmt = scope_trainees(actor, stmt)
@@ -99,6 +99,11 @@ def batch_placements(database: Database, batch: int | str, actor: Actor) -> pd.D
         reasons = dict(session.execute(select(Placement.id, Placement.model_reasons).where(
             Placement.batch_id == batch_id)).all())
     frame["reasons"] = frame["id"].map(lambda i: json.loads(text) if (text := reasons.get(i)) else [])
+    # A person placed by exception shows it first, as the printed list marks it (※).
+    marked = frame["override_reason"].notna()
+    frame.loc[marked, "reasons"] = [
+        [tr(f"※ 破例加入：{why}", f"※ Placed by exception: {why}"), *listed]
+        for why, listed in zip(frame.loc[marked, "override_reason"], frame.loc[marked, "reasons"])]
     return frame
 
 

@@ -290,7 +290,7 @@ class VacancyFilter:
     skill: str | None = None
     status: str | None = None    # open / filled / closed
     employer_id: int | None = None
-    with_seats: bool = False     # open with remaining headcount > 0
+    with_seats: bool = False     # open with a seat left (db.rules.vacancy_open_expr)
 
 
 def vacancy_query(flt: VacancyFilter, sort_key: str | None = None, descending: bool = False) -> Select:
@@ -316,7 +316,7 @@ def vacancy_query(flt: VacancyFilter, sort_key: str | None = None, descending: b
     if flt.employer_id is not None:
         stmt = stmt.where(v.c.employer_id == flt.employer_id)
     if flt.with_seats:
-        stmt = stmt.where(v.c.status == "open", remaining > 0)
+        stmt = stmt.where(vacancy_open_expr(v))
     expr = cols.get(sort_key or "", v.c.id)
     return stmt.order_by(expr.desc() if descending else expr.asc(), v.c.id)
 

@@ -17,21 +17,21 @@ import pandas as pd
 from sqlalchemy import CursorResult, case, delete, exists, func, select
 from sqlalchemy.orm import Session
 
-from core.access import Actor, require
+from core.access import Actor, require, sees_trainee
 from core.fields import date_field as _date
 from core.fields import mask_id
 from core.fields import short_text as _text
 from core.i18n import UserError, tr
 from core.placement import LISTED, OPEN, SEAT_HOLDING, seats_left
-from core.vocab import skill_label
+from core.vocab import skill_label, status_label
 from db import audit
 from db.changes import BATCH, PLACEMENT, VACANCY, Changes, WithChanges
 from db.engine import Database
 from db.models import Batch, BatchVacancy, Employer, Placement, Trainee, Vacancy
 from db.queries.lookup import find_batch as _batch
 from db.queries.lookup import find_vacancy
-from db.rules import vacancy_open_expr
-from db.services.placements import _event, propose, seats_taken
+from db.rules import seats_taken, sees_trainee_expr, vacancy_open_expr
+from db.services.placements import _event, clean_override, propose, refusals
 from matching import assignment
 
 # --- batches ------------------------------------------------------------------------------------
@@ -350,12 +350,15 @@ def save_proposals(database: Database, actor: Actor, batch: int | str, pairs: pd
         # A DELETE's result is a CursorResult (it has the row count); Session.execute is typed for SELECTs.
         removed = cast(CursorResult[Any], session.execute(delete(Placement).where(
             Placement.batch_id == row.id, Placement.status == "proposed"))).rowcount
+        # Eligibility of every pair at once (one read), then each pair through the one path, propose.
+        verdicts = refusals(session, [(int(t), int(v)) for t, v in zip(pairs["trainee_id"], pairs["vacancy_id"])])
         try:
-            for r in pairs.itertuples():
+            for r, verdict in zip(pairs.itertuples(), verdicts):
                 reasons = getattr(r, "reasons", None)
                 propose(session, actor, row, int(r.trainee_id), int(r.vacancy_id), score=float(r.score),
                         priority=float(getattr(r, "priority", 0.0) or 0.0),
-                        reasons=list(reasons) if isinstance(reasons, (list, tuple)) else None, audited=False)
+                        reasons=list(reasons) if isinstance(reasons, (list, tuple)) else None, audited=False,
+                        verdict=verdict)
         except UserError as exc:
             raise UserError(f"{exc.zh}请重新生成方案；未作任何改动。",
                             f"{exc.en} Plan again; nothing was changed.") from None
@@ -365,9 +368,12 @@ def save_proposals(database: Database, actor: Actor, batch: int | str, pairs: pd
 
 
 def add_proposal(database: Database, actor: Actor, batch: int | str, id_number: str, vacancy_code: str,
-                 *, note: str | None = None) -> WithChanges:
-    """A proposal picked by hand (the staff's own choice, kept for comparison with the plan)."""
+                 *, note: str | None = None, override: str | None = None) -> WithChanges:
+    """A proposal picked by hand (the staff's own choice, kept for comparison with the plan), checked
+    like every other (placements.check_pair). ``override``: the reason for adding someone an
+    eligibility rule refuses (破例加入; staff and admin only, printed on the list, audited)."""
     require(actor, "batch.write")
+    clean_override(actor, override)
     with database.session() as session:
         row = _batch(session, batch)
         trainee = session.scalar(select(Trainee).where(Trainee.id_number == id_number.strip().upper(),
@@ -375,8 +381,55 @@ def add_proposal(database: Database, actor: Actor, batch: int | str, id_number: 
         if trainee is None:
             raise UserError(f"找不到身份证号为 {mask_id(id_number)} 的学员。", f"No trainee with ID {mask_id(id_number)}.")
         vac = find_vacancy(session, vacancy_code)
-        placement = propose(session, actor, row, trainee.id, vac.id)
+        placement = propose(session, actor, row, trainee.id, vac.id, override=override)
         if note:
             _event(session, actor, placement, "note", dt.date.today(), note=_text(note, 500))
         return WithChanges(placement.id, Changes.of(BATCH, PLACEMENT, VACANCY, batches=[row.id],
                                                     placements=[placement.id]))
+
+
+def remove_proposal(database: Database, actor: Actor, batch: int | str, id_number: str) -> WithChanges:
+    """Take a proposed (not yet confirmed) person out of a batch; returns how many proposals went.
+    Someone already confirmed is declined with a reason instead, so the history keeps them."""
+    require(actor, "batch.write")
+    with database.session() as session:
+        row = _batch(session, batch)
+        trainee = session.scalar(select(Trainee).where(Trainee.id_number == id_number.strip().upper()))
+        if trainee is None or not sees_trainee(actor, trainee.school_id):
+            raise UserError(f"找不到身份证号为 {mask_id(id_number)} 的学员。", f"No trainee with ID {mask_id(id_number)}.",
+                            code=2)
+        rows = list(session.scalars(select(Placement).where(Placement.batch_id == row.id,
+                                                            Placement.trainee_id == trainee.id,
+                                                            Placement.status.in_(OPEN))))
+        if not rows:
+            raise UserError(f"{trainee.name} 不在批次“{row.name}”的名单中。",
+                            f"{trainee.name} is not in the batch '{row.name}'.", code=2)
+        held = [p for p in rows if p.status != "proposed"]
+        if held:
+            raise UserError(f"{trainee.name} 已{status_label(held[0].status)}，不能直接移出；请用“放弃派遣”登记原因。",
+                            f"{trainee.name} is already {status_label(held[0].status).lower()}; record a decline "
+                            "with its reason instead.", code=2)
+        for p in rows:
+            audit.record(session, actor, "placement.remove", "placement", p.id,
+                         before={"id_number": trainee.id_number, "vacancy_id": p.vacancy_id, "batch": row.name})
+        # As remove_vacancy does: a statement, so the database drops the proposal's notes with it.
+        session.execute(delete(Placement).where(Placement.id.in_([p.id for p in rows])))
+        return WithChanges(len(rows), Changes.of(BATCH, PLACEMENT, batches=[row.id]))
+
+
+def batch_people(database: Database, actor: Actor, batch: int | str) -> tuple[Batch, pd.DataFrame]:
+    """A batch and its people (every placement in it), IDs masked: what ``batch show`` prints."""
+    require(actor, "registry.read")
+    with database.session() as session:
+        row = _batch(session, batch)
+        stmt = (select(Trainee.name, Trainee.id_number, Vacancy.code, Employer.name, Placement.status,
+                       Placement.override_reason)
+                .join(Trainee, Trainee.id == Placement.trainee_id).join(Vacancy, Vacancy.id == Placement.vacancy_id)
+                .join(Employer, Employer.id == Vacancy.employer_id)
+                .where(Placement.batch_id == row.id, sees_trainee_expr(actor))
+                .order_by(Vacancy.code, Trainee.name_pinyin, Trainee.id))
+        people = pd.DataFrame(session.execute(stmt).all(),
+                              columns=["name", "id_number", "vacancy_code", "employer", "status", "override_reason"])
+        session.expunge(row)
+    people["id_number"] = people["id_number"].map(mask_id)
+    return row, people

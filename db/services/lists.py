@@ -75,6 +75,10 @@ DEFAULT_COLUMNS: tuple[str, ...] = tuple(LIST_COLUMNS)
 # Placements that appear on a list: people actually sent (or confirmed to go), not proposals.
 
 
+# Marks a person placed by exception (placement.override_reason) on printed lists; explained in a footnote.
+OVERRIDE_MARK = "※"
+
+
 def default_bureau() -> str:
     """The heading printed while the database names no bureau (``bureau.name``)."""
     return tr("人力资源和社会保障局", "Human Resources and Social Security Bureau")
@@ -133,6 +137,13 @@ class PlacementList:
     entity: str = "placement_list"
     entity_id: str | None = None
     notes: list[str] = field(default_factory=list)
+    # One line per person placed by exception (破例加入), marked ※ in the table: who and why.
+    footnotes: list[str] = field(default_factory=list)
+
+    @property
+    def end_text(self) -> str:
+        """The totals row as printed: the totals, then the exception footnotes."""
+        return "\n".join([self.totals, *self.footnotes])
 
     @property
     def headers(self) -> list[str]:
@@ -210,7 +221,7 @@ def _build(session: Session, actor: Actor, sel: ListSelection, today: dt.date) -
         raise UserError("所选用人单位已不存在。", "The chosen employer no longer exists.", code=2)
 
     departure = func.coalesce(Batch.departure_date, Placement.start_date)
-    stmt = (select(Placement.start_date, Placement.monthly_wage, Placement.status,
+    stmt = (select(Placement.start_date, Placement.monthly_wage, Placement.status, Placement.override_reason,
                    Trainee.name, Trainee.gender, Trainee.id_number, Trainee.household_type,
                    Trainee.skill_level, Trainee.phone, Trainee.township,
                    Vacancy.title, Vacancy.skill, Vacancy.wage_min, Vacancy.wage_max,
@@ -250,6 +261,9 @@ def _build(session: Session, actor: Actor, sel: ListSelection, today: dt.date) -
                         f"{what_en} has nobody to print{extra}; no file was written.", code=1)
 
     rows: list[list[str]] = []
+    footnotes: list[str] = []
+    # The mark goes on the name, or on the number when the name is not printed.
+    mark_key = "name" if "name" in sel.columns else "seq"
     men = women = 0
     households: dict[str, int] = {}
     wages: list[int] = []
@@ -272,6 +286,11 @@ def _build(session: Session, actor: Actor, sel: ListSelection, today: dt.date) -
             "departure": _date(_departure(r.start_date, r.departure_date)),
             "phone": (r.phone or "") if sel.full_numbers else mask_phone(r.phone),
         }
+        if r.override_reason:
+            values[mark_key] = f"{values[mark_key]}{OVERRIDE_MARK}"
+            footnotes.append(tr(f"{OVERRIDE_MARK} 破例加入（不完全符合岗位条件，经办人决定）：{r.name}，原因：{r.override_reason}",
+                                f"{OVERRIDE_MARK} Placed by exception (does not meet every condition of the job; the "
+                                f"clerk's decision): {r.name}, reason: {r.override_reason}"))
         rows.append([values[k] for k in sel.columns])
 
     n = len(rows)
@@ -294,7 +313,7 @@ def _build(session: Session, actor: Actor, sel: ListSelection, today: dt.date) -
                          ("employer", str(employer.id)) if employer is not None else ("placement_list", None))
     return PlacementList(bureau=sel.bureau, title=title, info=info, columns=sel.columns, rows=rows,
                          totals=totals, made_on=today, full_numbers=sel.full_numbers, selection=sel,
-                         entity=entity, entity_id=entity_id, notes=notes)
+                         entity=entity, entity_id=entity_id, notes=notes, footnotes=footnotes)
 
 
 def _period(sel: ListSelection) -> tuple[str, str] | None:
@@ -456,9 +475,10 @@ def _write_workbook(plist: PlacementList, path: Path) -> None:
                     ws.write_string(r, c, value, (quoted if formula_like(value) else cell_formats)[spec.key])
         end = header_row + len(plist.rows) + 1
         ws.merge_range(end, 0, end, last, plist.totals, f_total)
-        for i, note in enumerate(plist.notes, 1):
+        below = [*plist.footnotes, *plist.notes]
+        for i, note in enumerate(below, 1):
             ws.merge_range(end + i, 0, end + i, last, note, f_info)
-        sign = end + len(plist.notes) + 2
+        sign = end + len(below) + 2
         ws.merge_range(sign, 0, sign, last, tr(
             "经办人：__________　　　审核人：__________　　　单位盖章：　　　　　　　　日期：　　　年　　月　　日",
             "Prepared by: ________    Checked by: ________    Seal:              Date: ________"), f_sign)

@@ -16,65 +16,149 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import pandas as pd
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
-from core.access import Actor, require, sees_trainee
-from core.fields import date_field
+from core.access import SYSTEM, Actor, require, sees_trainee
+from core.fields import age_on, date_field
 from core.fields import short_text as _text
 from core.i18n import UserError, tr
-from core.placement import AWAY, OPEN, SEAT_HOLDING, check_proposable, check_transition, seats_left
+from core.placement import (
+    AWAY,
+    OPEN,
+    SEAT_HOLDING,
+    check_override_allowed,
+    check_proposable,
+    check_taking,
+    check_transition,
+    seats_left,
+)
 from core.vocab import status_label
-from db import audit
+from db import audit, frames
 from db.changes import Changes, WithChanges, placement_changes
 from db.engine import Database
 from db.models import Batch, BatchVacancy, Placement, PlacementEvent, Trainee, Vacancy
 from db.queries.lookup import find_batch as _batch
-from db.rules import seat_holding
+from db.rules import seat_holding, seats_taken
+from matching.data import MatchData
+from matching.reasons import pair_verdicts
+
+# --- who may be placed where: one check for every path ------------------------------------------
+
+class NotEligible(UserError):
+    """A pair an eligibility rule refuses (matching.features). Staff may place the person anyway,
+    as an explicit choice with a reason (破例加入): the caller passes ``override``."""
+
+    def __init__(self, trainee_name: str, vacancy_code: str, rule: str, sentence: str) -> None:
+        super().__init__(f"{trainee_name} 不符合岗位 {vacancy_code} 的条件：{sentence}。",
+                         f"{trainee_name} does not meet the conditions of vacancy {vacancy_code}: {sentence}.", code=2)
+        self.rule = rule
+        self.sentence = sentence
 
 
-def seats_taken(session: Session, vacancy_ids: Sequence[int]) -> dict[int, int]:
-    if not vacancy_ids:
-        return {}
-    rows = session.execute(select(Placement.vacancy_id, func.count()).where(
-        Placement.vacancy_id.in_(list(vacancy_ids)), seat_holding(Placement.status)).group_by(Placement.vacancy_id))
-    return {int(v): int(n) for v, n in rows}
+def refusals(session: Session, pairs: Sequence[tuple[int, int]], *, today: dt.date | None = None
+                 ) -> list[tuple[str, str] | None]:
+    """Per (trainee id, vacancy id): None when eligible, else (rule, sentence) — matching.features'
+    eligibility on the rows as this session sees them. A deleted trainee counts as eligible here:
+    core.placement.check_proposable refuses them first."""
+    if not pairs:
+        return []
+    conn = session.connection()
+    tids = sorted({int(t) for t, _v in pairs})
+    vids = sorted({int(v) for _t, v in pairs})
+    # Slices: a database takes only so many parameters in one query (a kept plan may have thousands).
+    people = [frames.trainees_frame(conn, SYSTEM, ids=tids[i:i + 5000]) for i in range(0, len(tids), 5000)]
+    jobs = [frames.vacancies_frame(conn, ids=vids[i:i + 5000]) for i in range(0, len(vids), 5000)]
+    data = MatchData.build(pd.concat(people, ignore_index=True) if len(people) > 1 else people[0],
+                           pd.concat(jobs, ignore_index=True) if len(jobs) > 1 else jobs[0], None,
+                           today or dt.date.today())
+    known_t, known_v = set(data.T["trainee_id"].tolist()), set(data.V["vacancy_id"].tolist())
+    inside = [(int(t), int(v)) for t, v in pairs if int(t) in known_t and int(v) in known_v]
+    verdicts = dict(zip(inside, pair_verdicts(data, [t for t, _v in inside], [v for _t, v in inside])))
+    return [verdicts.get((int(t), int(v))) for t, v in pairs]
+
+
+def clean_override(actor: Actor, override: str | None) -> str | None:
+    """The reason of a 破例加入 as given, or None; it needs the permission and a reason."""
+    if override is None:
+        return None
+    require(actor, "placement.override")
+    reason = _text(override, 200)
+    if not reason:
+        raise UserError("破例加入必须填写原因。", "An exception needs a reason.", code=2)
+    return reason
+
+
+def check_eligible(session: Session, actor: Actor, trainee: Trainee, vac: Vacancy, override: str | None, *,
+                   verdict: tuple[str, str] | None | bool = False) -> str | None:
+    """Refuse a pair an eligibility rule forbids unless the clerk overrides it with a reason; returns the
+    override reason to store (None when the pair was eligible: nothing to excuse). ``verdict``: the
+    pair's result of refusals when the caller checked many at once."""
+    found = refusals(session, [(trainee.id, vac.id)])[0] if verdict is False else verdict
+    if found is None or isinstance(found, bool):
+        return None
+    rule, sentence = found
+    reason = clean_override(actor, override)
+    if reason is None:
+        raise NotEligible(trainee.name, vac.code, rule, sentence)
+    start = max(vac.start_date or dt.date.today(), dt.date.today())  # the matcher's start day
+    check_override_allowed(trainee.name, age_on(trainee.birth_date, start) if trainee.birth_date else None)
+    audit.record(session, actor, "placement.override", "trainee", trainee.id,
+                 after={"vacancy": vac.code, "rule": rule, "broken": sentence, "reason": reason})
+    return reason
+
+
+def _holds_seat(session: Session, trainee_id: int) -> bool:
+    return session.scalar(select(Placement.id).where(Placement.trainee_id == trainee_id,
+                                                     seat_holding(Placement.status)).limit(1)) is not None
+
+
+def check_pair(session: Session, actor: Actor, trainee: Trainee, vac: Vacancy, *, batch_id: int | None = None,
+               override: str | None = None, verdict: tuple[str, str] | None | bool = False,
+               seats_needed: bool = True) -> str | None:
+    """Everything a person must pass to be put on a vacancy, for every path (plan, by hand, edit,
+    re-placement): scope, core.placement.check_proposable, then eligibility (overridable). Returns the
+    override reason to store."""
+    if not sees_trainee(actor, trainee.school_id):
+        raise UserError("该学员属于其他培训学校。", "This trainee belongs to another school.")
+    already = batch_id is not None and session.scalar(select(Placement.id).where(
+        Placement.batch_id == batch_id, Placement.trainee_id == trainee.id,
+        Placement.status.in_(OPEN)).limit(1)) is not None
+    taken = seats_taken(session, [vac.id]).get(vac.id, 0)
+    check_proposable(trainee_name=trainee.name, trainee_deleted=trainee.deleted_at is not None,
+                     holds_seat=_holds_seat(session, trainee.id), vacancy_code=vac.code, vacancy_status=vac.status,
+                     seats=seats_left(vac.headcount, taken, vac.status) if seats_needed else 1,
+                     already_in_batch=already)
+    return check_eligible(session, actor, trainee, vac, override, verdict=verdict)
 
 
 def propose(session: Session, actor: Actor, batch: Batch, trainee_id: int, vacancy_id: int, *,
             score: float | None = None, priority: float | None = None, reasons: list[str] | None = None,
-            audited: bool = True) -> Placement:
-    """The one way a person enters a batch: checked by core.placement.check_proposable, the vacancy
-    joined to the batch when it is not yet in it, and the placement written as 拟派 (proposed)."""
+            audited: bool = True, override: str | None = None,
+            verdict: tuple[str, str] | None | bool = False) -> Placement:
+    """The one way a person enters a batch: checked by check_pair, the vacancy joined to the batch
+    when it is not yet in it, and the placement written as 拟派 (proposed)."""
     trainee = session.get(Trainee, trainee_id)
     vac = session.get(Vacancy, vacancy_id)
     if trainee is None or vac is None:
         raise UserError("所选学员或岗位已不存在，未作任何改动。", "A selected trainee or vacancy no longer exists; nothing was changed.")
-    if not sees_trainee(actor, trainee.school_id):
-        raise UserError("该学员属于其他培训学校。", "This trainee belongs to another school.")
-    holds = session.scalar(select(Placement.id).where(Placement.trainee_id == trainee_id,
-                                                      seat_holding(Placement.status)).limit(1)) is not None
-    already = session.scalar(select(Placement.id).where(
-        Placement.batch_id == batch.id, Placement.trainee_id == trainee_id,
-        Placement.status.in_(OPEN)).limit(1)) is not None
-    taken = seats_taken(session, [vacancy_id]).get(vacancy_id, 0)
-    check_proposable(trainee_name=trainee.name, trainee_deleted=trainee.deleted_at is not None, holds_seat=holds,
-                     vacancy_code=vac.code, vacancy_status=vac.status,
-                     seats=seats_left(vac.headcount, taken, vac.status), already_in_batch=already)
+    excused = check_pair(session, actor, trainee, vac, batch_id=batch.id, override=override, verdict=verdict)
     if session.get(BatchVacancy, (batch.id, vac.id)) is None:
         session.add(BatchVacancy(batch_id=batch.id, vacancy_id=vac.id))
     placement = Placement(trainee_id=trainee_id, vacancy_id=vacancy_id, batch_id=batch.id, status="proposed",
                           model_score=score, priority=priority,
                           model_reasons=None if reasons is None else json.dumps(reasons, ensure_ascii=False),
-                          decided_by=actor.user_id)
+                          decided_by=actor.user_id, override_reason=excused)
     session.add(placement)
     session.flush()
-    if audited:
+    if audited or excused:
         audit.record(session, actor, "placement.propose", "placement", placement.id,
-                     after={"id_number": trainee.id_number, "vacancy": vac.code, "batch": batch.name})
+                     after={"id_number": trainee.id_number, "vacancy": vac.code, "batch": batch.name,
+                            **({"override_reason": excused} if excused else {})})
     return placement
 
 
@@ -96,23 +180,17 @@ _race_hook: Callable[[], None] | None = None
 def _claim_seat(session: Session, vacancy_id: int) -> Vacancy:
     """Count the vacancy's occupied seats and bump its version, so a racing claim fails."""
     vac = session.scalars(select(Vacancy).where(Vacancy.id == vacancy_id).with_for_update()).one()
-    if vac.status == "closed":
-        raise UserError(f"岗位 {vac.code} 已关闭，不能再派人。", f"Vacancy {vac.code} is closed.")
+    check_taking(vac.code, vac.status)
     taken = seats_taken(session, [vacancy_id]).get(vacancy_id, 0)
     if taken >= vac.headcount:
         raise UserError(f"岗位 {vac.code} 的 {vac.headcount} 个名额已满，不能再确认；未作任何改动。",
                         f"All {vac.headcount} seats of vacancy {vac.code} are taken; nothing was changed.")
     if _race_hook is not None:
         _race_hook()
-    vac.status = "filled" if taken + 1 >= vac.headcount else "open"
-    flag_modified(vac, "status")  # always UPDATE … WHERE version = seen, even when status is unchanged
+    # The status is a person's word (已满 / 关闭) and never changes here; the write only bumps the row
+    # version (UPDATE … WHERE version = seen), so a racing claim of the same seat fails.
+    flag_modified(vac, "status")
     return vac
-
-
-def _release_seat(session: Session, vacancy_id: int) -> None:
-    vac = session.get(Vacancy, vacancy_id)
-    if vac is not None and vac.status == "filled":
-        vac.status = "open"
 
 
 class _LostRace(Exception):
@@ -206,8 +284,10 @@ def confirm(database: Database, actor: Actor, placement_id: int, *, date: object
     return placement_changes([placement_id])
 
 
-def edit_proposal(database: Database, actor: Actor, placement_id: int, vacancy_code: str, *, reason: str) -> Changes:
-    """Move a proposed pair to another vacancy; the reason is kept in the timeline."""
+def edit_proposal(database: Database, actor: Actor, placement_id: int, vacancy_code: str, *, reason: str,
+                  override: str | None = None) -> Changes:
+    """Move a proposed pair to another vacancy (checked like any proposal); the reason is kept in the
+    timeline. ``override``: the reason for placing them although an eligibility rule refuses."""
     require(actor, "batch.write")
     reason = _text(reason, 200)
     if not reason:
@@ -222,12 +302,15 @@ def edit_proposal(database: Database, actor: Actor, placement_id: int, vacancy_c
             raise UserError(f"找不到岗位编号：{vacancy_code}", f"Unknown vacancy code: {vacancy_code}")
         if vac.id == p.vacancy_id:
             raise UserError("新岗位与原岗位相同。", "The new vacancy is the same as the old one.")
-        if seats_left(vac.headcount, seats_taken(session, [vac.id]).get(vac.id, 0), vac.status) <= 0:
-            raise UserError(f"岗位 {vac.code} 已没有名额；未作任何改动。", f"Vacancy {vac.code} has no seat left; nothing was changed.")
+        trainee = session.get(Trainee, p.trainee_id)
+        if trainee is None:
+            raise UserError("该学员已不存在。", "The trainee no longer exists.")
+        excused = check_pair(session, actor, trainee, vac, override=override)
         old = session.get(Vacancy, p.vacancy_id)
         if p.batch_id is not None and session.get(BatchVacancy, (p.batch_id, vac.id)) is None:
             session.add(BatchVacancy(batch_id=p.batch_id, vacancy_id=vac.id))
         p.vacancy_id = vac.id
+        p.override_reason = excused  # an exception granted for the old vacancy does not carry over
         p.model_score = None  # the score was for the old pair
         p.model_reasons = None
         p.decided_by = actor.user_id
@@ -235,7 +318,8 @@ def edit_proposal(database: Database, actor: Actor, placement_id: int, vacancy_c
                note=tr(f"改派：{old.code if old else ''} → {vac.code}；原因：{reason}",
                        f"Moved: {old.code if old else ''} → {vac.code}; reason: {reason}"))
         audit.record(session, actor, "placement.edit", "placement", p.id,
-                     before={"vacancy": old.code if old else None}, after={"vacancy": vac.code, "reason": reason})
+                     before={"vacancy": old.code if old else None},
+                     after={"vacancy": vac.code, "reason": reason, **({"override_reason": excused} if excused else {})})
     return placement_changes([placement_id])
 
 
@@ -254,8 +338,6 @@ def decline(database: Database, actor: Actor, placement_id: int, *, reason: str,
         p.status = "declined"
         p.decline_reason = reason
         p.decided_by = actor.user_id
-        if was in SEAT_HOLDING:
-            _release_seat(session, p.vacancy_id)
         _event(session, actor, p, "status", day, status_from=was, status_to="declined", note=reason)
         audit.record(session, actor, "placement.decline", "placement", p.id, before={"status": was},
                      after={"status": "declined", "reason": reason})
@@ -364,10 +446,14 @@ def convert_to_skilled(database: Database, actor: Actor, placement_id: int, *, d
 
 
 def re_place(database: Database, actor: Actor, placement_id: int, vacancy_code: str, *,
-             batch: int | str | None = None, date: object = None, note: str | None = None) -> WithChanges:
-    """A new confirmed placement for someone who left (再就业); the seat check applies as always."""
+             batch: int | str | None = None, date: object = None, note: str | None = None,
+             override: str | None = None) -> WithChanges:
+    """A new confirmed placement for someone who left (再就业): checked like any proposal (check_pair),
+    then the seat is claimed as on confirmation. ``override``: the reason for placing them although
+    an eligibility rule refuses."""
     require(actor, "batch.write")
     day = _day(date, "确认日期", "confirmation date", required=False)
+    clean_override(actor, override)  # a missing permission or an empty reason is refused before anything is read
 
     def work(session: Session) -> int:
         old = _placement(session, placement_id)
@@ -378,17 +464,20 @@ def re_place(database: Database, actor: Actor, placement_id: int, vacancy_code: 
         vac = session.scalar(select(Vacancy).where(Vacancy.code == vacancy_code.strip()))
         if vac is None:
             raise UserError(f"找不到岗位编号：{vacancy_code}", f"Unknown vacancy code: {vacancy_code}")
-        _ensure_free(session, old.trainee_id)
+        trainee = session.get(Trainee, old.trainee_id)
+        if trainee is None:
+            raise UserError("该学员已不存在。", "The trainee no longer exists.")
         batch_id = _batch(session, batch).id if batch is not None else None
+        excused = check_pair(session, actor, trainee, vac, override=override, seats_needed=False)
         _claim_seat(session, vac.id)
         new = Placement(trainee_id=old.trainee_id, vacancy_id=vac.id, batch_id=batch_id, status="confirmed",
-                        decided_by=actor.user_id)
+                        decided_by=actor.user_id, override_reason=excused)
         session.add(new)
         session.flush()
         _event(session, actor, new, "status", day, status_from=None, status_to="confirmed",
                note=_text(note, 500) or tr(f"再就业（原就业记录 {old.id}）", f"Re-placed (after placement {old.id})"))
         audit.record(session, actor, "placement.replace", "placement", new.id,
-                     after={"previous": old.id, "vacancy": vac.code})
+                     after={"previous": old.id, "vacancy": vac.code, **({"override_reason": excused} if excused else {})})
         return new.id
 
     new_id = _with_retry(database, work)

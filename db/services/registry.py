@@ -45,7 +45,7 @@ from db.models import (
     Vacancy,
     utcnow,
 )
-from db.rules import scope_trainees, seats_left_expr
+from db.rules import scope_trainees, seats_left_expr, seats_taken
 from db.services.exchange import PARSERS, _enrol
 
 
@@ -533,8 +533,7 @@ def save_vacancy(database: Database, actor: Actor, employer_id: int, values: Map
             if vacancy is None:
                 raise UserError("该岗位已不存在", "This vacancy no longer exists", code=1)
             _check_unchanged(vacancy, values.get("loaded"), f"岗位 {vacancy.code} ", f"vacancy {vacancy.code}")
-            taken = session.scalar(select(func.count()).select_from(Placement).where(
-                Placement.vacancy_id == vacancy_id, Placement.status.in_(SEAT_HOLDING))) or 0
+            taken = seats_taken(session, [vacancy_id]).get(vacancy_id, 0)
             if clean.get("headcount") and clean["headcount"] < taken:
                 raise FormErrors({"headcount": tr(f"已有 {taken} 人确认或在岗，招聘人数不能少于 {taken}",
                                                   f"{taken} people are already placed; headcount cannot be below that")})

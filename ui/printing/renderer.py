@@ -246,7 +246,7 @@ class ListRenderer:
                      + gap)
         other_top = fm["running"].height() + gap
         foot_h = fm["foot"].height() + 3 * mm
-        totals_h = cell_height(fm["cell"], self.plist.totals, page_w, True) + 2 * pad_y
+        totals_h = cell_height(fm["cell"], self.plist.end_text, page_w, True) + 2 * pad_y
         sign_h = 6 * mm + fm["sign"].height() * 2 + 14 * mm   # room to sign and stamp
 
         pages = self._paginate(row_h, page_h - first_top - foot_h - head_h,
@@ -289,7 +289,7 @@ class ListRenderer:
             if page.last:
                 painter.drawText(QRectF(pad_x, y + pad_y, table_w - 2 * pad_x, totals_h - 2 * pad_y),
                                  int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter | _WRAP),
-                                 self.plist.totals)
+                                 self.plist.end_text)
                 y += totals_h
                 painter.drawLine(QPointF(0, y), QPointF(table_w, y))
             # vertical rules (not through the totals row, which spans the table) and the frame

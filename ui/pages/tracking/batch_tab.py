@@ -490,8 +490,9 @@ class BatchTab(TrackingBase):
         dlg.line("reason", tr("原因", "Reason"))
         values = self._ask(dlg)
         if values is not None:
-            self._run(lambda: placements.edit_proposal(self.database, self.actor, int(r["id"]), values["vacancy_code"] or "",
-                                                    reason=values["reason"]), done=lambda: self.reload_batches(bid))
+            self._run_overridable(lambda o: placements.edit_proposal(
+                self.database, self.actor, int(r["id"]), values["vacancy_code"] or "", reason=values["reason"],
+                override=o), done=lambda: self.reload_batches(bid))
 
     def reject_selected(self) -> None:
         rows = self._selected_pairs()
@@ -518,6 +519,7 @@ class BatchTab(TrackingBase):
         dlg.choice("vacancy_code", tr("岗位", "Vacancy"), [(c, f"{c}  {e}") for c, e in zip(vac["code"], vac["employer"])])
         values = self._ask(dlg)
         if values is not None:
-            self._run(lambda: batches.add_proposal(self.database, self.actor, bid, values["id_number"],
-                                                   values["vacancy_code"] or ""), done=lambda: self.reload_batches(bid))
+            self._run_overridable(lambda o: batches.add_proposal(
+                self.database, self.actor, bid, values["id_number"], values["vacancy_code"] or "", override=o),
+                done=lambda: self.reload_batches(bid))
 

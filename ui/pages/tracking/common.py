@@ -22,6 +22,7 @@ from core.i18n import tr
 from db.services import placements
 from ui.dialogs import show_error
 from ui.forms import FormDialog
+from ui.override_dialog import with_override
 from ui.pages.base import Page
 from ui.sql_model import SqlTableModel
 
@@ -94,6 +95,18 @@ class TrackingBase(Page):
         """Run a write off the GUI thread (every page showing what it changed redraws); a refusal
         becomes the one-sentence message box. True on success."""
         ok, _result, error = self.operate(fn)
+        if not ok:
+            assert error is not None
+            show_error(self, error)
+            return False
+        if done:
+            done()
+        return True
+
+    def _run_overridable(self, call: Callable[[str | None], Any], *, done: Callable[[], object] | None = None) -> bool:
+        """A hand proposal, edit or re-placement: as ``_run``, and when an eligibility rule refuses, the
+        clerk may place the person by exception with a reason (ui/override_dialog.py)."""
+        ok, _result, error = with_override(self, self.actor, self.operate, call)
         if not ok:
             assert error is not None
             show_error(self, error)

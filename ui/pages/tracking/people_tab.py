@@ -236,7 +236,8 @@ class PeopleTab(TrackingBase):
                           after=lambda _done: self._gone_note(self._after_change(ids)))
 
     def _placement_action(self, title: str, build: Callable[[FormDialog], object],
-                          call: Callable[[int, dict[str, Any]], Any], done_zh: str, done_en: str) -> None:
+                          call: Callable[[int, dict[str, Any]], Any], done_zh: str, done_en: str, *,
+                          overridable: Callable[[int, dict[str, Any], str | None], Any] | None = None) -> None:
         pid = self.selected_placement()
         if pid is None:
             show_error(self, tr("请先在表中选择一条就业记录。", "Select a placement first."))
@@ -249,9 +250,12 @@ class PeopleTab(TrackingBase):
         build(dlg)
         values = self._ask(dlg)
         if values is not None:
-            self._run(lambda: call(pid, values),
-                      done=lambda: self.tell(tr(f"{name}：{done_zh}。", f"{name}: {done_en}.")
-                                             + self._gone_note(self._after_change([pid]))))
+            def done() -> None:
+                self.tell(tr(f"{name}：{done_zh}。", f"{name}: {done_en}.") + self._gone_note(self._after_change([pid])))
+            if overridable is not None:
+                self._run_overridable(lambda o: overridable(pid, values, o), done=done)
+            else:
+                self._run(lambda: call(pid, values), done=done)
 
     # Dialog contents, shared by the placements tab and the batch list.
     def act_confirm(self) -> None:
@@ -313,14 +317,17 @@ class PeopleTab(TrackingBase):
 
     def act_replace(self) -> None:
         options = batches.open_vacancies(self.database)
+
+        def replace(pid: int, v: dict[str, Any], override: str | None = None) -> Any:
+            return placements.re_place(self.database, self.actor, pid, v["vacancy_code"] or "", date=v["date"],
+                                       note=v["note"], override=override)
         self._placement_action(tr("再就业安排", "Re-place"),
                                lambda d: (d.choice("vacancy_code", tr("新岗位", "New vacancy"),
                                                    [(c, f"{c}  {e}（剩余 {n}）") for c, e, n in
                                                     zip(options["code"], options["employer"], options["remaining"])]),
                                           d.date("date", tr("确认日期", "Date")), d.line("note", tr("备注", "Note"))),
-                               lambda pid, v: placements.re_place(self.database, self.actor, pid, v["vacancy_code"] or "",
-                                                               date=v["date"], note=v["note"]),
-                               "已安排再就业（新的就业记录已确认）", "re-placed (a new confirmed placement)")
+                               replace, "已安排再就业（新的就业记录已确认）", "re-placed (a new confirmed placement)",
+                               overridable=replace)
 
     def _select_placement(self, placement_id: int) -> None:
         """Show one placement in the table (clearing filters that would hide it)."""

@@ -26,6 +26,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "users.manage": frozenset({"admin"}),
     "backup": frozenset({"admin"}),
     "settings.write": frozenset({"admin"}),                      # bureau-wide settings
+    "households.read": frozenset({"admin", "staff", "officer"}),  # school accounts see no household data
+    "households.write": frozenset({"admin", "staff"}),           # monitoring exports, work tables
 }
 
 

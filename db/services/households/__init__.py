@@ -1,0 +1,6 @@
+"""Households under poverty monitoring (issue #18): the monitoring system's member export and monthly
+work table, the monthly 务工规模 report, alerts and subsidies. Rules live in core/households.py."""
+
+from db.services.households.members import HouseholdImport, import_members
+
+__all__ = ["HouseholdImport", "import_members"]

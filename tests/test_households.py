@@ -24,11 +24,21 @@ from core.households import (
 )
 from core.i18n import UserError
 from db.frames import trainees_frame
-from db.models import AuditLog, Household, HouseholdEvent, HouseholdMember, Trainee
+from db.models import AuditLog, Household, HouseholdEvent, HouseholdMember, Trainee, WorkRecord
 from db.services.bureau import set_bureau
 from db.services.exchange import write_report
-from db.services.households import import_members
-from tests.households_files import MEMBER_HEADER, Home, Member, member_rows, person_id, write_csv, write_xlsx
+from db.services.households import import_members, import_work
+from tests.households_files import (
+    MEMBER_HEADER,
+    WORK_HEADER,
+    Home,
+    Member,
+    member_rows,
+    person_id,
+    work_row,
+    write_csv,
+    write_xlsx,
+)
 
 STAFF = Actor(None, "clerk", "staff")
 SCHOOL = Actor(None, "school1", "school", school_id=1)
@@ -218,3 +228,36 @@ def test_a_file_without_the_header_is_one_sentence(database, tmp_path: Path) -> 
     with pytest.raises(UserError, match="没有找到表头") as caught:
         import_members(database, path, STAFF)
     assert caught.value.code == 2
+
+
+# --- the monthly work table ----------------------------------------------------------------------
+
+def test_work_table_imports_jobs_with_their_source_and_reimports_in_place(database, tmp_path: Path) -> None:
+    import_members(database, write_xlsx(tmp_path / "m.xlsx", MEMBER_HEADER, member_rows(homes_v1())), STAFF)
+    rows = [work_row(person_id(1), "2026年03月", code="632126001001"),
+            work_row(person_id(4), "202601", "202605", place="互助县威远镇", employer="威远镇帮扶车间",
+                     channel="帮扶车间", income=2100),
+            work_row(person_id(5), dt.date(2026, 2, 10), place="青海省西宁市城北区", employer="", channel="自主务工"),
+            work_row(person_id(7), "2026年04月", working="否"),
+            work_row(person_id(60), "2026-02"),
+            work_row(person_id(2, female=True), "2026年05月", "2026年04月"),
+            work_row(person_id(3), "2026年13月")]
+    path = write_xlsx(tmp_path / "work.xlsx", WORK_HEADER, rows)
+    result = import_work(database, path, STAFF)
+    assert result.inserted == 4
+    errors = {i.row: i.reason for i in result.errors}
+    assert "结束时间早于开始时间" in errors[9] and "开始时间无法识别" in errors[10]
+    assert any("不在已导入的家庭成员中" in w.reason for w in result.warnings)
+    with database.session() as s:
+        records = {r.id_number: r for r in s.scalars(select(WorkRecord))}
+    assert records[person_id(1)].destination == "outside_province"
+    assert records[person_id(4)].destination == "in_county" and records[person_id(4)].channel == "帮扶车间"
+    assert records[person_id(4)].end_month == dt.date(2026, 5, 1)
+    assert records[person_id(5)].destination == "in_province" and records[person_id(5)].source == "work.xlsx"
+    assert person_id(7) not in records
+    again = import_work(database, path, STAFF)
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 4)
+    rows[0] = work_row(person_id(1), "2026年03月", "2026年10月", code="632126001001")
+    later = import_work(database, write_xlsx(tmp_path / "work2.xlsx", WORK_HEADER, rows), STAFF)
+    assert (later.inserted, later.updated) == (0, 1)
+    assert count(database, WorkRecord) == 4

@@ -2,5 +2,6 @@
 work table, the monthly 务工规模 report, alerts and subsidies. Rules live in core/households.py."""
 
 from db.services.households.members import HouseholdImport, import_members
+from db.services.households.work import import_work
 
-__all__ = ["HouseholdImport", "import_members"]
+__all__ = ["HouseholdImport", "import_members", "import_work"]

@@ -143,7 +143,7 @@ def _cross_check(rows: list[ParsedRow], table: list[tuple[int, list[Any]]], resu
     return {c: listed for c, listed in by_code.items() if c not in bad_codes}
 
 
-def _check_county(database: Database, rows: list[ParsedRow]) -> None:
+def check_county(database: Database, rows: list[ParsedRow]) -> None:
     """An export of another county is refused whole: its households are not ours to report."""
     _name, county = bureau(database)
     if not county:
@@ -162,7 +162,7 @@ def import_members(database: Database, path: str | Path, actor: Actor, *,
     require(actor, "households.write")
     report = progress or (lambda _p, _m: None)
     parsed, result, table = read_roster(KIND, path, report)
-    _check_county(database, parsed.rows)
+    check_county(database, parsed.rows)
     layout = parsed.layout
     code_column = next((i for i, c in layout.columns.items() if c.field == "household_code"), None)
     good = _cross_check(parsed.rows, table, result, code_column, layout.headers["household_code"],

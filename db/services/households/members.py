@@ -172,7 +172,7 @@ def import_members(database: Database, path: str | Path, actor: Actor, *,
     with database.session() as session:
         conn = session.connection()
         _lock_for_writing(conn)
-        _write(conn, actor, good, out)
+        write_households(conn, actor, good, out)
         record(session, actor, "import", KIND, None, detail=json.dumps(
             {"file": Path(path).name, "data_rows": result.data_rows, "households": out.households,
              "members": out.members, "new_households": out.new_households,
@@ -188,7 +188,8 @@ def import_members(database: Database, path: str | Path, actor: Actor, *,
     return out
 
 
-def _write(conn: Connection, actor: Actor, good: dict[str, list[ParsedRow]], out: HouseholdImport) -> None:
+def write_households(conn: Connection, actor: Actor, good: dict[str, list[ParsedRow]], out: HouseholdImport) -> None:
+    """Write checked households (rows by 户编号) inside the caller's transaction; the demo writes through this too."""
     h, m, t = Household.__table__, HouseholdMember.__table__, Trainee.__table__
     existing = {row.code: row for row in conn.execute(select(h).where(h.c.code.is_not(None)))}
     members = {row.id_number: row for row in conn.execute(select(m))}

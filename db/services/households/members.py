@@ -35,6 +35,7 @@ HOUSEHOLD_FIELDS = ("county", "township", "village", "natural_village", "size", 
                     "income_per_capita", "income_year", "wage_income")
 MEMBER_FIELDS = ("person_code", "name", "relation", "labour", "work_place")
 # what the history records when it changes (the rest is corrected silently, as the export says)
+_RISK_KEYS = tuple(f"risk{i}" for i in range(1, MAX_RISKS + 1))
 WATCHED = ("monitoring_kind", "eliminated", "eliminated_month", "household_kind", "risks")
 
 
@@ -71,15 +72,16 @@ def _id(value: Any) -> str:
 
 def _household_values(rows: list[ParsedRow]) -> dict[str, Any]:
     """The household's fields from its members' rows (the export repeats them on every row)."""
-    out: dict[str, Any] = {}
-    for f in HOUSEHOLD_FIELDS:
-        if f == "risks":
-            continue
-        out[f] = next((r.values.get(f) for r in rows if r.values.get(f) is not None), None)
+    first = rows[0].values
+    out: dict[str, Any] = {f: first.get(f) for f in HOUSEHOLD_FIELDS}
+    for r in rows[1:]:  # a value missing on the first row may be on another
+        for f, v in out.items():
+            if v is None and r.values.get(f) is not None:
+                out[f] = r.values[f]
     risks: list[str] = []
     for r in rows:
-        for i in range(1, MAX_RISKS + 1):
-            risk = r.values.get(f"risk{i}")
+        for key in _RISK_KEYS:
+            risk = r.values.get(key)
             if risk and risk not in risks:
                 risks.append(risk)
     out["risks"] = "、".join(risks[:MAX_RISKS])

@@ -347,7 +347,24 @@ def cmd_households(args: argparse.Namespace) -> int:
 
 
 def _households_alerts(args: argparse.Namespace, database, actor) -> int:  # type: ignore[no-untyped-def]
-    raise UserError("预警尚未提供", "Alerts are not available yet", code=2)
+    from db.services.households import compute_alerts
+
+    today = None
+    if args.month:
+        month = _month_arg(args.month)
+        assert month is not None
+        today = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    alerts = compute_alerts(database, actor, today=today)
+    if args.json:
+        print_json([{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+                    for row in alerts.to_dict("records")])
+        return 0
+    for row in alerts.to_dict("records"):
+        where = "".join(str(x) for x in (row["township"], row["village"]) if x)
+        who = f"{row['household_code']} {row['head']}" if row["household_code"] else ""
+        print(f"{row['kind_label']}\t{where}\t{who}\t{row['detail']}")
+    print(tr(f"共 {len(alerts)} 条", f"{len(alerts)} alerts"), file=sys.stderr)
+    return 0
 
 
 # --- print-list -----------------------------------------------------------------------------------

@@ -53,11 +53,27 @@ LABOUR_FORCE = frozenset({"skilled", "ordinary", "weak"})
 WORK_RISK = "因务工就业不稳"
 MAX_RISKS = 5
 
+# Alerts: a township's members in work this far below the same month last year (a bureau setting), and
+# the years a monitoring line (元 per head and year, set per province and year) may be set for; 0 = not set.
+DROP_ALERT_PERCENT = 10
+MONITORING_LINE_YEARS = range(2021, 2031)
+ALERT_KINDS: dict[str, tuple[str, str]] = {
+    "monitored_idle": ("监测户无人务工", "Monitored household, nobody in work"),
+    "placement_ended": ("监测户成员离岗", "A monitored household's member left a job"),
+    "work_risk_idle": ("因务工就业不稳且无人务工", "Risk 'unstable work' and nobody in work"),
+    "township_drop": ("乡镇务工规模同比下降", "Township's members in work below last year"),
+    "above_line": ("工资收入已超监测线（供消除风险评议参考）", "Wages above the monitoring line (advisory)"),
+}
+
 # Where a job is, as counties report 务工规模 (the same three as the statistics page).
 DESTINATIONS = ("outside_province", "in_province", "in_county")
 DESTINATION_LABELS = {"outside_province": ("省外", "Outside the province"),
                       "in_province": ("省内县外", "In province, outside county"),
                       "in_county": ("县内", "In the county")}
+
+
+def alert_kind_label(kind: str | None) -> str:
+    return tr(*ALERT_KINDS[kind]) if kind in ALERT_KINDS else ""
 
 
 def monitoring_label(kind: str | None) -> str:

@@ -102,3 +102,37 @@ def test_command_line_report_import_and_bad_input(database, tmp_path: Path) -> N
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     xlsx = run("--db", url, "households", "report", "--month", "2026-03", "--xlsx", str(tmp_path / "r.xlsx"))
     assert xlsx.returncode == 0 and (tmp_path / "r.xlsx").exists()
+
+
+def test_alerts_list_idle_monitored_households_and_ended_placements(database, tmp_path: Path) -> None:
+    from db.services import settings
+    from db.services.households import compute_alerts
+
+    small_county(database, tmp_path)
+    alerts = compute_alerts(database, OFFICER, today=dt.date(2026, 3, 20))
+    kinds = {(r["kind"], r["household_code"]) for r in alerts.to_dict("records")}
+    # 001 has 马福海 on the job; 002's member works in the county workshop: neither is idle
+    assert not any(k in ("monitored_idle", "work_risk_idle") for k, _c in kinds)
+    # in 2025-05 nobody of 001 worked (its placement began in 2026) and its risk is 因务工就业不稳
+    before = compute_alerts(database, OFFICER, today=dt.date(2025, 5, 10))
+    rows = {(r["kind"], r["household_code"]) for r in before.to_dict("records")}
+    assert ("work_risk_idle", "632126001001") in rows
+    assert ("placement_ended", "632126001002") in rows  # 祁明 left the job on 2025-04-15
+    assert ("township_drop", None) not in rows
+    # the advisory wage alert appears only once the bureau has set the year's monitoring line
+    assert "above_line" not in set(alerts["kind"])
+    settings.set_value(database, SYSTEM, "households.line.2026", 8000)
+    with database.session() as s:
+        s.query(Placement).filter(Placement.status == "on_job").update({"monthly_wage": 9000})  # 3 months × 9000 / 3 members; 002: 6,300
+    advisory = compute_alerts(database, OFFICER, today=dt.date(2026, 3, 20))
+    above = advisory[advisory["kind"] == "above_line"]
+    assert list(above["household_code"]) == ["632126001001"] and "不作消除决定" in above["detail"].iloc[0]
+
+
+def test_alerts_from_the_command_line(database, tmp_path: Path) -> None:
+    small_county(database, tmp_path)
+    url = str(database.engine.url)
+    database.dispose()
+    result = run("--db", url, "households", "alerts", "--month", "2025-05", "--json")
+    assert result.returncode == 0, result.stderr
+    assert {r["kind"] for r in json.loads(result.stdout)} >= {"work_risk_idle", "placement_ended"}

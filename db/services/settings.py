@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core import policy
+from core import households, policy
 from core.access import Actor, require
 from core.i18n import UserError, tr
 from db import audit
@@ -51,6 +51,8 @@ REPLACE_DAYS = "alerts.replace_days"
 ALERT_WINDOW_DAYS = "alerts.window_days"
 FOLLOWUP_DAYS = "followup.every_days"
 FOLLOWUP_DUE_WITHIN_DAYS = "followup.due_within_days"
+HOUSEHOLD_DROP_PERCENT = "households.drop_percent"
+MONITORING_LINE_PREFIX = "households.line."
 
 _HOUSEHOLD_NAMES = {"monitored": ("监测户", "monitored households"),
                     "poverty_exited": ("脱贫户", "poverty-exited households"),
@@ -74,7 +76,20 @@ KEYS: dict[str, SettingKey] = {
                               "Days between follow-up visits", "天", "days"),
     FOLLOWUP_DUE_WITHIN_DAYS: SettingKey(FOLLOWUP_DUE_WITHIN_DAYS, int, policy.FOLLOWUP_DUE_WITHIN_DAYS, 0, 90,
                                          "待回访提前天数", "Days ahead the due list looks", "天", "days"),
+    HOUSEHOLD_DROP_PERCENT: SettingKey(HOUSEHOLD_DROP_PERCENT, int, households.DROP_ALERT_PERCENT, 1, 100,
+                                       "乡镇务工规模同比下降预警线", "Township drop against last year that alerts",
+                                       "%", "%"),
+    **{f"{MONITORING_LINE_PREFIX}{y}": SettingKey(
+        f"{MONITORING_LINE_PREFIX}{y}", int, 0, 0, 100_000, f"{y}年防返贫监测线（0 = 未设置）",
+        f"Monitoring line {y} (0 = not set)", "元/人·年", "yuan per head and year")
+       for y in households.MONITORING_LINE_YEARS},
 }
+
+
+def monitoring_line(database: Database, year: int) -> int:
+    """The province's monitoring line for a year as the bureau set it; 0 when not set (or out of range)."""
+    key = f"{MONITORING_LINE_PREFIX}{year}"
+    return int(get(database, key)) if key in KEYS else 0
 
 
 def _spec(key: str) -> SettingKey:

@@ -9,10 +9,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import Connection, false, func, or_, select
 
 from core.access import Actor, require
 from core.placement import STARTED
+from core.vocab import status_label
 from db.models import Employer, Household, HouseholdEvent, HouseholdMember, Placement, Trainee, Vacancy, WorkRecord
 from db.services.stats import _fetch
 
@@ -78,9 +79,10 @@ def find_households(conn: Connection, actor: Actor, text: str, limit: int = 50) 
         return []
     like = f"%{text}%"
     match = or_(h.c.code.like(like), m.c.name.like(like), m.c.id_number.like(like.upper()),
-                t.c.phone.like(f"%{text}") if text.isdigit() and len(text) >= 4 else m.c.id_number == "")
-    head = (select(m.c.name).where(m.c.household_id == h.c.id).order_by((m.c.relation != "户主"), m.c.id)
-            .limit(1).scalar_subquery())
+                t.c.phone.like(f"%{text}") if text.isdigit() and len(text) >= 4 else false())
+    inner = m.alias("head_member")
+    head = (select(inner.c.name).where(inner.c.household_id == h.c.id)
+            .order_by((inner.c.relation != "户主"), inner.c.id).limit(1).correlate(h).scalar_subquery())
     stmt = (select(h.c.id, h.c.code, h.c.township, h.c.village, h.c.monitoring_kind, h.c.eliminated,
                    head.label("head"), func.count(func.distinct(m.c.id)).label("found"))
             .select_from(h.join(m, m.c.household_id == h.c.id).outerjoin(t, t.c.id == m.c.trainee_id))
@@ -100,3 +102,30 @@ def household_detail(conn: Connection, actor: Actor, household_id: int) -> dict[
     history = [dict(r._mapping) for r in conn.execute(
         select(ev).where(ev.c.household_id == household_id).order_by(ev.c.at.desc(), ev.c.id.desc()))]
     return {"household": dict(row._mapping), "members": members, "history": history}
+
+
+def member_jobs(conn: Connection, actor: Actor, household_id: int) -> pd.DataFrame:
+    """Each member's latest job (a placement that began, or imported work): where, since when, wage."""
+    require(actor, "households.read")
+    m, p, v, e, w = (HouseholdMember.__table__, Placement.__table__, Vacancy.__table__, Employer.__table__,
+                     WorkRecord.__table__)
+    rows: list[tuple[int, Any, str, Any, Any]] = []
+    placed = (select(m.c.id, p.c.start_date, e.c.name, e.c.city, p.c.monthly_wage, p.c.status, p.c.end_date)
+              .select_from(m.join(p, p.c.trainee_id == m.c.trainee_id).join(v, v.c.id == p.c.vacancy_id)
+                           .join(e, e.c.id == v.c.employer_id))
+              .where(m.c.household_id == household_id, p.c.status.in_(STARTED)))
+    for mid, start, name, city, wage, status, end in conn.execute(placed):
+        state = status_label(status) + (f" {end:%Y-%m-%d}" if end else "")
+        rows.append((mid, start, f"{name}（{city}，{state}）", start, wage))
+    imported = (select(m.c.id, w.c.start_month, w.c.employer, w.c.place, w.c.monthly_income, w.c.channel, w.c.end_month)
+                .select_from(m.join(w, w.c.id_number == m.c.id_number)).where(m.c.household_id == household_id))
+    for mid, start, name, place, wage, channel, end in conn.execute(imported):
+        until = f"，至 {end:%Y-%m}" if end else ""
+        rows.append((mid, start, f"{name or place or ''}（{channel or '导入'}{until}）", start, wage))
+    frame = pd.DataFrame(rows, columns=["member_id", "_start", "job", "since", "wage"])
+    if frame.empty:
+        return frame.drop(columns="_start")
+    frame = frame.sort_values("_start").drop_duplicates("member_id", keep="last").drop(columns="_start")
+    frame["since"] = [f"{d:%Y-%m-%d}" if d else "" for d in frame["since"]]
+    frame["wage"] = [f"{int(x):,}" if x == x and x is not None else "" for x in frame["wage"]]
+    return frame

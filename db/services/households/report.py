@@ -231,8 +231,11 @@ def _people(homes: pd.DataFrame, members: pd.DataFrame, m_home: np.ndarray, jobs
     base = pd.DataFrame({"township": homes["township"].to_numpy()[m_home], "village": homes["village"].to_numpy()[m_home],
                          "household_code": homes["code"].to_numpy()[m_home], "name": members["name"].to_numpy(),
                          "id_number": members["id_number"].to_numpy()})
-    employer = np.where(job_of >= 0, jobs.employer[np.maximum(job_of, 0)], None)
-    channel = np.where(job_of >= 0, jobs.channel[np.maximum(job_of, 0)], None)
+    employer: Any = np.full(len(members), None, dtype=object)  # stays so while nobody has any job
+    channel: Any = np.full(len(members), None, dtype=object)
+    if len(jobs.member):
+        employer = np.where(job_of >= 0, jobs.employer[np.maximum(job_of, 0)], None)
+        channel = np.where(job_of >= 0, jobs.channel[np.maximum(job_of, 0)], None)
     base["destination"] = [destination_label(DESTINATIONS[d]) if d >= 0 else "" for d in dest]
     base["employer"] = employer
     base["channel"] = channel

@@ -367,6 +367,35 @@ def _households_alerts(args: argparse.Namespace, database, actor) -> int:  # typ
     return 0
 
 
+@command("subsidies")
+def cmd_subsidies(args: argparse.Namespace) -> int:
+    """``subsidies due``: placements that reached a subsidy rule's months on the job by the month's end."""
+    from core.fields import mask_id
+    from db.services.households import subsidies
+
+    month = _month_arg(args.month) or dt.date.today().replace(day=1)
+    database = open_db(args)
+    actor = actor_from_args(args, database)
+    if args.record:
+        n = subsidies.record_due(database, actor, month)
+        print(tr(f"已登记 {n} 条符合条件的补贴申领", f"{n} eligible claims entered in the ledger"), file=sys.stderr)
+    frame = subsidies.due(database, actor, month)
+    rows = [{**r, "id_number": mask_id(r["id_number"]), "status_label": subsidies.status_label(r["status"]),
+             "claim_id": None if r["claim_id"] != r["claim_id"] else r["claim_id"]}
+            for r in frame.to_dict("records")]
+    if args.xlsx:
+        subsidies.publicity_list(database, actor, args.xlsx)
+        print(tr(f"公示名单已写入 {args.xlsx}", f"Publicity list written to {args.xlsx}"), file=sys.stderr)
+    if args.json:
+        print_json({"month": f"{month:%Y-%m}", "due": rows, "total": int(frame["amount"].sum()) if len(frame) else 0})
+    else:
+        for r in rows:
+            print(f"{r['due_on']}\t{r['name']}\t{r['id_number']}\t{r['employer']}\t{r['kind']}\t{r['amount']}\t"
+                  f"{r['status_label']}")
+        print(tr(f"共 {len(rows)} 条", f"{len(rows)} due"), file=sys.stderr)
+    return 0
+
+
 # --- print-list -----------------------------------------------------------------------------------
 
 @command("print-list")
@@ -591,6 +620,13 @@ def build_parser() -> Parser:
                    help=tr("按乡镇或按村汇总", "by township or by village"))
     p.add_argument("--xlsx", metavar="OUT.xlsx")
     p.add_argument("--report", metavar="OUT.xlsx", help=tr("导入：写出逐行问题报告", "import: write the row report"))
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("subsidies", help=tr("务工补贴：到期名单、公示名单", "subsidies: due list, publicity list"))
+    p.add_argument("action", choices=["due"])
+    p.add_argument("--month", metavar="YYYY-MM")
+    p.add_argument("--record", action="store_true", help=tr("把到期的登记为符合条件的申领", "enter the due ones in the ledger"))
+    p.add_argument("--xlsx", metavar="OUT.xlsx", help=tr("写出公示名单（身份证号遮蔽）", "write the publicity list (masked IDs)"))
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("backup", help=tr("备份数据库", "back up the database"))

@@ -49,6 +49,8 @@ for _k, (_zh, _en) in LABOUR.items():
     LABOUR_ALIASES[_k] = _k
 LABOUR_FORCE = frozenset({"skilled", "ordinary", "weak"})
 
+# 与户主关系 of the head of the household, as the exports write it.
+HEAD_RELATION = "户主"
 # The risk code that says the household's trouble is unstable work (致贫/返贫风险).
 WORK_RISK = "因务工就业不稳"
 MAX_RISKS = 5
@@ -209,9 +211,12 @@ def effective_household_type(linked: bool, household_kind: str | None, monitorin
 
 # --- where a job is ------------------------------------------------------------------------------
 
+COUNTY_SUFFIXES = ("土族自治县", "自治县", "自治旗", "县", "区", "市", "旗")
+
+
 def _bare_county(name: str) -> str:
     name = clean_text(name).replace(" ", "")
-    for suffix in ("土族自治县", "自治县", "自治旗", "县", "区", "市", "旗"):
+    for suffix in COUNTY_SUFFIXES:
         if name.endswith(suffix) and len(name) > len(suffix) + 1:
             return name[: -len(suffix)]
     return name
@@ -245,3 +250,54 @@ def destination(home_province: str | None, home_county: str | None, place: str |
     if home_county and text and (same_county(home_county, text) or _bare_county(home_county) in text):
         return "in_county"
     return "in_province"
+
+
+# --- subsidies tied to a placement -----------------------------------------------------------------
+
+SUBSIDY_KINDS: dict[str, tuple[str, str]] = {
+    "travel": ("跨省务工一次性交通补助", "One-off travel subsidy"),
+    "absorption": ("吸纳就业奖补", "Employer absorption reward"),
+    "training": ("培训补贴（就业后）", "Training subsidy (once employed)"),
+}
+SUBSIDY_SCOPES: dict[str, tuple[str, str]] = {
+    "outside_province": ("省外", "Outside the province"),
+    "in_province_outside_city": ("省内市外", "In province, outside the city"),
+    "in_city_outside_county": ("市内县外", "In the city, outside the county"),
+}
+CLAIM_STATUSES: dict[str, tuple[str, str]] = {
+    "eligible": ("符合条件", "Eligible"), "claimed": ("已申领", "Claimed"), "publicised": ("已公示", "Publicised"),
+    "paid": ("已发放", "Paid"), "refused": ("不予发放", "Refused"),
+}
+CLAIM_TRANSITIONS: dict[str, frozenset[str]] = {
+    "eligible": frozenset({"claimed", "refused"}), "claimed": frozenset({"publicised", "refused"}),
+    "publicised": frozenset({"paid", "refused"}), "paid": frozenset(), "refused": frozenset(),
+}
+# What a claim needs in hand before it is publicised (claims are checked against the monitoring
+# system's work records and by phone, then publicised).
+EVIDENCE: dict[str, tuple[str, str]] = {
+    "id_card": ("身份证明", "Proof of identity"),
+    "contract": ("劳动合同或用工证明", "Contract or proof of employment"),
+    "wages": ("工资流水", "Wage statements"),
+    "phone_check": ("电话核实", "Checked by phone"),
+    "monitoring_record": ("监测系统务工信息已比对", "Matched with the monitoring system's work record"),
+}
+
+
+def subsidy_scope(home_province: str | None, job_province: str | None, home_city: str | None,
+                  job_city: str | None) -> str:
+    """省外 / 省内市外 / 市内县外 of a job, as travel-subsidy rules are written."""
+    if not home_province or not job_province or home_province != job_province:
+        return "outside_province"
+    if home_city and job_city and (home_city in job_city or job_city in home_city):
+        return "in_city_outside_county"
+    return "in_province_outside_city"
+
+
+def check_claim_transition(current: str, new: str, evidence: set[str]) -> None:
+    """A claim moves one step at a time; it is publicised only with every piece of evidence in hand."""
+    if new not in CLAIM_TRANSITIONS.get(current, frozenset()):
+        raise FieldError(tr(f"补贴申领不能从“{CLAIM_STATUSES[current][0]}”改为“{CLAIM_STATUSES.get(new, (new,))[0]}”",
+                            f"A claim cannot go from {current} to {new}"))
+    missing = [tr(*EVIDENCE[k]) for k in EVIDENCE if k not in evidence]
+    if new == "publicised" and missing:
+        raise FieldError(tr(f"公示前还缺少：{'、'.join(missing)}", f"Missing before publicity: {', '.join(missing)}"))

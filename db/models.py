@@ -424,3 +424,34 @@ class WorkRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
     __table_args__ = (UniqueConstraint("id_number", "start_month", "employer", name="uq_work_record_key"),)
+
+
+class SubsidyRule(Base):
+    """A subsidy tied to a placement, as the province sets it for a year (a bureau setting)."""
+    __tablename__ = "subsidy_rule"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province: Mapped[str] = mapped_column(String(20))  # the workers' home province
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # core.households.SUBSIDY_KINDS
+    scope: Mapped[str] = mapped_column(String(30))  # core.households.SUBSIDY_SCOPES
+    months_on_job: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (UniqueConstraint("province", "year", "kind", "scope", name="uq_subsidy_rule_key"),
+                      CheckConstraint("amount >= 0 and months_on_job >= 0", name="values"))
+
+
+class SubsidyClaim(Base):
+    """The ledger: one claim per placement and rule (eligible → claimed → publicised → paid / refused)."""
+    __tablename__ = "subsidy_claim"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placement.id"), index=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("subsidy_rule.id"))
+    status: Mapped[str] = mapped_column(String(12), default="eligible")
+    amount: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    evidence: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of the checklist items in hand
+    note: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    __table_args__ = (UniqueConstraint("placement_id", "rule_id", name="uq_subsidy_claim_key"),
+                      CheckConstraint("status in ('eligible','claimed','publicised','paid','refused')",
+                                      name="status"))

@@ -6,9 +6,10 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 from python_calamine import CalamineWorkbook
 
-from core.access import SYSTEM, Actor
+from core.access import SYSTEM, Actor, PermissionDenied
 from db.models import Employer, Placement, Trainee, Vacancy
 from db.services.bureau import set_bureau
 from db.services.households import export_xlsx, import_members, import_work, monthly_report
@@ -136,3 +137,42 @@ def test_alerts_from_the_command_line(database, tmp_path: Path) -> None:
     result = run("--db", url, "households", "alerts", "--month", "2025-05", "--json")
     assert result.returncode == 0, result.stderr
     assert {r["kind"] for r in json.loads(result.stdout)} >= {"work_risk_idle", "placement_ended"}
+
+
+def test_subsidies_due_ledger_and_publicity_list(database, tmp_path: Path) -> None:
+    from core.i18n import UserError
+    from db.services.households import subsidies
+
+    small_county(database, tmp_path)
+    # Gansu-style 2026 rule for Qinghai workers: 600 yuan out of the province after 3 months on the job
+    subsidies.set_rule(database, SYSTEM, province="青海", year=2026, kind="travel", scope="outside_province",
+                       months=3, amount=600)
+    with pytest.raises(UserError):
+        subsidies.set_rule(database, SYSTEM, province="火星", year=2026, kind="travel", scope="outside_province",
+                           months=3, amount=600)
+    assert subsidies.due(database, OFFICER, dt.date(2026, 3, 1)).empty  # started 2026-01-10: not 3 months yet
+    due = subsidies.due(database, OFFICER, dt.date(2026, 4, 1))
+    assert list(due["name"]) == ["学员0"] and due["due_on"].iloc[0] == dt.date(2026, 4, 10)
+    assert due["amount"].iloc[0] == 600 and due["status"].iloc[0] == "eligible"
+    with pytest.raises(PermissionDenied):
+        subsidies.record_due(database, OFFICER, dt.date(2026, 4, 1))
+    assert subsidies.record_due(database, STAFF, dt.date(2026, 4, 1)) == 1
+    assert subsidies.record_due(database, STAFF, dt.date(2026, 4, 1)) == 0  # never twice
+    claim = int(subsidies.due(database, OFFICER, dt.date(2026, 4, 1))["claim_id"].iloc[0])
+    subsidies.advance(database, STAFF, claim, "claimed", evidence=["id_card", "contract"])
+    with pytest.raises(UserError, match="公示前还缺少"):
+        subsidies.advance(database, STAFF, claim, "publicised")
+    with pytest.raises(UserError, match="不能从"):
+        subsidies.advance(database, STAFF, claim, "paid")
+    subsidies.advance(database, STAFF, claim, "publicised",
+                      evidence=["wages", "phone_check", "monitoring_record"])
+    out = subsidies.publicity_list(database, OFFICER, tmp_path / "公示名单.xlsx")
+    rows = CalamineWorkbook.from_path(str(out)).get_sheet_by_index(0).to_python()
+    assert "公示名单" in rows[0][0] and rows[3][1] == "学员0" and rows[3][7] == 600
+    assert person_id(1) not in json.dumps(rows, ensure_ascii=False) and "*" in rows[3][2]
+    url = str(database.engine.url)
+    database.dispose()
+    result = run("--db", url, "subsidies", "due", "--month", "2026-04", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["total"] == 600 and data["due"][0]["status"] == "publicised" and "*" in data["due"][0]["id_number"]

@@ -12,6 +12,8 @@ import pandas as pd
 from sqlalchemy import Connection, false, func, or_, select
 
 from core.access import Actor, require
+from core.households import HEAD_RELATION
+from core.i18n import tr
 from core.placement import STARTED
 from core.vocab import status_label
 from db.models import Employer, Household, HouseholdEvent, HouseholdMember, Placement, Trainee, Vacancy, WorkRecord
@@ -82,7 +84,7 @@ def find_households(conn: Connection, actor: Actor, text: str, limit: int = 50) 
                 t.c.phone.like(f"%{text}") if text.isdigit() and len(text) >= 4 else false())
     inner = m.alias("head_member")
     head = (select(inner.c.name).where(inner.c.household_id == h.c.id)
-            .order_by((inner.c.relation != "户主"), inner.c.id).limit(1).correlate(h).scalar_subquery())
+            .order_by((inner.c.relation != HEAD_RELATION), inner.c.id).limit(1).correlate(h).scalar_subquery())
     stmt = (select(h.c.id, h.c.code, h.c.township, h.c.village, h.c.monitoring_kind, h.c.eliminated,
                    head.label("head"), func.count(func.distinct(m.c.id)).label("found"))
             .select_from(h.join(m, m.c.household_id == h.c.id).outerjoin(t, t.c.id == m.c.trainee_id))
@@ -98,7 +100,7 @@ def household_detail(conn: Connection, actor: Actor, household_id: int) -> dict[
     if row is None:
         return None
     members = [dict(r._mapping) for r in conn.execute(
-        select(m).where(m.c.household_id == household_id).order_by((m.c.relation != "户主"), m.c.id))]
+        select(m).where(m.c.household_id == household_id).order_by((m.c.relation != HEAD_RELATION), m.c.id))]
     history = [dict(r._mapping) for r in conn.execute(
         select(ev).where(ev.c.household_id == household_id).order_by(ev.c.at.desc(), ev.c.id.desc()))]
     return {"household": dict(row._mapping), "members": members, "history": history}
@@ -120,8 +122,8 @@ def member_jobs(conn: Connection, actor: Actor, household_id: int) -> pd.DataFra
     imported = (select(m.c.id, w.c.start_month, w.c.employer, w.c.place, w.c.monthly_income, w.c.channel, w.c.end_month)
                 .select_from(m.join(w, w.c.id_number == m.c.id_number)).where(m.c.household_id == household_id))
     for mid, start, name, place, wage, channel, end in conn.execute(imported):
-        until = f"，至 {end:%Y-%m}" if end else ""
-        rows.append((mid, start, f"{name or place or ''}（{channel or '导入'}{until}）", start, wage))
+        until = tr(f"，至 {end:%Y-%m}", f", until {end:%Y-%m}") if end else ""
+        rows.append((mid, start, f"{name or place or ''} ({channel or tr('导入', 'imported')}{until})", start, wage))
     frame = pd.DataFrame(rows, columns=["member_id", "_start", "job", "since", "wage"])
     if frame.empty:
         return frame.drop(columns="_start")

@@ -50,6 +50,7 @@ from db.models import (
     Placement,
     PlacementEvent,
     School,
+    SubsidyRule,
     Trainee,
     TrainingRecord,
     Vacancy,
@@ -597,6 +598,12 @@ def add_households(conn: Connection, *, seed: int, today: dt.date,
     write_households(conn, SYSTEM, good, done)
     work = household_work(members, seed=seed, today=today)
     _bulk(conn, WorkRecord, work)
+    # the one-off travel subsidy as a province sets it each year (Gansu 2024's amounts, as an example)
+    rules = [{"province": province, "year": year, "kind": "travel", "scope": scope, "months_on_job": 3, "amount": amount}
+             for province in ("青海", "新疆") for year in range(today.year - 2, today.year + 1)
+             for scope, amount in (("outside_province", 600), ("in_province_outside_city", 300),
+                                   ("in_city_outside_county", 200))]
+    _bulk(conn, SubsidyRule, rules)
     return {"households": done.households, "household_members": done.members, "work_records": len(work)}
 
 

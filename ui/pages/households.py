@@ -45,8 +45,9 @@ from ui.tasks import run_task
 EVENT_LABELS = {"changed": ("监测信息变化", "Monitoring changed"), "member_in": ("成员新增", "Member added"),
                 "member_out": ("成员迁出", "Member left"), "member_moved_in": ("成员迁入", "Member moved in"),
                 "member_moved_out": ("成员迁往他户", "Member moved to another household")}
-FIELD_LABELS = {"monitoring_kind": "监测对象类别", "eliminated": "风险是否已消除", "eliminated_month": "消除监测时间",
-                "household_kind": "户类型", "risks": "致贫/返贫风险"}
+FIELD_LABELS = {"monitoring_kind": ("监测对象类别", "Monitoring kind"), "eliminated": ("风险是否已消除", "Risk eliminated"),
+                "eliminated_month": ("消除监测时间", "Eliminated"), "household_kind": ("户类型", "Household type"),
+                "risks": ("致贫/返贫风险", "Risks")}
 
 
 class WageChart(QWidget):
@@ -249,17 +250,19 @@ class HouseholdsPage(Page):
         h = info["household"]
         kind = monitoring_label(h["monitoring_kind"]) if h["monitoring_kind"] else tr("非监测对象", "Not monitored")
         if h["eliminated"]:
-            kind += tr(f"（风险已消除{'，' + h['eliminated_month'].strftime('%Y年%m月') if h['eliminated_month'] else ''}"
-                       f"{'，' + h['elimination_method'] if h['elimination_method'] else ''}）", " (risk eliminated)")
+            when = f"{h['eliminated_month']:%Y-%m}" if h["eliminated_month"] else ""
+            how = h["elimination_method"] or ""
+            kind += tr(f"（风险已消除 {when} {how}）", f" (risk eliminated {when})")
         where = " ".join(x for x in (h["county"], h["township"], h["village"], h["natural_village"]) if x)
         risks = h["risks"] or tr("无", "none")
-        since = f"{h['identified_month']:%Y年%m月}" if h["identified_month"] else "—"
+        since = f"{h['identified_month']:%Y-%m}" if h["identified_month"] else "—"
         self.header.setText(
             f"<b style='font-size:15px'>{tr('户编号', 'Household')} {h['code'] or tr('（手工登记）', '(by hand)')}</b>"
             f"　{where}<br>{household_label(h['household_kind'])} · <b>{kind}</b> · {tr('识别监测', 'identified')} {since}"
             f"<br>{tr('致贫/返贫风险', 'Risks')}：{risks} · {tr('人数', 'size')} {h['size'] or len(info['members'])}"
-            + (f" · {tr('人均纯收入', 'net income per head')} {h['income_per_capita']:,} 元"
-               f"（{h['income_year'] or ''}）" if h["income_per_capita"] else ""))
+            + (" · " + tr(f"人均纯收入 {h['income_per_capita']:,} 元（{h['income_year'] or ''}）",
+                          f"net income per head {h['income_per_capita']:,} ({h['income_year'] or ''})")
+               if h["income_per_capita"] else ""))
         frame = pd.DataFrame(info["members"])
         frame["id_masked"] = frame["id_number"].map(mask_id)
         frame["labour_label"] = frame["labour"].map(labour_label)
@@ -288,7 +291,7 @@ class HouseholdsPage(Page):
             detail = json.loads(ev["detail"] or "{}")
             text = tr(*EVENT_LABELS.get(ev["kind"], (ev["kind"], ev["kind"])))
             if ev["kind"] == "changed":
-                parts = [f"{FIELD_LABELS.get(k, k)}：{_shown(a)} → {_shown(b)}" for k, (a, b) in detail.items()]
+                parts = [f"{tr(*FIELD_LABELS.get(k, (k, k)))}: {_shown(a)} → {_shown(b)}" for k, (a, b) in detail.items()]
                 text += "　" + "；".join(parts)
             else:
                 text += "　" + " ".join(str(detail.get(k)) for k in ("name", "id_number") if detail.get(k))
@@ -361,7 +364,7 @@ class HouseholdsPage(Page):
             issues = result.result.issues if what == "members" else result.issues
             errors = [i for i in issues if i.severity == "error"]
             if errors:
-                report = Path(path).with_name(Path(path).stem + "_问题报告.xlsx")
+                report = Path(path).with_name(Path(path).stem + tr("_问题报告.xlsx", "_problems.xlsx"))
                 try:
                     from db.services.exchange import write_report
                     write_report(result.result if what == "members" else result, report)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from core.access import Actor, require
-from core.households import WORK_RISK, alert_kind_label, month_span, shift_months
+from core.households import HEAD_RELATION, WORK_RISK, alert_kind_label, month_span, shift_months
 from core.i18n import tr
 from db.engine import Database
 from db.services import settings
@@ -42,7 +42,7 @@ def compute_alerts(database: Database, actor: Actor, *, today: dt.date | None = 
     any_work = np.zeros(len(homes), bool)
     any_work[m_home[j_member[active]]] = True
     monitored = monitored_in(homes, month)
-    heads = members.assign(_pos=m_home, _head=members["relation"].ne("户主")).sort_values(["_pos", "_head"]) \
+    heads = members.assign(_pos=m_home, _head=members["relation"].ne(HEAD_RELATION)).sort_values(["_pos", "_head"]) \
         .drop_duplicates("_pos").set_index("_pos")["name"].reindex(np.arange(len(homes))).to_numpy()
     rows: list[dict[str, Any]] = []
 

@@ -18,7 +18,15 @@ import pandas as pd
 from core.access import Actor, require
 from core.fields import formula_like, mask_id
 from core.files import write_file
-from core.households import DESTINATIONS, LABOUR_FORCE, destination_label, month_span, same_county, shift_months
+from core.households import (
+    DESTINATIONS,
+    HEAD_RELATION,
+    LABOUR_FORCE,
+    destination_label,
+    month_span,
+    same_county,
+    shift_months,
+)
 from core.i18n import tr
 from db import audit
 from db.engine import Database
@@ -244,7 +252,7 @@ def _people(homes: pd.DataFrame, members: pd.DataFrame, m_home: np.ndarray, jobs
                       ("on_job_6m", longest >= 6)):
         parts.append(base[mask].assign(figure=label(key)))
     parts.append(base[w_year].assign(figure=label("working_last_year"), destination="", employer=None, channel=None))
-    heads = members.assign(_pos=m_home, _head=members["relation"].ne("户主")).sort_values(["_pos", "_head"]) \
+    heads = members.assign(_pos=m_home, _head=members["relation"].ne(HEAD_RELATION)).sort_values(["_pos", "_head"]) \
         .drop_duplicates("_pos").set_index("_pos")
     for key, mask in (("monitored_without_work", idle_monitored), ("zero_employment", zero)):
         pos = np.flatnonzero(mask)

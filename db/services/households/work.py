@@ -53,7 +53,7 @@ def import_work(database: Database, path: str | Path, actor: Actor, *,
                 continue
             start, end = v["start_month"], v.get("end_month")
             if end is not None and end < start:
-                result.issues.append(RowIssue(r.row, layout.headers["end_month"], f"{end:%Y年%m月}",
+                result.issues.append(RowIssue(r.row, layout.headers["end_month"], f"{end:%Y-%m}",
                                               tr(f"结束时间早于开始时间（{start:%Y年%m月}）",
                                                  f"End before start ({start:%Y-%m})")))
                 continue

@@ -262,8 +262,11 @@ def _people(homes: pd.DataFrame, members: pd.DataFrame, m_home: np.ndarray, jobs
                                    "name": head["name"].to_numpy(), "id_number": head["id_number"].to_numpy(),
                                    "destination": "", "employer": None, "channel": None}))
     out = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+    order = {label(k): i for i, k in enumerate(KEYS)}  # figures in the order of the main sheet
+    out = out.assign(_o=out["figure"].map(order)).sort_values(["_o", "township", "village", "household_code"],
+                                                              kind="stable")
     return out[["figure", "township", "village", "household_code", "name", "id_number", "destination", "employer",
-                "channel"]].sort_values(["figure", "township", "village", "household_code"], kind="stable")
+                "channel"]].reset_index(drop=True)
 
 
 def definitions() -> list[tuple[str, str]]:

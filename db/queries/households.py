@@ -33,21 +33,26 @@ def _frame(conn: Connection, ints: dict[str, Any], texts: dict[str, Any], source
     return pd.DataFrame(out)
 
 
-def households_frame(conn: Connection) -> pd.DataFrame:
+def households_frame(conn: Connection, *, full: bool = True) -> pd.DataFrame:
+    """Households; without ``full`` the 户编号 (a distinct text per row, costly to read) is left out."""
     h = Household.__table__
     return _frame(conn, {"household_id": h.c.id},
-                  {"code": h.c.code, "county": h.c.county, "township": h.c.township, "village": h.c.village,
+                  {**({"code": h.c.code} if full else {}), "county": h.c.county, "township": h.c.township, "village": h.c.village,
                    "monitoring_kind": h.c.monitoring_kind, "household_kind": h.c.household_kind, "risks": h.c.risks},
                   h, [], numbers={"eliminated": h.c.eliminated, "income_per_capita": h.c.income_per_capita,
                                   "size": h.c.size},
                   dates={"identified": h.c.identified_month, "eliminated_month": h.c.eliminated_month})
 
 
-def members_frame(conn: Connection) -> pd.DataFrame:
+def members_frame(conn: Connection, *, full: bool = True) -> pd.DataFrame:
+    """Members with ``home`` (the ID's first two digits: the home province); without ``full`` no ID or name
+    (distinct texts per row, costly to read and needed only to list people)."""
     m = HouseholdMember.__table__
+    texts = {"home": func.substr(m.c.id_number, 1, 2), "labour": m.c.labour, "relation": m.c.relation}
+    if full:
+        texts = {"id_number": m.c.id_number, "name": m.c.name, **texts}
     return _frame(conn, {"member_id": m.c.id, "household_id": m.c.household_id, "trainee_id": m.c.trainee_id},
-                  {"id_number": m.c.id_number, "name": m.c.name, "labour": m.c.labour, "relation": m.c.relation},
-                  m, [])
+                  texts, m, [])
 
 
 def placements_frame(conn: Connection) -> pd.DataFrame:

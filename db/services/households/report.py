@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,19 @@ class MonthlyReport:
     by: str                 # township / village
     table: pd.DataFrame     # one row per place: township (, village), KEYS
     total: dict[str, int]
-    people: pd.DataFrame    # figure, township, village, household_code, name, id_number (full), detail
+    _people: pd.DataFrame | None = None  # figure, township, village, household_code, name, id_number, …
+    people_source: Callable[[], pd.DataFrame] | None = None
+
+    @property
+    def people(self) -> pd.DataFrame:
+        """The people behind each figure (read when first asked: the workbook needs them, the figures do not)."""
+        if self._people is None:
+            self._people = self.people_source() if self.people_source else pd.DataFrame()
+        return self._people
+
+    @people.setter
+    def people(self, frame: pd.DataFrame) -> None:
+        self._people = frame
 
     def to_json(self) -> dict[str, Any]:
         rows = [{"township": r["township"], **({"village": r["village"]} if self.by == "village" else {}),
@@ -105,13 +118,17 @@ class _Jobs:
 def _jobs(members: pd.DataFrame, homes: pd.DataFrame, placed: pd.DataFrame, work: pd.DataFrame) -> _Jobs:
     county = homes.set_index("household_id")["county"]
     member_county = members.set_index("member_id")["household_id"].map(county)
-    member_home = members.set_index("member_id")["id_number"].str[:2].map(ID_PROVINCES)
+    member_home = members.set_index("member_id")["home"].map(ID_PROVINCES)
     # placements: 省外 when the employer's province is not the home province (from the ID)
     home = member_home.reindex(placed["member_id"]).to_numpy()
     p_county = member_county.reindex(placed["member_id"]).to_numpy()
     outside = placed["province"].to_numpy() != home
-    in_county = np.array([same_county(c, d) or same_county(c, ci) for c, d, ci in
-                          zip(p_county, placed["district"], placed["city"])], dtype=bool) \
+    # the county rule once per distinct (county, district, city): a county has few of them
+    places = pd.DataFrame({"c": p_county, "d": placed["district"].to_numpy(), "ci": placed["city"].to_numpy()})
+    combos = places.drop_duplicates()
+    combos = combos.assign(hit=[same_county(c, d) or same_county(c, ci) for c, d, ci in
+                                zip(combos["c"], combos["d"], combos["ci"])])
+    in_county = places.merge(combos, how="left", on=["c", "d", "ci"])["hit"].fillna(False).to_numpy(bool) \
         if len(placed) else np.zeros(0, bool)
     p_dest = np.where(outside, 0, np.where(in_county, 2, 1))
     w_dest = work["destination"].map({d: i for i, d in enumerate(DESTINATIONS)}).fillna(1).to_numpy(np.int64)
@@ -144,9 +161,10 @@ def _in_month(jobs: _Jobs, month: dt.date) -> np.ndarray:
     return in_work_mask(jobs.start_d, jobs.end_d, first, last)
 
 
-def read(database: Database) -> tuple[pd.DataFrame, pd.DataFrame, _Jobs]:
+def read(database: Database, *, full: bool = True) -> tuple[pd.DataFrame, pd.DataFrame, _Jobs]:
+    """Households, members and every job; ``full`` adds 户编号, names and IDs (to list people)."""
     with database.engine.connect() as conn:
-        homes, members = households_frame(conn), members_frame(conn)
+        homes, members = households_frame(conn, full=full), members_frame(conn, full=full)
         placed, work = placements_frame(conn), work_frame(conn)
     return homes, members, _jobs(members, homes, placed, work)
 
@@ -166,11 +184,18 @@ def monitored_in(homes: pd.DataFrame, month: dt.date) -> np.ndarray:
 
 def compute(database: Database, actor: Actor, month: dt.date, *, by: str = "township") -> MonthlyReport:
     require(actor, "households.read")
-    homes, members, jobs = read(database)
-    return _compute(homes, members, jobs, month.replace(day=1), by)
+    homes, members, jobs = read(database, full=False)
+    report = _compute(homes, members, jobs, month.replace(day=1), by)
+
+    def people() -> pd.DataFrame:  # only for the workbook: names, IDs and codes are read then
+        full = _compute(*read(database), month.replace(day=1), by, with_people=True)
+        return full.people
+    report.people_source = people
+    return report
 
 
-def _compute(homes: pd.DataFrame, members: pd.DataFrame, jobs: _Jobs, month: dt.date, by: str) -> MonthlyReport:
+def _compute(homes: pd.DataFrame, members: pd.DataFrame, jobs: _Jobs, month: dt.date, by: str, *,
+             with_people: bool = False) -> MonthlyReport:
     homes = homes.copy()
     homes["township"] = homes["township"].fillna(tr("（未填乡镇）", "(no township)"))
     homes["village"] = homes["village"].fillna(tr("（未填村）", "(no village)"))
@@ -224,9 +249,11 @@ def _compute(homes: pd.DataFrame, members: pd.DataFrame, jobs: _Jobs, month: dt.
     table["change"] = table["working"] - table["working_last_year"]
     table = table[list(KEYS)].reset_index()
     total = {k: int(table[k].sum()) for k in KEYS}
-    people = _people(homes, members, m_home, jobs, j_member, active, w_now, w_year, dest, bureau, longest,
-                     monitored & ~any_work, any_force & ~any_work)
-    return MonthlyReport(month, by, table, total, people)
+    report = MonthlyReport(month, by, table, total)
+    if with_people:
+        report.people = _people(homes, members, m_home, jobs, j_member, active, w_now, w_year, dest, bureau,
+                                longest, monitored & ~any_work, any_force & ~any_work)
+    return report
 
 
 def _people(homes: pd.DataFrame, members: pd.DataFrame, m_home: np.ndarray, jobs: _Jobs, j_member: np.ndarray,

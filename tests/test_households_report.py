@@ -128,6 +128,10 @@ def test_alerts_list_idle_monitored_households_and_ended_placements(database, tm
     advisory = compute_alerts(database, OFFICER, today=dt.date(2026, 3, 20))
     above = advisory[advisory["kind"] == "above_line"]
     assert list(above["household_code"]) == ["632126001001"] and "不作消除决定" in above["detail"].iloc[0]
+    from db.services.households import wage_per_head
+    wages = wage_per_head(database, OFFICER, int(above["household_id"].iloc[0]), today=dt.date(2026, 3, 20))
+    assert wages["per_head"] == 9000 and wages["line"] == 8000 and [round(v) for _m, v in wages["by_month"]] == \
+        [3000, 3000, 3000]
 
 
 def test_alerts_from_the_command_line(database, tmp_path: Path) -> None:

@@ -11,11 +11,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import func, select
 
 from core.access import Actor, require
-from core.households import HEAD_RELATION, WORK_RISK, alert_kind_label, month_span, shift_months
+from core.households import HEAD_RELATION, WORK_RISK, alert_kind_label, in_work_in_month, month_span, shift_months
 from core.i18n import tr
+from core.placement import STARTED
 from db.engine import Database
+from db.models import HouseholdMember, Placement, WorkRecord
 from db.services import settings
 from db.services.households.report import _compute, _in_month, monitored_in, read
 
@@ -109,23 +112,27 @@ def compute_alerts(database: Database, actor: Actor, *, today: dt.date | None = 
 
 def wage_per_head(database: Database, actor: Actor, household_id: int, *, today: dt.date | None = None
                   ) -> dict[str, Any]:
-    """The household's wage income per head this year (placements and imported work), by month, and the
-    year's monitoring line (0 when the bureau has not set it)."""
+    """The household's wage income per head this year (placements that began and imported work), by month,
+    and the year's monitoring line (0 when the bureau has not set it). Reads only this household."""
     require(actor, "households.read")
     today = today or dt.date.today()
-    homes, members, jobs = read(database)
-    mine = members.index[members["household_id"] == household_id].to_numpy()
-    m_pos = pd.Series(np.arange(len(members)), index=members["member_id"].to_numpy())
-    j_member = m_pos.reindex(jobs.member).to_numpy() if len(jobs.member) else np.zeros(0, np.int64)
-    own = np.isin(j_member, mine)
-    size = max(1, len(mine))
+    m, p, w = HouseholdMember.__table__, Placement.__table__, WorkRecord.__table__
+    with database.engine.connect() as conn:
+        size = conn.execute(select(func.count()).select_from(m).where(m.c.household_id == household_id)).scalar_one()
+        jobs = [(start, end, wage) for start, end, wage in conn.execute(
+            select(p.c.start_date, p.c.end_date, p.c.monthly_wage).join(m, m.c.trainee_id == p.c.trainee_id)
+            .where(m.c.household_id == household_id, p.c.status.in_(STARTED)))]
+        jobs += [(start, month_span(end)[1] if end else None, wage) for start, end, wage in conn.execute(
+            select(w.c.start_month, w.c.end_month, w.c.monthly_income).join(m, m.c.id_number == w.c.id_number)
+            .where(m.c.household_id == household_id))]
+    size = max(1, int(size))
     by_month: list[tuple[dt.date, float]] = []
     total = 0.0
-    m = dt.date(today.year, 1, 1)
-    while m <= today:
-        month_total = float(np.nan_to_num(jobs.wage[own & _in_month(jobs, m)]).sum())
-        total += month_total
-        by_month.append((month_span(m)[0], month_total / size))
-        m = shift_months(m, 1)
+    month = dt.date(today.year, 1, 1)
+    while month <= today:
+        earned = float(sum(wage or 0 for start, end, wage in jobs if in_work_in_month(start, end, month)))
+        total += earned
+        by_month.append((month, earned / size))
+        month = shift_months(month, 1)
     return {"per_head": total / size, "by_month": by_month, "line": settings.monitoring_line(database, today.year),
             "year": today.year, "members": size}

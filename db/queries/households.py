@@ -48,9 +48,9 @@ def members_frame(conn: Connection, *, full: bool = True) -> pd.DataFrame:
     """Members with ``home`` (the ID's first two digits: the home province); without ``full`` no ID or name
     (distinct texts per row, costly to read and needed only to list people)."""
     m = HouseholdMember.__table__
-    texts = {"home": func.substr(m.c.id_number, 1, 2), "labour": m.c.labour, "relation": m.c.relation}
+    texts = {"home": func.substr(m.c.id_number, 1, 2), "labour": m.c.labour}
     if full:
-        texts = {"id_number": m.c.id_number, "name": m.c.name, **texts}
+        texts = {"id_number": m.c.id_number, "name": m.c.name, "relation": m.c.relation, **texts}
     return _frame(conn, {"member_id": m.c.id, "household_id": m.c.household_id, "trainee_id": m.c.trainee_id},
                   texts, m, [])
 

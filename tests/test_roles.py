@@ -38,6 +38,8 @@ EXPECTED = {
     "users.manage": {"admin"},
     "backup": {"admin"},
     "settings.write": {"admin"},
+    "households.read": {"admin", "staff", "officer"},
+    "households.write": {"admin", "staff"},
 }
 
 

@@ -595,7 +595,7 @@ def add_households(conn: Connection, *, seed: int, today: dt.date,
     for i, m in enumerate(members):
         good.setdefault(m["household_code"], []).append(ParsedRow(i + 4, m))
     done = HouseholdImport(ImportResult("household_members", "demo"))
-    write_households(conn, SYSTEM, good, done)
+    write_households(conn, SYSTEM, good, done, touch_trainees=False)
     work = household_work(members, seed=seed, today=today)
     _bulk(conn, WorkRecord, work)
     # the one-off travel subsidy as a province sets it each year (Gansu 2024's amounts, as an example)

@@ -190,8 +190,10 @@ def import_members(database: Database, path: str | Path, actor: Actor, *,
     return out
 
 
-def write_households(conn: Connection, actor: Actor, good: dict[str, list[ParsedRow]], out: HouseholdImport) -> None:
-    """Write checked households (rows by 户编号) inside the caller's transaction; the demo writes through this too."""
+def write_households(conn: Connection, actor: Actor, good: dict[str, list[ParsedRow]], out: HouseholdImport, *,
+                     touch_trainees: bool = True) -> None:
+    """Write checked households (rows by 户编号) inside the caller's transaction; the demo writes through this
+    too (its trainees are new: nothing has read them, so their row versions are left alone)."""
     h, m, t = Household.__table__, HouseholdMember.__table__, Trainee.__table__
     existing = {row.code: row for row in conn.execute(select(h).where(h.c.code.is_not(None)))}
     members = {row.id_number: row for row in conn.execute(select(m))}
@@ -298,7 +300,7 @@ def write_households(conn: Connection, actor: Actor, good: dict[str, list[Parsed
         _bulk_insert(conn, HouseholdEvent.__table__,
                      [{**e, "at": now, "user_id": actor.user_id} for e in events])
     touched_trainees = sorted({c["trainee_id"] for c in link_changes})
-    for chunk in _chunks(touched_trainees):
+    for chunk in _chunks(touched_trainees if touch_trainees else []):
         # the matcher's warm frames and open dialogs notice: the trainee's priority may have changed
         conn.execute(update(t).where(t.c.id.in_(list(chunk))).values(updated_at=now, version=t.c.version + 1))
     out.events = link_changes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable
@@ -267,6 +268,131 @@ def cmd_stats(args: argparse.Namespace) -> int:
         print(tr(f"统计期：{result.period_text()}", f"Period: {result.period_text()}"))
         for key in stats.METRICS:
             print(f"{stats.metric_label(key)}\t{stats.format_metric(key, result.overview.get(key))}")
+    return 0
+
+
+# --- households under monitoring -------------------------------------------------------------------
+
+def _month_arg(text: str | None) -> dt.date | None:
+    from core.fields import FieldError
+    from core.households import check_report_month
+
+    if text is None:
+        return None
+    try:
+        return check_report_month(text)
+    except FieldError as exc:
+        raise UserError(str(exc), str(exc), code=2) from None
+
+
+def _print_issues(issues: list, limit: int = 50) -> None:
+    for issue in issues[:limit]:
+        kind = tr("拒绝", "rejected") if issue.severity == "error" else tr("警告", "warning")
+        print(tr(f"  第 {issue.row} 行 [{issue.column}] {kind}：{issue.reason}",
+                 f"  row {issue.row} [{issue.column}] {kind}: {issue.reason}"), file=sys.stderr)
+    if len(issues) > limit:
+        print(tr(f"  ……另有 {len(issues) - limit} 条，见报告", f"  … {len(issues) - limit} more, see the report"),
+              file=sys.stderr)
+
+
+@command("households")
+def cmd_households(args: argparse.Namespace) -> int:
+    """import / import-work (exit 0 all rows in, 1 some rejected, 2 unusable file), report, alerts."""
+    from db.services import households
+    from db.services.exchange import write_report
+
+    if args.action in ("import", "import-work") and not args.file:
+        raise UserError(f"用法：households {args.action} 文件", f"Usage: households {args.action} FILE", code=2)
+    if args.action == "report" and not args.month:
+        raise UserError("请用 --month YYYY-MM 指定月份", "Give the month with --month YYYY-MM", code=2)
+    month = _month_arg(args.month)
+    database = open_db(args)
+    actor = actor_from_args(args, database)
+    if args.action in ("import", "import-work"):
+        if args.action == "import":
+            done = households.import_members(database, args.file, actor)
+            result, summary, data = done.result, done.summary(), done.to_json()
+        else:
+            result = households.import_work(database, args.file, actor)
+            summary = result.summary()
+            data = {"inserted": result.inserted, "updated": result.updated, "unchanged": result.unchanged,
+                    "errors": [{"row": i.row, "column": i.column, "value": i.value, "reason": i.reason}
+                               for i in result.errors]}
+        if args.report:
+            write_report(result, args.report)
+        if args.json:
+            print_json(data)
+        else:
+            print(summary)
+        _print_issues(result.issues)
+        return result.exit_code
+    if args.action == "report":
+        assert month is not None
+        report = households.monthly_report(database, actor, month, by=args.by)
+        if args.xlsx:
+            households.export_xlsx(database, actor, report, args.xlsx)
+            print(tr(f"已导出 {month:%Y年%m月} 务工规模到 {args.xlsx}", f"Report for {month:%Y-%m} written to {args.xlsx}"),
+                  file=sys.stderr)
+        if args.json:
+            print_json(report.to_json())
+        elif not args.xlsx:
+            from db.services.households.report import KEYS, label
+
+            print("\t".join([tr("乡镇", "Township"), *(label(k) for k in KEYS)]))
+            for row in report.table.to_dict("records"):
+                print("\t".join([str(row["township"]), *(str(row[k]) for k in KEYS)]))
+            print("\t".join([tr("合计", "Total"), *(str(report.total[k]) for k in KEYS)]))
+        return 0
+    return _households_alerts(args, database, actor)
+
+
+def _households_alerts(args: argparse.Namespace, database, actor) -> int:  # type: ignore[no-untyped-def]
+    from db.services.households import compute_alerts
+
+    today = None
+    if args.month:
+        month = _month_arg(args.month)
+        assert month is not None
+        today = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    alerts = compute_alerts(database, actor, today=today)
+    if args.json:
+        print_json([{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
+                    for row in alerts.to_dict("records")])
+        return 0
+    for row in alerts.to_dict("records"):
+        where = "".join(str(x) for x in (row["township"], row["village"]) if x)
+        who = f"{row['household_code']} {row['head']}" if row["household_code"] else ""
+        print(f"{row['kind_label']}\t{where}\t{who}\t{row['detail']}")
+    print(tr(f"共 {len(alerts)} 条", f"{len(alerts)} alerts"), file=sys.stderr)
+    return 0
+
+
+@command("subsidies")
+def cmd_subsidies(args: argparse.Namespace) -> int:
+    """``subsidies due``: placements that reached a subsidy rule's months on the job by the month's end."""
+    from core.fields import mask_id
+    from db.services.households import subsidies
+
+    month = _month_arg(args.month) or dt.date.today().replace(day=1)
+    database = open_db(args)
+    actor = actor_from_args(args, database)
+    if args.record:
+        n = subsidies.record_due(database, actor, month)
+        print(tr(f"已登记 {n} 条符合条件的补贴申领", f"{n} eligible claims entered in the ledger"), file=sys.stderr)
+    frame = subsidies.due(database, actor, month)
+    rows = [{**r, "id_number": mask_id(r["id_number"]), "status_label": subsidies.status_label(r["status"]),
+             "claim_id": None if r["claim_id"] != r["claim_id"] else r["claim_id"]}
+            for r in frame.to_dict("records")]
+    if args.xlsx:
+        subsidies.publicity_list(database, actor, args.xlsx)
+        print(tr(f"公示名单已写入 {args.xlsx}", f"Publicity list written to {args.xlsx}"), file=sys.stderr)
+    if args.json:
+        print_json({"month": f"{month:%Y-%m}", "due": rows, "total": int(frame["amount"].sum()) if len(frame) else 0})
+    else:
+        for r in rows:
+            print(f"{r['due_on']}\t{r['name']}\t{r['id_number']}\t{r['employer']}\t{r['kind']}\t{r['amount']}\t"
+                  f"{r['status_label']}")
+        print(tr(f"共 {len(rows)} 条", f"{len(rows)} due"), file=sys.stderr)
     return 0
 
 
@@ -613,6 +739,24 @@ def build_parser() -> Parser:
     p.add_argument("--from", dest="date_from", metavar="DATE", help=tr("统计起始日期（默认：全部历史）", "first day (default: all)"))
     p.add_argument("--to", dest="date_to", metavar="DATE", help=tr("截止日期（默认：今天）", "as of this day (default: today)"))
     p.add_argument("--xlsx", metavar="OUT.xlsx", help=tr("输出上报用 Excel 文件", "write the workbook"))
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("households", help=tr("监测户：导入监测系统导出表、务工表，月度务工规模，预警",
+                                             "households under monitoring: imports, the monthly report, alerts"))
+    p.add_argument("action", choices=["import", "import-work", "report", "alerts"])
+    p.add_argument("file", nargs="?")
+    p.add_argument("--month", metavar="YYYY-MM")
+    p.add_argument("--by", choices=["township", "village"], default="township",
+                   help=tr("按乡镇或按村汇总", "by township or by village"))
+    p.add_argument("--xlsx", metavar="OUT.xlsx")
+    p.add_argument("--report", metavar="OUT.xlsx", help=tr("导入：写出逐行问题报告", "import: write the row report"))
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("subsidies", help=tr("务工补贴：到期名单、公示名单", "subsidies: due list, publicity list"))
+    p.add_argument("action", choices=["due"])
+    p.add_argument("--month", metavar="YYYY-MM")
+    p.add_argument("--record", action="store_true", help=tr("把到期的登记为符合条件的申领", "enter the due ones in the ledger"))
+    p.add_argument("--xlsx", metavar="OUT.xlsx", help=tr("写出公示名单（身份证号遮蔽）", "write the publicity list (masked IDs)"))
     p.add_argument("--json", action="store_true")
 
     p = sub.add_parser("backup", help=tr("备份数据库", "back up the database"))

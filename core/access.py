@@ -29,6 +29,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "backup": frozenset({"admin"}),
     "settings.write": frozenset({"admin"}),                      # bureau-wide settings
     "demo.load": frozenset({"admin", "staff"}),                  # 载入演示数据 (an empty database only)
+    "households.read": frozenset({"admin", "staff", "officer"}),  # school accounts see no household data
+    "households.write": frozenset({"admin", "staff"}),           # monitoring exports, work tables
 }
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from core import policy, vocab
+from core import households, policy, vocab
 from core.i18n import UserError, tr
 
 Kind = Literal["int", "float", "text", "choice", "list", "folder", "database_url", "records"]
@@ -36,6 +36,7 @@ SECTIONS: tuple[tuple[str, str, str], ...] = (
     ("data", "数据", "Data"),
     ("matching", "匹配", "Matching"),
     ("alerts", "预警与回访", "Alerts && follow-up"),
+    ("households", "监测户", "Households"),
     ("printing", "打印", "Printing"),
 )
 
@@ -126,6 +127,16 @@ SETTINGS: tuple[Setting, ...] = (
             "待回访提前天数", "Days ahead the due list looks", "“待回访”列出这么多天内到期或已逾期的回访。",
             "The due list shows visits due within this many days, and overdue ones.",
             minimum=0, maximum=90, unit_zh="天", unit_en="days"),
+    Setting("households.drop_percent", "int", households.DROP_ALERT_PERCENT, "bureau", "households",
+            "乡镇务工规模同比下降预警线", "Township drop against last year that alerts",
+            "某乡镇当月务工人数比去年同月下降超过这个百分比时预警。",
+            "A township whose people in work this month fell by more than this share against the same "
+            "month last year is flagged.", minimum=1, maximum=100, unit_zh="%", unit_en="%"),
+    *(Setting(f"households.line.{y}", "int", 0, "bureau", "households", f"{y}年防返贫监测线",
+              f"Monitoring line {y}", "本省当年的防止返贫监测线（人均纯收入，元/人·年）；0 表示未设置。",
+              "The province's monitoring line for the year (net income per head); 0 means not set.",
+              minimum=0, maximum=100_000, unit_zh="元/人·年", unit_en="yuan per head and year")
+      for y in households.MONITORING_LINE_YEARS),
     # --- this PC (settings.ini) ---------------------------------------------------------------------
     Setting("ui/language", "choice", "zh", "pc", "general", "界面语言", "Language",
             "--lang 和 LABORBRIDGE_LANG 优先。", "--lang and LABORBRIDGE_LANG still win.",

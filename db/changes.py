@@ -7,9 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 # Table keys as the pages think of them (not SQL table names): a page lists the keys it shows.
-TRAINEE, EMPLOYER, VACANCY, BATCH, PLACEMENT, SETTING, USER = (
-    "trainee", "employer", "vacancy", "batch", "placement", "setting", "user")
-ALL_TABLES = frozenset({TRAINEE, EMPLOYER, VACANCY, BATCH, PLACEMENT, SETTING, USER})
+TRAINEE, EMPLOYER, VACANCY, BATCH, PLACEMENT, SETTING, USER, HOUSEHOLD = (
+    "trainee", "employer", "vacancy", "batch", "placement", "setting", "user", "household")
+ALL_TABLES = frozenset({TRAINEE, EMPLOYER, VACANCY, BATCH, PLACEMENT, SETTING, USER, HOUSEHOLD})
 
 
 @dataclass(frozen=True)

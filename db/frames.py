@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, or_, select
 from core.access import Actor
 from core.placement import SEAT_HOLDING, STARTED
 from db.models import Employer, Placement, Trainee, Vacancy
-from db.rules import scope_trainees, vacancy_open_expr
+from db.rules import effective_household_expr, scope_trainees, vacancy_open_expr
 
 _TRAINEE_DATES = ("birth_date", "available_from", "health_cert_expiry", "graduation_date")
 _VACANCY_DATES = ("start_date",)
@@ -43,7 +43,7 @@ def trainees_frame(conn: Connection, actor: Actor, ids: list[int] | None = None)
     """Active (not deleted) trainees the actor may see, with a ``busy`` flag (already on a job)."""
     t = Trainee.__table__
     stmt = select(t.c.id.label("trainee_id"), t.c.id_number, t.c.name, t.c.gender, t.c.birth_date, t.c.ethnicity,
-                  t.c.household_type, t.c.mandarin, t.c.skills, t.c.skill_level, t.c.training_hours,
+                  effective_household_expr(t).label("household_type"), t.c.mandarin, t.c.skills, t.c.skill_level, t.c.training_hours,
                   t.c.graduation_date, t.c.preferred_regions, t.c.expected_wage, t.c.available_from,
                   t.c.health_cert_expiry, t.c.school_id, t.c.township).where(t.c.deleted_at.is_(None))
     stmt = scope_trainees(actor, stmt, t)

@@ -344,3 +344,116 @@ Index("ix_placement_vacancy_status", Placement.vacancy_id, Placement.status)
 # the statistics page's change check sums the versions on them too (db/services/stats.py).
 Index("ix_trainee_updated_version", Trainee.updated_at, Trainee.version)
 Index("ix_placement_updated_version", Placement.updated_at, Placement.version)
+
+
+class Household(Base):
+    """A household of the poverty-monitoring system (户), keyed by its 户编号 when it has one."""
+    __tablename__ = "household"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str | None] = mapped_column(String(40), unique=True)  # 户编号; None when entered by hand
+    county: Mapped[str | None] = mapped_column(String(40))
+    township: Mapped[str | None] = mapped_column(String(40), index=True)
+    village: Mapped[str | None] = mapped_column(String(40))
+    natural_village: Mapped[str | None] = mapped_column(String(40))
+    size: Mapped[int | None] = mapped_column(Integer)  # 人数 as the export says
+    household_kind: Mapped[str] = mapped_column(String(16), default="general")  # 户类型
+    monitoring_kind: Mapped[str | None] = mapped_column(String(10), index=True)  # 监测对象类别
+    identified_month: Mapped[dt.date | None] = mapped_column(Date)
+    eliminated: Mapped[bool] = mapped_column(Boolean, default=False)
+    elimination_method: Mapped[str | None] = mapped_column(String(20))
+    eliminated_month: Mapped[dt.date | None] = mapped_column(Date)
+    risks: Mapped[str] = mapped_column(String(200), default="")  # 致贫/返贫风险, joined by 、
+    income_per_capita: Mapped[int | None] = mapped_column(Integer)
+    income_year: Mapped[int | None] = mapped_column(Integer)
+    wage_income: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    members: Mapped[list[HouseholdMember]] = relationship(back_populates="household")
+    __table_args__ = (
+        CheckConstraint("household_kind in ('general','poverty_exited','monitored')", name="kind"),
+        CheckConstraint("monitoring_kind is null or monitoring_kind in ('unstable','marginal','sudden')",
+                        name="monitoring"),
+    )
+
+
+class HouseholdMember(Base):
+    """A member of a household; linked to a trainee by the ID number."""
+    __tablename__ = "household_member"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    person_code: Mapped[str | None] = mapped_column(String(40))  # 人编号
+    id_number: Mapped[str] = mapped_column(String(18), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    relation: Mapped[str | None] = mapped_column(String(20))  # 与户主关系
+    labour: Mapped[str | None] = mapped_column(String(10))  # core.households.LABOUR
+    work_place: Mapped[str | None] = mapped_column(String(100))  # 务工所在地 as the export says
+    trainee_id: Mapped[int | None] = mapped_column(ForeignKey("trainee.id"), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    household: Mapped[Household] = relationship(back_populates="members")
+    trainee: Mapped[Trainee | None] = relationship()
+
+
+class HouseholdEvent(Base):
+    """A household's history: kind changed, risk eliminated, members in, out or moved, links."""
+    __tablename__ = "household_event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    kind: Mapped[str] = mapped_column(String(20))
+    detail: Mapped[str] = mapped_column(Text, default="")  # JSON
+    user_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class WorkRecord(Base):
+    """Work found outside LaborBridge, from the monthly work table (已外出务工信息)."""
+    __tablename__ = "work_record"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    household_code: Mapped[str | None] = mapped_column(String(40))
+    start_month: Mapped[dt.date] = mapped_column(Date)
+    end_month: Mapped[dt.date | None] = mapped_column(Date)  # the month it ended in; None = still working
+    place: Mapped[str | None] = mapped_column(String(100))  # 务工所在县
+    destination: Mapped[str] = mapped_column(String(20))  # core.households.DESTINATIONS
+    monthly_income: Mapped[int | None] = mapped_column(Integer)
+    employer: Mapped[str] = mapped_column(String(100), default="")
+    industry: Mapped[str | None] = mapped_column(String(40))
+    channel: Mapped[str | None] = mapped_column(String(40))  # 就业渠道: 公益性岗位, 帮扶车间, 自主务工 …
+    point_to_point: Mapped[bool | None] = mapped_column(Boolean)
+    travel_subsidy: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(120), default="")  # the file it came from
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    __table_args__ = (UniqueConstraint("id_number", "start_month", "employer", name="uq_work_record_key"),)
+
+
+class SubsidyRule(Base):
+    """A subsidy tied to a placement, as the province sets it for a year (a bureau setting)."""
+    __tablename__ = "subsidy_rule"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    province: Mapped[str] = mapped_column(String(20))  # the workers' home province
+    year: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))  # core.households.SUBSIDY_KINDS
+    scope: Mapped[str] = mapped_column(String(30))  # core.households.SUBSIDY_SCOPES
+    months_on_job: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Integer)
+    __table_args__ = (UniqueConstraint("province", "year", "kind", "scope", name="uq_subsidy_rule_key"),
+                      CheckConstraint("amount >= 0 and months_on_job >= 0", name="values"))
+
+
+class SubsidyClaim(Base):
+    """The ledger: one claim per placement and rule (eligible → claimed → publicised → paid / refused)."""
+    __tablename__ = "subsidy_claim"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(ForeignKey("placement.id"), index=True)
+    rule_id: Mapped[int] = mapped_column(ForeignKey("subsidy_rule.id"))
+    status: Mapped[str] = mapped_column(String(12), default="eligible")
+    amount: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    evidence: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of the checklist items in hand
+    note: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    __table_args__ = (UniqueConstraint("placement_id", "rule_id", name="uq_subsidy_claim_key"),
+                      CheckConstraint("status in ('eligible','claimed','publicised','paid','refused')",
+                                      name="status"))

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.access import Actor, school_scope
 from core.placement import NOT_TAKING, SEAT_HOLDING
-from db.models import Placement, Trainee, Vacancy
+from db.models import Household, HouseholdMember, Placement, Trainee, Vacancy
 
 _S = TypeVar("_S", bound=Select[*tuple[Any, ...]])
 
@@ -71,3 +71,16 @@ def vacancy_open_expr(vacancy_table: Any = None) -> ColumnElement[bool]:
     在招岗位; a vacancy whose seats are all taken drops out of it although its status stays 在招."""
     v = Vacancy.__table__ if vacancy_table is None else vacancy_table
     return (v.c.status == "open") & (seats_left_expr(v) > 0)
+
+
+def effective_household_expr(trainee_table: Any = None) -> ColumnElement[str]:
+    """core.households.effective_household_type in SQL: a trainee linked to a household member takes
+    the household's type (monitoring kind not eliminated → monitored, 脱贫户 → poverty_exited, else
+    general); an unlinked trainee keeps the hand-typed ``household_type``."""
+    t = Trainee.__table__ if trainee_table is None else trainee_table
+    m, h = HouseholdMember.__table__, Household.__table__
+    linked = (select(case((h.c.monitoring_kind.is_not(None) & h.c.eliminated.is_(False), "monitored"),
+                          (h.c.household_kind == "poverty_exited", "poverty_exited"), else_="general"))
+              .select_from(m.join(h, h.c.id == m.c.household_id))
+              .where(m.c.trainee_id == t.c.id).scalar_subquery())
+    return func.coalesce(linked, t.c.household_type)

@@ -226,7 +226,7 @@ def test_rank_both_ways_with_chinese_reasons(demo_db) -> None:
     assert all(1 <= len(rs) <= 3 for rs in r.ranked["reasons"])
     assert any(x.startswith("期望月薪") or x.startswith("证书等级") or x.startswith("意向地区") for x in reasons)
     tid = r.ranked["id_number"].iloc[0]
-    back = ms.rank_trainee(demo_db, tid, top=5, today=TODAY, actor=SYSTEM)
+    back = ms.rank_trainee(demo_db, tid, top=None, today=TODAY, actor=SYSTEM)  # all: priority comes from households
     assert len(back.ranked) >= 1 and code in back.ranked["vacancy_code"].tolist() + back.excluded["vacancy_code"].tolist()
     assert back.ranked["score"].between(0, 1).all()
 

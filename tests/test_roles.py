@@ -41,6 +41,8 @@ EXPECTED = {
     "backup": {"admin"},
     "settings.write": {"admin"},
     "demo.load": {"admin", "staff"},
+    "households.read": {"admin", "staff", "officer"},
+    "households.write": {"admin", "staff"},
 }
 
 

@@ -175,7 +175,8 @@ def test_each_role_sees_and_may_what_its_role_allows(qtbot, demo_db, accounts, r
 
     # --- every page, by clicking its entry ----------------------------------------------------------
     bureau = role in ("admin", "staff")
-    expected_pages = ["trainees", "employers", "matching", "tracking", "statistics"] + (["audit"] if role == "admin" else [])
+    expected_pages = ["trainees", "employers", "matching", "tracking", "statistics"] \
+        + (["households"] if role != "school" else []) + (["audit"] if role == "admin" else [])
     assert window.page_keys() == expected_pages
 
     employers = _click_nav(qtbot, window, "employers")

@@ -268,7 +268,7 @@ def test_dialog_in_english(qtbot) -> None:  # type: ignore[no-untyped-def]
     qtbot.addWidget(dialog)
     assert dialog.windowTitle() == "Settings"
     assert [dialog.tabs.tabText(i) for i in range(dialog.tabs.count())] == [
-        "General", "Data", "Matching", "Alerts && follow-up", "Printing"]  # && shows one & (not a mnemonic)
+        "General", "Data", "Matching", "Alerts && follow-up", "Households", "Printing"]  # && shows one & (not a mnemonic)
     assert dialog.columns_list.item(0).text() == "No."
 
 

@@ -66,6 +66,8 @@ ALLOWED_DATA: dict[str, set[str]] = {
     # A Han glyph measured for column widths; the brand in PDF metadata; the self-test's own batch name.
     "ui/printing/renderer.py": {"国", "LaborBridge 劳务协作桥"},
     "ui/selftest.py": {"SELF_TEST_BATCH", "劳务协作桥 自检页 LaborBridge self-test page"},
+    # The monitoring system's values as its exports write them (a risk code, the head's relation, county suffixes).
+    "core/households.py": {"WORK_RISK", "HEAD_RELATION", "COUNTY_SUFFIXES"},
     # Language names shown in their own language, whatever the UI language is.
     "ui/settings_dialog.py": {"中文", "English"},
 }

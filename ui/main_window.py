@@ -88,6 +88,11 @@ class MainWindow(QMainWindow):
         self._factories: dict[str, Callable[[], Page]] = {}
         factories: list[tuple[str, str, Callable[[], Page]]] = [
             (key, title, partial(factory, database, actor)) for key, title, factory in page_factories()]
+        if actor.can("households.read"):  # school accounts see no household data
+            def households_page() -> Page:
+                from ui.pages.households import HouseholdsPage
+                return HouseholdsPage(database, actor)
+            factories.append(("households", tr("户（监测户）", "Households"), households_page))
         if actor.can("audit.read"):
             def audit_page() -> Page:
                 from ui.pages.audit import AuditPage

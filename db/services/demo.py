@@ -51,9 +51,11 @@ from db.models import (
     Placement,
     PlacementEvent,
     School,
+    SubsidyRule,
     Trainee,
     TrainingRecord,
     Vacancy,
+    WorkRecord,
 )
 from db.search import pinyin_keys
 
@@ -459,10 +461,151 @@ def generate(conn: Connection, *, trainees: int = 3000, seed: int = 2025, today:
         conn.execute(insert(BatchVacancy), links)
     counts = {"schools": len(SCHOOLS), "trainees": n, "employers": n_emp, "vacancies": n_vac,
               "open_vacancies": n_open, "placements": len(pl_rows), "events": len(ev_rows)}
+    counts.update(add_households(conn, seed=seed, today=today, progress=report))
     audit.append(conn, [{"action": "demo", "entity": "database",
                         "detail": json.dumps({"seed": seed, **counts}, ensure_ascii=False)}])
     report(100, tr("完成", "Done"))
     return counts
+
+
+# --- households under monitoring -----------------------------------------------------------------
+
+COUNTIES = {"632126": "互助土族自治县", "630223": "互助土族自治县", "653024": "乌恰县"}
+RISKS = ["因病", "因残", "因务工就业不稳", "缺劳力", "因学", "因意外事故", "因自然灾害"]
+WORK_PLACES = [("outside_province", "江苏省南京市江宁区"), ("outside_province", "上海市闵行区"),
+               ("outside_province", "广东省深圳市宝安区"), ("in_province", "青海省西宁市城东区"),
+               ("in_province", "青海省海东市乐都区"), ("in_county", "互助土族自治县威远镇")]
+WORK_CHANNELS = [("公益性岗位", "村保洁员"), ("帮扶车间", "盘绣帮扶车间"), ("自主务工", "建筑工地"),
+                 ("劳务输出", "青海拉面馆"), ("劳务输出", "南京家政公司")]
+
+
+def household_members(trainees: list[dict], *, seed: int, today: dt.date) -> list[dict]:
+    """The monitoring system's member export for the demo trainees, one dict per member in the import's
+    field names (values as parsed: keys of kinds, first days of months). Nine in ten trainees have a
+    household of one to five with members who are not trainees; the typed 户类型 decides the household's
+    kind (monitored → one of the three kinds, a quarter of them eliminated). Deterministic for a seed."""
+    rng = np.random.default_rng(seed + 18)
+    t0 = _ord(today)
+    used = {t["id_number"] for t in trainees}
+    rows: list[dict] = []
+    income_year = today.year - 1
+    for k, t in enumerate(trainees):
+        if rng.random() < 0.1:
+            continue
+        region = t["id_number"][:6]
+        code = f"{region}{k + 1:012d}"
+        typed = t["household_type"]
+        monitoring = None
+        if typed == "monitored" or (typed == "poverty_exited" and rng.random() < 0.05) or rng.random() < 0.02:
+            monitoring = str(rng.choice(["unstable", "marginal", "sudden"], p=[0.5, 0.35, 0.15]))
+        kind = "poverty_exited" if typed == "poverty_exited" or monitoring == "unstable" else "general"
+        identified = eliminated_month = None
+        eliminated = False
+        if monitoring:
+            identified = _month_first(t0 - int(rng.integers(90, 5 * 365)))
+            if rng.random() < 0.25:
+                eliminated = True
+                eliminated_month = min(_month_first(_ord(identified) + int(rng.integers(190, 900))),
+                                       _month_first(t0 - 31))
+                eliminated_month = max(eliminated_month, identified)
+        risks = list(rng.choice(RISKS, int(rng.integers(1, 3)), replace=False)) if monitoring else []
+        size = int(rng.choice([1, 2, 3, 4, 5], p=[0.08, 0.2, 0.3, 0.27, 0.15]))
+        others = size - 1
+        birth_year = int(t["birth_date"].year)
+        relations = ["户主"] + [str(r) for r in rng.choice(["配偶", "之子", "之女", "之父", "之母"], others)]
+        male = np.array([t["gender"] == "M"] + [bool(rng.random() < 0.5) for _ in range(others)])
+        names = [t["name"]] + _names(rng, np.array([t["ethnicity"] or "汉族"] * others), male[1:])
+        income = int(rng.integers(5000, 9000) if monitoring and not eliminated else rng.integers(8000, 22000))
+        household = {"county": COUNTIES.get(region, "互助土族自治县"), "township": t["township"],
+                     "village": t["village"], "natural_village": f"{int(rng.integers(1, 8))}社", "household_code": code,
+                     "size": size, "household_kind": kind, "monitoring_kind": monitoring or "",
+                     "identified_month": identified, "eliminated": eliminated,
+                     "elimination_method": str(rng.choice(["帮扶消除", "自然消除"])) if eliminated else None,
+                     "eliminated_month": eliminated_month, "income_per_capita": income, "income_year": income_year,
+                     "wage_income": int(income * size * rng.uniform(0.3, 0.7)),
+                     **{f"risk{i + 1}": r for i, r in enumerate(risks)}}
+        for j in range(size):
+            if j == 0:
+                number, labour = t["id_number"], "skilled" if t["skill_level"] else "ordinary"
+            else:
+                rel = relations[j]
+                older = {"配偶": int(rng.integers(-5, 6)), "之子": -int(rng.integers(18, 32)),
+                         "之女": -int(rng.integers(18, 32)), "之父": int(rng.integers(22, 32)),
+                         "之母": int(rng.integers(20, 30))}[rel]
+                year = min(max(birth_year - older, 1935), today.year - 1)
+                born = dt.date(year, int(rng.integers(1, 13)), int(rng.integers(1, 29)))
+                number = ""
+                while not number or number in used:
+                    first17 = f"{region}{born:%Y%m%d}{int(rng.integers(0, 100)):02d}" \
+                              f"{int(rng.integers(0, 5)) * 2 + int(male[j])}"
+                    number = first17 + id_check_char(first17)
+                age_now = today.year - year
+                labour = ("none" if age_now < 16 or age_now > 70 else "weak" if age_now > 60
+                          else str(rng.choice(["ordinary", "skilled", "weak", "none"], p=[0.7, 0.1, 0.12, 0.08])))
+            used.add(number)
+            rows.append({**household, "person_code": f"{code}{j + 1:02d}", "name": names[j], "id_number": number,
+                         "relation": relations[j], "gender": "M" if male[j] else "F", "labour": labour})
+    return rows
+
+
+def household_work(members: list[dict], *, seed: int, today: dt.date) -> list[dict]:
+    """Past months of imported work (the monthly work table) for members who are not trainees."""
+    rng = np.random.default_rng(seed + 19)
+    t0 = _ord(today)
+    out = []
+    for m in members:
+        if m["relation"] == "户主" or m["labour"] not in ("ordinary", "skilled") or rng.random() > 0.35:
+            continue
+        start = _month_first(t0 - int(rng.integers(30, 26 * 30)))
+        months = int(rng.integers(2, 20))
+        end_ord = _ord(start) + months * 30
+        end = _month_first(end_ord) if end_ord < t0 - 30 and rng.random() < 0.6 else None
+        where, place = WORK_PLACES[int(rng.integers(0, len(WORK_PLACES)))]
+        channel, employer = WORK_CHANNELS[int(rng.integers(0, len(WORK_CHANNELS)))]
+        if channel in ("公益性岗位", "帮扶车间"):
+            where, place = "in_county", f"{m['county']}{m['township']}"
+        out.append({"id_number": m["id_number"], "household_code": m["household_code"], "start_month": start,
+                    "end_month": end, "place": place, "destination": where,
+                    "monthly_income": int(rng.integers(18, 60)) * 100, "employer": employer, "industry": None,
+                    "channel": channel, "point_to_point": channel == "劳务输出", "travel_subsidy": None,
+                    "source": "演示：务工月监测导出", "created_at": dt.datetime(today.year, today.month, 1),
+                    "updated_at": dt.datetime(today.year, today.month, 1)})
+    return out
+
+
+def _month_first(day_number: int) -> dt.date:
+    return (dt.date(1970, 1, 1) + dt.timedelta(days=day_number)).replace(day=1)
+
+
+def add_households(conn: Connection, *, seed: int, today: dt.date,
+                   progress: Progress | None = None) -> dict[str, int]:
+    """Households for the demo trainees, written by the member import's own writer, and their work."""
+    from core.access import SYSTEM
+    from db.services.exchange.parsing import ParsedRow
+    from db.services.exchange.results import ImportResult
+    from db.services.households.members import HouseholdImport, write_households
+
+    if progress:
+        progress(90, tr("监测户与务工记录", "Households and their work"))
+    t = Trainee.__table__
+    trainees = [dict(r._mapping) for r in conn.execute(
+        select(t.c.id_number, t.c.name, t.c.gender, t.c.birth_date, t.c.ethnicity, t.c.township, t.c.village,
+               t.c.household_type, t.c.skill_level).order_by(t.c.id))]
+    members = household_members(trainees, seed=seed, today=today)
+    good: dict[str, list[ParsedRow]] = {}
+    for i, m in enumerate(members):
+        good.setdefault(m["household_code"], []).append(ParsedRow(i + 4, m))
+    done = HouseholdImport(ImportResult("household_members", "demo"))
+    write_households(conn, SYSTEM, good, done, touch_trainees=False)
+    work = household_work(members, seed=seed, today=today)
+    _bulk(conn, WorkRecord, work)
+    # the one-off travel subsidy as a province sets it each year (Gansu 2024's amounts, as an example)
+    rules = [{"province": province, "year": year, "kind": "travel", "scope": scope, "months_on_job": 3, "amount": amount}
+             for province in ("青海", "新疆") for year in range(today.year - 2, today.year + 1)
+             for scope, amount in (("outside_province", 600), ("in_province_outside_city", 300),
+                                   ("in_city_outside_county", 200))]
+    _bulk(conn, SubsidyRule, rules)
+    return {"households": done.households, "household_members": done.members, "work_records": len(work)}
 
 
 def _past_batches(pl_rows: list[dict], vac_rows: list[dict], emp_rows: list[dict],

@@ -17,7 +17,7 @@ from core.vocab import HOUSEHOLD_RANK, alert_label, household_label
 from db.changes import SETTING, Changes
 from db.engine import Database
 from db.models import Employer, Placement, PlacementEvent, Trainee, Vacancy
-from db.rules import scope_trainees
+from db.rules import effective_household_expr, scope_trainees
 from db.services import settings
 
 WAGE_FLOOR_KEY = settings.WAGE_FLOOR
@@ -46,7 +46,7 @@ def followups_due(database: Database, *, today: dt.date | None = None, within_da
         every_days = as_int(settings.get(database, settings.FOLLOWUP_DAYS))
     last_visit = _last_visit()
     stmt = (select(Placement.id, Placement.trainee_id, Trainee.name, Trainee.id_number, Trainee.township,
-                   Trainee.household_type, Employer.name, Vacancy.code, Placement.start_date,
+                   effective_household_expr(), Employer.name, Vacancy.code, Placement.start_date,
                    last_visit.c.last_visit, Placement.monthly_wage)
             .join(Trainee, Trainee.id == Placement.trainee_id).join(Vacancy, Vacancy.id == Placement.vacancy_id)
             .join(Employer, Employer.id == Vacancy.employer_id)
@@ -108,7 +108,7 @@ def alerts(database: Database, *, today: dt.date | None = None, wage_floor_value
             .where(Placement.status == "ended", Placement.end_date.is_not(None),
                    Placement.end_date <= today - dt.timedelta(days=replace_days),
                    Placement.end_date >= today - dt.timedelta(days=window_days), ~replaced))
-    base_cols = (Trainee.name, Trainee.id_number, Trainee.township, Trainee.household_type,
+    base_cols = (Trainee.name, Trainee.id_number, Trainee.township, effective_household_expr().label("household_type"),
                  Employer.name.label("employer"), Vacancy.code.label("vacancy_code"))
     with database.session() as session:
         sub = left.subquery()

@@ -30,7 +30,7 @@ from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, SKILLS
 from db.audit import record
 from db.engine import Database
 from db.models import Batch, Employer, Placement, Trainee, Vacancy
-from db.rules import sees_trainee_expr
+from db.rules import effective_household_expr, sees_trainee_expr
 from db.services import settings
 
 
@@ -222,7 +222,7 @@ def _build(session: Session, actor: Actor, sel: ListSelection, today: dt.date) -
 
     departure = func.coalesce(Batch.departure_date, Placement.start_date)
     stmt = (select(Placement.start_date, Placement.monthly_wage, Placement.status, Placement.override_reason,
-                   Trainee.name, Trainee.gender, Trainee.id_number, Trainee.household_type,
+                   Trainee.name, Trainee.gender, Trainee.id_number, effective_household_expr().label("household_type"),
                    Trainee.skill_level, Trainee.phone, Trainee.township,
                    Vacancy.title, Vacancy.skill, Vacancy.wage_min, Vacancy.wage_max,
                    Employer.name.label("employer"), Batch.departure_date)

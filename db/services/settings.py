@@ -27,11 +27,19 @@ REPLACE_DAYS = "alerts.replace_days"
 ALERT_WINDOW_DAYS = "alerts.window_days"
 FOLLOWUP_DAYS = "followup.every_days"
 FOLLOWUP_DUE_WITHIN_DAYS = "followup.due_within_days"
+HOUSEHOLD_DROP_PERCENT = "households.drop_percent"
+MONITORING_LINE_PREFIX = "households.line."
 BUREAU_NAME = "bureau.name"
 BUREAU_COUNTY = "bureau.county"
 
 KEYS: dict[str, schema.Setting] = {s.key: s for s in schema.of_scope("bureau")}
 _HOUSEHOLDS = tuple(k.removeprefix(PRIORITY_PREFIX) for k in KEYS if k.startswith(PRIORITY_PREFIX))
+
+
+def monitoring_line(database: Database, year: int) -> int:
+    """The province's monitoring line for a year as the bureau set it; 0 when not set (or out of range)."""
+    key = f"{MONITORING_LINE_PREFIX}{year}"
+    return schema.as_int(get(database, key)) if key in KEYS else 0
 
 
 def check(key: str, value: object) -> Value:

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from core.access import Actor, require
 from core.i18n import UserError, tr
@@ -44,7 +45,7 @@ from db.services.exchange.columns import (
     PARSERS,
     Progress,
 )
-from db.services.exchange.parsing import parse_rows
+from db.services.exchange.parsing import Parsed, parse_rows
 from db.services.exchange.reading import _filled, _unusable, decode_text, read_table
 from db.services.exchange.report import write_report, write_template
 from db.services.exchange.results import ImportResult, RowIssue
@@ -60,7 +61,7 @@ from db.services.exchange.writing import (
 # What the rest of the program uses of the exchange; each lives in the module named above.
 __all__ = ["COLUMNS", "IMPORT_PERMISSION", "KINDS", "KIND_LABELS", "MAX_DATA_ROWS", "MAX_FILE_BYTES", "PARSERS",
            "ImportResult", "RowIssue", "_bulk_update", "_enrol", "decode_text", "import_roster", "importable_kinds",
-           "read_table", "write_report", "write_template"]
+           "read_roster", "read_table", "write_report", "write_template"]
 
 # --- entry point --------------------------------------------------------------------------------
 
@@ -72,14 +73,10 @@ def importable_kinds(actor: Actor) -> list[str]:
     return [kind for kind in KINDS if actor.can(IMPORT_PERMISSION[kind])]
 
 
-def import_roster(database: Database, kind: str, path: str | Path, actor: Actor, *, dry_run: bool = False,
-                  cohort_id: int | None = None, progress: Progress | None = None) -> ImportResult:
-    """Read, validate and (unless ``dry_run``) upsert a roster in one transaction. See module doc."""
-    if kind not in KINDS:
-        raise UserError(f"未知的名册类型“{kind}”（trainees / vacancies / placements）",
-                        f"Unknown roster kind '{kind}' (trainees / vacancies / placements)", code=2)
-    require(actor, IMPORT_PERMISSION[kind])
-    report = progress or (lambda _p, _m: None)
+def read_roster(kind: str, path: str | Path, report: Progress, *, dry_run: bool = False
+                ) -> tuple[Parsed, ImportResult, list[tuple[int, list[Any]]]]:
+    """Read a file of any kind in COLUMNS (measured, decoded, header found) and check its rows; no database.
+    The households service reads the monitoring system's exports through this too."""
     report(1, tr("正在读取文件…", "Reading the file…"))
     table = read_table(path)
     if not any(any(_filled(c) for c in cells) for _n, cells in table):
@@ -90,6 +87,18 @@ def import_roster(database: Database, kind: str, path: str | Path, actor: Actor,
     if parsed.data_rows == 0:
         raise _unusable(f"第 {parsed.layout.header_row} 行是表头，但下面没有数据行。",
                         f"Row {parsed.layout.header_row} is the header, but no data rows follow.")
+    return parsed, result, table
+
+
+def import_roster(database: Database, kind: str, path: str | Path, actor: Actor, *, dry_run: bool = False,
+                  cohort_id: int | None = None, progress: Progress | None = None) -> ImportResult:
+    """Read, validate and (unless ``dry_run``) upsert a roster in one transaction. See module doc."""
+    if kind not in KINDS:
+        raise UserError(f"未知的名册类型“{kind}”（trainees / vacancies / placements）",
+                        f"Unknown roster kind '{kind}' (trainees / vacancies / placements)", code=2)
+    require(actor, IMPORT_PERMISSION[kind])
+    report = progress or (lambda _p, _m: None)
+    parsed, result, _table = read_roster(kind, path, report, dry_run=dry_run)
     with database.session() as session:
         conn = session.connection()
         if not dry_run:

@@ -31,12 +31,16 @@ from core.fields import (
     parse_skills,
     split_list,
 )
+from core.households import parse_labour, parse_monitoring_kind, parse_month, parse_yes_no
 from core.i18n import tr
 from core.vocab import PROVINCES, VACANCY_STATUSES
 
 KINDS = ("trainees", "vacancies", "placements")
 KIND_LABELS = {"trainees": ("学员名册", "Trainee roster"), "vacancies": ("岗位需求", "Vacancies"),
-               "placements": ("就业台账", "Placements")}
+               "placements": ("就业台账", "Placements"),
+               # the monitoring system's exports (db/services/households), read by the same machinery
+               "household_members": ("监测系统家庭成员导出表", "Monitoring system member export"),
+               "household_work": ("已外出务工信息表", "Monthly work table")}
 
 # A roster of 300,000 people is larger than any county; a file over 50 MB is not a roster (a
 # 50,000-row xlsx is about 4 MB). Both are refused before parsing, with a message saying so.
@@ -132,10 +136,67 @@ PLACEMENT_COLUMNS: tuple[Col, ...] = (
     Col("leave_reason", "离岗原因", "Leave reason"),
 )
 
+# The poverty-monitoring system's member export: one row per member, headers spelt several ways.
+# Headers are compared without a parenthesised note, so 县(市、区、旗) is 县 and 乡(镇) is 乡.
+HOUSEHOLD_MEMBER_COLUMNS: tuple[Col, ...] = (
+    Col("county", "县", "County", aliases=("县(市、区、旗)", "县市区", "县区", "区县")),
+    Col("township", "乡", "Township", aliases=("乡(镇)", "乡镇", "乡镇(街道)")),
+    Col("village", "村", "Village", aliases=("行政村", "村(社区)")),
+    Col("natural_village", "自然村", "Natural village", aliases=("组", "自然村(组)")),
+    Col("household_code", "户编号", "Household code", True, ("户码", "household_code")),
+    Col("person_code", "人编号", "Person code", aliases=("人员编号",)),
+    Col("name", "姓名", "Name", True),
+    Col("id_type", "证件类型", "ID type"),
+    Col("id_number", "证件号码", "ID number", True, ("身份证号", "身份证号码", "公民身份号码")),
+    Col("relation", "与户主关系", "Relation to head", aliases=("与户主的关系",)),
+    Col("gender", "性别", "Gender"),
+    Col("size", "人数", "Household size", aliases=("家庭人口数", "户人数", "家庭人数")),
+    Col("household_kind", "户类型", "Household type", aliases=("户别",)),
+    Col("monitoring_kind", "监测对象类别", "Monitoring kind", aliases=("检测对象类别", "监测类型", "监测对象类型")),
+    *(Col(f"risk{i}", f"致贫/返贫风险{i}", f"Risk {i}", aliases=(f"返贫致贫风险{i}", f"致贫返贫风险{i}", f"风险{i}"))
+      for i in range(1, 6)),
+    Col("identified_month", "识别监测时间", "Identified", aliases=("纳入监测时间", "识别时间")),
+    Col("eliminated", "风险是否已消除", "Risk eliminated", aliases=("是否消除风险", "风险是否消除")),
+    Col("elimination_method", "风险消除方式", "Elimination method", aliases=("消除方式",)),
+    Col("eliminated_month", "消除监测时间", "Eliminated", aliases=("风险消除时间", "消除时间")),
+    Col("labour", "劳动技能", "Labour capacity", aliases=("劳动能力",)),
+    Col("work_place", "务工所在地", "Place of work", aliases=("务工地点",)),
+    Col("income_per_capita", "人均纯收入", "Net income per head", aliases=("人均纯收入(元)", "家庭人均纯收入")),
+    Col("wage_income", "工资性收入", "Wage income", aliases=("工资性收入(元)",)),
+    Col("income_year", "收入年度", "Income year", aliases=("年度",)),
+)
+
+# （务工月监测）已外出务工信息: one row per job of a member.
+HOUSEHOLD_WORK_COLUMNS: tuple[Col, ...] = (
+    Col("county", "县", "County", aliases=("县(市、区、旗)", "县市区", "县区")),
+    Col("township", "乡", "Township", aliases=("乡(镇)", "乡镇")),
+    Col("village", "行政村", "Village", aliases=("村",)),
+    Col("household_code", "户编号", "Household code"),
+    Col("name", "姓名", "Name"),
+    Col("id_number", "证件号码", "ID number", True, ("身份证号", "身份证号码", "公民身份号码")),
+    Col("household_kind", "户类型", "Household type"),
+    Col("monitoring_kind", "监测对象类别", "Monitoring kind", aliases=("检测对象类别",)),
+    Col("working", "是否已务工", "Working", aliases=("是否务工",)),
+    Col("place", "务工所在县", "County of work", aliases=("务工所在地", "务工地点", "务工地")),
+    Col("start_month", "开始时间", "Start", True, ("务工开始时间", "外出务工开始时间")),
+    Col("end_month", "结束时间", "End", aliases=("务工结束时间",)),
+    Col("monthly_income", "务工月收入", "Monthly income", aliases=("月收入", "务工月收入(元)")),
+    Col("employer", "务工企业名称", "Employer", aliases=("务工单位", "企业名称", "就业单位")),
+    Col("industry", "所属行业", "Industry", aliases=("行业",)),
+    Col("channel", "就业渠道", "Channel", aliases=("就业方式", "务工渠道")),
+    Col("point_to_point", "是否点对点输送", "Point-to-point transport", aliases=("点对点输送",)),
+    Col("travel_subsidy", "年度交通费补助", "Travel subsidy", aliases=("交通费补助", "交通补助")),
+)
+
 COLUMNS: dict[str, tuple[Col, ...]] = {"trainees": TRAINEE_COLUMNS, "vacancies": VACANCY_COLUMNS,
-                                       "placements": PLACEMENT_COLUMNS}
+                                       "placements": PLACEMENT_COLUMNS,
+                                       "household_members": HOUSEHOLD_MEMBER_COLUMNS,
+                                       "household_work": HOUSEHOLD_WORK_COLUMNS}
+# A member listed in two households is not a key conflict here: the households service reports it.
 KEY_FIELDS = {"trainees": ("id_number",), "vacancies": ("code",),
-              "placements": ("id_number", "vacancy_code", "start_date")}
+              "placements": ("id_number", "vacancy_code", "start_date"),
+              "household_members": ("id_number", "household_code"),
+              "household_work": ("id_number", "start_month", "employer")}
 
 
 def _norm_header(value: object) -> str:
@@ -310,4 +371,79 @@ PARSERS: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "monthly_wage": (_int("月收入", "Monthly wage", 0, 200000), True),
         "leave_reason": (_text(200, "离岗原因", "Leave reason", free=True), True),
     },
+}
+
+
+def _month(zh: str, en: str) -> Callable[[Any], dt.date]:
+    return lambda v: parse_month(v, zh, en)
+
+
+def _code(zh: str, en: str) -> Callable[[Any], str]:
+    """户编号 / 人编号: long digit strings; one Excel stored as a number has lost its digits."""
+    def parse(value: Any) -> str:
+        if isinstance(value, float) and value >= 1e15:
+            raise FieldError(tr(f"{zh}被Excel当作数字，末尾几位已丢失：请把该列设置为“文本”格式后重新导出",
+                                f"The {en} was stored by Excel as a number and lost digits: format the column "
+                                "as Text and export again"))
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return str(_compact(_text(40, zh, en))(value))
+    return parse
+
+
+def _risk(value: Any) -> str:
+    text = _text(40, "致贫/返贫风险", "Risk")(value).replace(" ", "")
+    return "" if text in {"无", "-", "/"} else text
+
+
+def _whole(zh: str, en: str, hi: float) -> Callable[[Any], int]:
+    return _int(zh, en, 0, hi)
+
+
+PARSERS["household_members"] = {
+    "county": (_text(40, "县", "County"), True),
+    "township": (_text(40, "乡", "Township"), True),
+    "village": (_text(40, "村", "Village"), True),
+    "natural_village": (_text(40, "自然村", "Natural village"), True),
+    "household_code": (_code("户编号", "household code"), False),
+    "person_code": (_code("人编号", "person code"), False),
+    "name": (check_name, False),
+    "id_type": (_text(20, "证件类型", "ID type"), True),
+    "id_number": (check_id_number, False),
+    "relation": (_text(20, "与户主关系", "Relation to head"), True),
+    "gender": (parse_gender, True),
+    "size": (_strict_int("人数", "Household size", 1, 30), True),
+    "household_kind": (parse_household, True),
+    "monitoring_kind": (parse_monitoring_kind, True),
+    **{f"risk{i}": (_risk, True) for i in range(1, 6)},
+    "identified_month": (_month("识别监测时间", "Identified"), True),
+    "eliminated": (lambda v: parse_yes_no(v, "风险是否已消除", "Risk eliminated"), True),
+    "elimination_method": (_text(20, "风险消除方式", "Elimination method"), True),
+    "eliminated_month": (_month("消除监测时间", "Eliminated"), True),
+    "labour": (parse_labour, True),
+    "work_place": (_text(100, "务工所在地", "Place of work"), True),
+    "income_per_capita": (_whole("人均纯收入", "Net income per head", 10_000_000), True),
+    "wage_income": (_whole("工资性收入", "Wage income", 10_000_000), True),
+    "income_year": (_strict_int("收入年度", "Income year", 2000, 2100), True),
+}
+
+PARSERS["household_work"] = {
+    "county": (_text(40, "县", "County"), True),
+    "township": (_text(40, "乡", "Township"), True),
+    "village": (_text(40, "行政村", "Village"), True),
+    "household_code": (_code("户编号", "household code"), False),
+    "name": (check_name, False),
+    "id_number": (check_id_number, False),
+    "household_kind": (parse_household, True),
+    "monitoring_kind": (parse_monitoring_kind, True),
+    "working": (lambda v: parse_yes_no(v, "是否已务工", "Working"), True),
+    "place": (_text(100, "务工所在县", "County of work"), True),
+    "start_month": (_month("开始时间", "Start"), True),
+    "end_month": (_month("结束时间", "End"), True),
+    "monthly_income": (_whole("务工月收入", "Monthly income", 200_000), True),
+    "employer": (_text(100, "务工企业名称", "Employer", free=True), True),
+    "industry": (_text(40, "所属行业", "Industry"), True),
+    "channel": (_text(40, "就业渠道", "Channel"), True),
+    "point_to_point": (lambda v: parse_yes_no(v, "是否点对点输送", "Point-to-point transport"), True),
+    "travel_subsidy": (_whole("年度交通费补助", "Travel subsidy", 100_000), True),
 }

@@ -6,12 +6,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.i18n import tr
-from db.changes import ALL_TABLES, BATCH, EMPLOYER, PLACEMENT, TRAINEE, VACANCY, Changes
+from db.changes import ALL_TABLES, BATCH, EMPLOYER, HOUSEHOLD, PLACEMENT, TRAINEE, VACANCY, Changes
 from db.services.exchange.columns import KIND_LABELS
 
 # What each kind of import can change, as the pages see it (employers are created by vacancy rows).
 IMPORT_TOUCHES = {"trainees": (TRAINEE, PLACEMENT), "vacancies": (EMPLOYER, VACANCY, BATCH),
-                  "placements": (PLACEMENT, VACANCY, BATCH, EMPLOYER)}
+                  "placements": (PLACEMENT, VACANCY, BATCH, EMPLOYER),
+                  # a member linked to a trainee changes the trainee's priority (rankings, lists)
+                  "household_members": (HOUSEHOLD, TRAINEE), "household_work": (HOUSEHOLD,)}
 
 # --- results ------------------------------------------------------------------------------------
 

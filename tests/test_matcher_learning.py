@@ -63,30 +63,37 @@ def test_plan_closes_the_gap_to_the_oracle_in_worlds_unlike_the_demo(world: str)
 
 # --- no look-ahead -------------------------------------------------------------------------------
 
-def test_rows_settling_after_the_validation_cutoff_are_not_learned_from() -> None:
-    """Flip the outcome of every placement whose 180-day window closes after the cutoff but that
-    started before it: the held-out figures do not move (those rows were never learned from). Only
-    each trainee's last placement is flipped, so no later placement's record changes."""
+def test_what_happens_after_the_validation_cutoff_is_not_learned_from() -> None:
+    """Change the ending of every placement that was still running on the cutoff day (it ends early
+    instead of lasting, or lasts instead of ending): the held-out figures do not move, because the
+    model tested learns only what was known on that day (young placements count as censored there,
+    never with their later outcome). Only each trainee's last placement is changed, so no later
+    placement's record changes."""
     w = make_world("pay", seed=5, history=4000, intake=50, open_vacancies=5)
     first = train(w.data)
     h = w.data.history
     start = h["start_d"].to_numpy()
+    end = h["end_d"].to_numpy()
     labelled = ~np.isnan(h["retained_label"].to_numpy())
     cutoff = time_cut(start[labelled])
     last = h.groupby("trainee_id")["start_d"].transform("max").to_numpy() == start
-    late = (start < cutoff) & (start + 180 > cutoff) & labelled & last
-    assert late.sum() > 100  # the case exists
+    running_then = (start < cutoff) & (np.isnan(end) | (end > cutoff)) & last
+    young = running_then & (start + 180 > cutoff)
+    assert young.sum() > 100  # the case exists
     flipped = h[["placement_id", "trainee_id", "vacancy_id", "employer_id", "status", "start_date", "end_date",
                  "skilled_since", "employment_form"]].copy()
     kept = h["retained_label"].to_numpy() == 1
     start_ts = pd.to_datetime(flipped["start_date"])
-    flipped.loc[late & kept, "end_date"] = start_ts[late & kept] + pd.Timedelta(days=30)
-    flipped.loc[late & kept, "status"] = "ended"
-    flipped.loc[late & ~kept, "end_date"] = start_ts[late & ~kept] + pd.Timedelta(days=300)
+    cut_ts = pd.Timestamp("1970-01-01") + pd.Timedelta(days=int(cutoff) + 5)
+    flipped.loc[young & kept, "end_date"] = cut_ts
+    flipped.loc[young & kept, "status"] = "ended"
+    flipped.loc[running_then & ~kept, "end_date"] = start_ts[running_then & ~kept] + pd.Timedelta(days=300)
     data = MatchData.build(w.data.trainees, w.data.vacancies, flipped, w.data.today)
     second = train(data)
+    assert (data.history["retained_label"].to_numpy() != h["retained_label"].to_numpy()).sum() > 100
     assert second.metrics["split_date"] == first.metrics["split_date"]
     assert second.metrics["train_rows"] == first.metrics["train_rows"]
+    assert second.metrics["selection"] == first.metrics["selection"]
     assert second.metrics["learned"]["auc"] == pytest.approx(first.metrics["learned"]["auc"])
     assert second.metrics["learned"]["brier"] == pytest.approx(first.metrics["learned"]["brier"])
 

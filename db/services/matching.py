@@ -29,7 +29,7 @@ from db.services import settings as bureau_settings
 from db.services.placements import propose
 from matching import rank as ranking
 from matching.data import MatchData
-from matching.model import HEURISTIC, MatchModel, ThinHistory, compare
+from matching.model import HEURISTIC, MatchModel, ThinHistory, choice_words, compare
 from matching.model import train as fit_model
 
 Progress = Callable[[int, str], None]
@@ -175,6 +175,7 @@ def train(database: Database, actor: Actor, progress: Progress | None = None,
     else:
         message = tr(f"新模型（第{version}版）未优于{_against(comparison)}，已保存但未启用。",
                      f"The new model (v{version}) does not beat {_against_en(comparison)}; stored, not activated.")
+    message += " " + choice_words(result.metrics)
     return {"version": version, "activated": activated, "message": message, "metrics": metrics,
             "comparison": metrics["comparison"]}  # type: ignore[index]
 

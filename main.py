@@ -125,6 +125,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
              f"岗位 {counts['vacancies']} 个（在招 {counts['open_vacancies']} 个），就业记录 {counts['placements']} 条。",
              f"Demo data created: {counts['trainees']} trainees, {counts['employers']} employers, "
              f"{counts['vacancies']} vacancies ({counts['open_vacancies']} open), {counts['placements']} placements."))
+    # the demo ends with the learned matcher at work, as a county with this history would train it
+    print(demo.train_on_demo(database, actor))
     if accounts:
         from core.vocab import ROLE_LABELS
         print(tr("演示账户（首次登录时须修改密码；命令行：users passwd）：",

@@ -19,6 +19,7 @@ def test_matching_page_ranks_shortlists_trains_and_reports(demo_db, qtbot, qtmod
     qtbot.addWidget(page)
     page.resize(1200, 760)
     page.show()
+    qtbot.waitUntil(lambda: page.ready, timeout=20000)
     assert "规则评分" in page.model_label.text()
     assert page.vacancy_box.count() > 0 and page.batch_box.count() >= 1
 
@@ -52,6 +53,7 @@ def test_matching_page_ranks_shortlists_trains_and_reports(demo_db, qtbot, qtmod
     qtbot.mouseClick(page.train_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: hasattr(page, "training_box"), timeout=60000)
     box = page.training_box.text()
+    qtbot.waitUntil(lambda: page.ready, timeout=20000)  # the page reads the model in use again
     assert "分辨谁会稳岗" in box and "AUC" not in box and "Brier" not in box and "NDCG" not in box
     if page.last_training["activated"]:
         assert "学习模型 第" in page.model_label.text()
@@ -90,6 +92,7 @@ def test_matching_page_bad_input_shows_one_sentence(demo_db, qtbot, monkeypatch)
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *a, **k: errors.append(text))
     page = MatchingPage(demo_db, SYSTEM)
     qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: page.ready, timeout=20000)
     page.trainee_edit.setText("110101199003071234")
     qtbot.mouseClick(page.rank_trainee_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(errors), timeout=20000)

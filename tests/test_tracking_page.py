@@ -351,4 +351,5 @@ def test_empty_pages_say_what_to_do_first(qtbot, database) -> None:  # type: ign
     assert tracking.plan_summary.text().startswith("还没有派遣批次。第一步：点击左下方“新建批次…”")
     matching = MatchingPage(database, SYSTEM)
     qtbot.addWidget(matching)
+    qtbot.waitUntil(lambda: matching.ready, timeout=20000)
     assert matching.vacancy_info.text().startswith("还没有在招岗位")

@@ -223,7 +223,10 @@ def skilled_note(status: ModelStatus) -> str | None:
               "least 150, with 20 of each outcome) to estimate it.")
 
 
-def ranking_fairness(data: MatchData, ranked: pd.DataFrame, excluded: pd.DataFrame, top: int = 10) -> list[str]:
+FAIR_TOP = 10  # the report's "top-10 recommendations"
+
+
+def ranking_fairness(data: MatchData, ranked: pd.DataFrame, excluded: pd.DataFrame, top: int = FAIR_TOP) -> list[str]:
     """The fairness report's four-fifths rule on one vacancy's ranking: each group (gender, ethnicity,
     household type) whose share of the top ``top`` is below four-fifths of its share of the eligible
     pool, as "group (pool share → top share)". A group expected to fill less than one place of the
@@ -256,8 +259,11 @@ def rank_vacancy(database: Database, code: str, top: int | None = 10, *, actor: 
     if data.vacancies.empty:
         raise UserError(f"找不到岗位编号“{code}”", f"No vacancy with the code '{code}'")
     status = active_model(database)
-    ranked, excluded = ranking.rank_vacancy(data, status.model, 0, top=top, priority_weights=weights,
-                                            skilled_weight=sw)
+    # the fairness check always looks at the top 10, whatever number is shown
+    ranked, excluded = ranking.rank_vacancy(data, status.model, 0, top=None if top is None else max(top, FAIR_TOP),
+                                            priority_weights=weights, skilled_weight=sw)
+    fairness = ranking_fairness(data, ranked, excluded, FAIR_TOP)
+    ranked = ranked if top is None else ranked.head(top)
     subject = data.vacancies.iloc[0].to_dict()
     subject["employer_retention"] = float(data.V["emp_rate"][0])
     subject["employer_history"] = int(data.V["emp_n"][0])
@@ -265,8 +271,7 @@ def rank_vacancy(database: Database, code: str, top: int | None = 10, *, actor: 
     if ranked.empty:
         message = tr(f"岗位 {code} 暂无符合条件的学员（排除 {len(excluded)} 人，原因见“不符合条件”列表）。",
                      f"No trainee is eligible for {code} ({len(excluded)} excluded; see the excluded list for why).")
-    return RankResult(ranked, excluded, status, subject, message, skilled_note(status),
-                      ranking_fairness(data, ranked, excluded))
+    return RankResult(ranked, excluded, status, subject, message, skilled_note(status), fairness)
 
 
 def fairness_sentence(groups: list[str]) -> str:

@@ -264,10 +264,16 @@ def _boosting(n: int) -> HistGradientBoostingClassifier:
         monotonic_cst=[MONOTONE.get(f, 0) for f in FEATURES])
 
 
+SELECT_MAX_ROWS = 20_000  # families are compared on at most this many rows (a seeded sample)
+TREE_MAX_ROWS = 10_000    # boosted trees learn from at most this many rows: more adds seconds, not skill
+CALIBRATE_TREES_UP_TO = 5_000
+
+
 def _fit(name: str, X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
          early_gone: np.ndarray | None = None) -> Scorer:
     """Fit one family; censored rows (``early_gone`` known, see ``targets``) get the pair's own
-    chance of lasting from a first fit, then the family is fitted again."""
+    chance of lasting from a first fit, then the family is fitted again (a linear one from where the
+    first fit ended)."""
     scorer = _fit_once(name, X, y, w)
     if early_gone is None or w is None or name == "rules":
         return scorer
@@ -279,10 +285,11 @@ def _fit(name: str, X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
     q = np.clip(p / np.maximum(p + (1 - p) * (1 - g), 1e-9), 0.0, 1.0)
     w = w.copy()
     w[cens] = np.where(y[cens] == 1, q, 1.0 - q)
-    return _fit_once(name, X, y, w)
+    return _fit_once(name, X, y, w, scorer if isinstance(scorer, stored.LinearScorer) else None)
 
 
-def _fit_once(name: str, X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> Scorer:
+def _fit_once(name: str, X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
+              start: stored.LinearScorer | None = None) -> Scorer:
     """Fit one family; what is kept is its parameters (the same that are stored)."""
     w = np.ones(len(y)) if w is None else w
     if name == "rules":
@@ -293,15 +300,29 @@ def _fit_once(name: str, X: np.ndarray, y: np.ndarray, w: np.ndarray | None = No
         # Centred but not standardised: the features are built on comparable natural scales, and a
         # feature that barely varies in the training period (employer history early on) must not get
         # a huge weight that explodes on later rows where it varies a lot.
-        terms = _spline_terms(X, w) if name == "spline_logistic" else np.zeros((0, 3))
+        if start is not None:
+            terms = start.terms
+        else:
+            terms = _spline_terms(X, w) if name == "spline_logistic" else np.zeros((0, 3))
         expanded = stored.expand(X, terms)
         mean = np.average(expanded, axis=0, weights=w)
-        lr = LogisticRegression(C=LOGISTIC_C, max_iter=5000).fit(expanded - mean, y, sample_weight=w)
+        lr = LogisticRegression(C=LOGISTIC_C, max_iter=5000, warm_start=start is not None)
+        if start is not None:
+            lr.coef_ = start.coef[None, :].copy()
+            lr.intercept_ = np.array([start.intercept])
+        lr.fit(expanded - mean, y, sample_weight=w)
         return stored.LinearScorer(mean, np.ones(expanded.shape[1]), lr.coef_[0].astype(float).copy(),
                                    float(lr.intercept_[0]), -1.0, 0.0, terms)
-    model = CalibratedClassifierCV(_boosting(len(y)), method="sigmoid", cv=3, ensemble=False)
-    model.fit(X, y, sample_weight=w)
-    return stored.from_sklearn(model, X.shape[1])
+    if len(y) > TREE_MAX_ROWS:
+        keep = np.sort(np.random.default_rng(0).choice(len(y), TREE_MAX_ROWS, replace=False))
+        X, y, w = X[keep], y[keep], w[keep]
+    if len(y) <= CALIBRATE_TREES_UP_TO:  # small: cheap, and the sigmoid tames over-confident trees
+        model = CalibratedClassifierCV(_boosting(len(y)), method="sigmoid", cv=3, ensemble=False)
+        model.fit(X, y, sample_weight=w)
+        return stored.from_sklearn(model, X.shape[1])
+    # early stopping on held-back rows already ends near the best log loss: no second calibration
+    est = _boosting(len(y)).fit(X, y, sample_weight=w)
+    return stored.trees_from_boosting(est, X.shape[1])
 
 
 def time_cut(start: np.ndarray) -> float:
@@ -325,6 +346,13 @@ def _choose(X: np.ndarray, y: np.ndarray, w: np.ndarray, gone: np.ndarray, X_val
     losses: dict[str, float] = {}
     per_row: dict[str, np.ndarray] = {}
     fitted: dict[str, Scorer] = {}
+    rng = np.random.default_rng(0)
+    if len(y) > SELECT_MAX_ROWS:
+        keep = np.sort(rng.choice(len(y), SELECT_MAX_ROWS, replace=False))
+        X, y, w, gone = X[keep], y[keep], w[keep], gone[keep]
+    if len(y_val) > SELECT_MAX_ROWS // 2:
+        keep = np.sort(rng.choice(len(y_val), SELECT_MAX_ROWS // 2, replace=False))
+        X_val, y_val = X_val[keep], y_val[keep]
     for name in FAMILIES:
         fitted[name] = _fit(name, X, y, w, gone)
         p = np.clip(fitted[name].predict_proba(X_val)[:, 1], 1e-6, 1 - 1e-6)
@@ -441,7 +469,8 @@ def _train(data: MatchData, report: Progress) -> TrainResult:
     ys = ts.h["skilled_label"].to_numpy(dtype=float)
     has_s = ~np.isnan(ys)
     X_final = ts.X(data, start)
-    skilled_name = "logistic" if name == "rules" else name  # the points say nothing about skilled work
+    # the points say nothing about skilled work; on a long history the plain logistic model is quick
+    skilled_name = "logistic" if name == "rules" or has_s.sum() > SELECT_MAX_ROWS else name
     if has_s.sum() >= MIN_LABELLED and min(ys[has_s].sum(), has_s.sum() - ys[has_s].sum()) >= MIN_PER_CLASS:
         s_cut = time_cut(start[has_s])
         s_train, s_test = has_s & (start + SKILL_DAYS <= s_cut), has_s & (start >= s_cut)

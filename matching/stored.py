@@ -176,6 +176,15 @@ def from_sklearn(model: Any, n_features: int) -> Scorer:
         scale = np.where(raw_scale > 0, raw_scale, 1.0)
         return LinearScorer(scaler.mean_.astype(float).copy(), scale.astype(float), lr.coef_[0].astype(float).copy(),
                             float(lr.intercept_[0]), a, b)
+    return _trees_of(est, a, b, n_features)
+
+
+def trees_from_boosting(est: Any, n_features: int) -> TreeScorer:
+    """The trees of a fitted HistGradientBoostingClassifier, its own log-odds as the decision."""
+    return _trees_of(est, -1.0, 0.0, n_features)
+
+
+def _trees_of(est: Any, a: float, b: float, n_features: int) -> TreeScorer:
     trees = []
     for (pred,) in est._predictors:
         nodes = pred.nodes

@@ -126,6 +126,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
              f"岗位 {counts['vacancies']} 个（在招 {counts['open_vacancies']} 个），就业记录 {counts['placements']} 条。",
              f"Demo data created: {counts['trainees']} trainees, {counts['employers']} employers, "
              f"{counts['vacancies']} vacancies ({counts['open_vacancies']} open), {counts['placements']} placements."))
+    # the demo ends with the learned matcher at work, as a county with this history would train it
+    print(demo.train_on_demo(database, actor))
     if accounts:
         from core.vocab import ROLE_LABELS
         print(tr("演示账户（首次登录时须修改密码；命令行：users passwd）：",
@@ -424,6 +426,9 @@ def cmd_rank(args: argparse.Namespace) -> int:
     from core.fields import mask_id
     from db.services import matching as matching_service
 
+    def ms_fairness(groups: list[str]) -> str | None:
+        return matching_service.fairness_sentence(groups) if groups else None
+
     if args.top is not None and args.top < 1:
         raise UserError("--top 必须是正整数", "--top must be a positive whole number", code=2)
     database = open_db(args)
@@ -439,16 +444,22 @@ def cmd_rank(args: argparse.Namespace) -> int:
                  "score": round(float(r.score), 4), "skilled_score": _probability(r.skilled_score),
                  "priority": float(r.priority), "reasons": list(r.reasons)}
                 for r in result.ranked.itertuples()]
+    if result.skilled_note:  # a blank P(skilled) says why, on every row that has none
+        for row in rows:
+            if row["skilled_score"] is None:
+                row["skilled_note"] = result.skilled_note
     if result.model.warning:
         print(result.model.warning, file=sys.stderr)
     if args.json:
         print_json(full_ids_in_json(database, actor, rows, "rank"))
-        if result.message:
-            print(result.message, file=sys.stderr)
+        for line in [result.message, ms_fairness(result.fairness)]:
+            if line:
+                print(line, file=sys.stderr)
         return 0
     print(tr("评分方式：", "Scoring: ") + result.model.describe())
-    if result.message:
-        print(result.message)
+    for line in [result.message, ms_fairness(result.fairness), result.skilled_note if rows else None]:
+        if line:
+            print(line)
     for i, row in enumerate(rows, 1):
         who = f"{row['name']} {mask_id(row['id_number'])}" if "id_number" in row else \
             f"{row['vacancy_code']} {row['name']}（{row['employer']}）"

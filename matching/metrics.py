@@ -41,3 +41,18 @@ def evaluate(y: np.ndarray, p: np.ndarray, groups: np.ndarray) -> dict[str, Any]
             "brier": float(brier_score_loss(y, p)) if len(y) else float("nan"),
             "ndcg10": ndcg, "ndcg_vacancies": n_groups, "rows": int(len(y)),
             "calibration": calibration_bins(y, p)}
+
+
+FOUR_FIFTHS = 0.8
+
+
+def four_fifths(pool: np.ndarray, top: np.ndarray) -> list[tuple[Any, float, float, bool]]:
+    """Per group (value) of the pool or the top: (group, share of the eligible pool, share of the top
+    recommendations, flagged). A group whose share of the top is below four-fifths of its share of
+    the pool is flagged (the four-fifths rule of adverse impact)."""
+    out = []
+    for g in sorted(set(pool.tolist()) | set(top.tolist()), key=str):
+        eligible = float((pool == g).mean()) if len(pool) else float("nan")
+        top_share = float((top == g).mean()) if len(top) else float("nan")
+        out.append((g, eligible, top_share, bool(eligible > 0 and top_share < FOUR_FIFTHS * eligible)))
+    return out

@@ -1,7 +1,9 @@
 """Fitted models as plain numbers: what is stored in the database is data, never code.
 
-A calibrated model is kept as its parameters — a standardised logistic regression (mean, scale,
-coefficients, intercept) or a list of decision trees (node arrays) — plus the sigmoid calibration
+A calibrated model is kept as its parameters — a logistic regression (mean, scale, coefficients,
+intercept, and its extra terms: hinges max(x_i − knot, 0) and products x_i · x_j, each a few numbers),
+a list of decision trees (node arrays), or the rule-based points (nothing but the calibration) — plus
+the sigmoid calibration
 (a, b): P = 1 / (1 + exp(a · f + b)) where f is the model's decision value. The parameters are
 written as JSON; reading them back builds numpy arrays and checks every shape and number, so a
 stored model can at worst be wrong, never run anything. (A pickle, the earlier format, could run
@@ -14,6 +16,8 @@ import json
 from typing import Any, Protocol
 
 import numpy as np
+
+from matching.heuristic import INTERCEPT, SCALE, points_by_group
 
 STORE_FORMAT = "laborbridge-model"
 STORE_VERSION = 2
@@ -37,26 +41,57 @@ def _sigmoid_proba(decision: np.ndarray, a: float, b: float) -> np.ndarray:
     return np.column_stack([1.0 - p, p])
 
 
+def expand(X: np.ndarray, terms: np.ndarray) -> np.ndarray:
+    """X with one extra column per term: (0, i, knot) → max(x_i − knot, 0); (1, i, j) → x_i · x_j."""
+    if not len(terms):
+        return X
+    extra = np.empty((len(X), len(terms)))
+    for k, (kind, i, c) in enumerate(terms):
+        col = X[:, int(i)]
+        extra[:, k] = np.maximum(col - c, 0.0) if kind == 0 else col * X[:, int(c)]
+    return np.hstack([X, extra])
+
+
 class LinearScorer:
-    """Calibrated logistic regression on standardised features."""
+    """Calibrated logistic regression on the features and its extra terms (hinges, products)."""
 
     def __init__(self, mean: np.ndarray, scale: np.ndarray, coef: np.ndarray, intercept: float,
-                 a: float, b: float) -> None:
+                 a: float, b: float, terms: np.ndarray | None = None) -> None:
         self.mean, self.scale, self.coef = mean, scale, coef
         self.intercept, self.a, self.b = float(intercept), float(a), float(b)
+        self.terms = np.zeros((0, 3)) if terms is None else np.asarray(terms, dtype=float).reshape(-1, 3)
         # ((X − mean) / scale) · coef + intercept, folded into one matrix–vector product
         self._w = coef / scale
         self._w0 = self.intercept - float(mean @ self._w)
 
     def decision(self, X: np.ndarray) -> np.ndarray:
-        return np.asarray(X @ self._w + self._w0, dtype=float)
+        return np.asarray(expand(X, self.terms) @ self._w + self._w0, dtype=float)
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         return _sigmoid_proba(self.decision(X), self.a, self.b)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "linear", "mean": self.mean.tolist(), "scale": self.scale.tolist(),
-                "coef": self.coef.tolist(), "intercept": self.intercept, "a": self.a, "b": self.b}
+        out = {"kind": "linear", "mean": self.mean.tolist(), "scale": self.scale.tolist(),
+               "coef": self.coef.tolist(), "intercept": self.intercept, "a": self.a, "b": self.b}
+        if len(self.terms):
+            out["terms"] = self.terms.tolist()
+        return out
+
+
+class RulesScorer:
+    """The rule-based points (matching.heuristic), recalibrated on the county's own history."""
+
+    def __init__(self, a: float, b: float) -> None:
+        self.a, self.b = float(a), float(b)
+
+    def decision(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(INTERCEPT + SCALE * points_by_group(X).sum(axis=1), dtype=float)
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        return _sigmoid_proba(self.decision(X), self.a, self.b)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "rules", "a": self.a, "b": self.b}
 
 
 class TreeScorer:
@@ -141,6 +176,15 @@ def from_sklearn(model: Any, n_features: int) -> Scorer:
         scale = np.where(raw_scale > 0, raw_scale, 1.0)
         return LinearScorer(scaler.mean_.astype(float).copy(), scale.astype(float), lr.coef_[0].astype(float).copy(),
                             float(lr.intercept_[0]), a, b)
+    return _trees_of(est, a, b, n_features)
+
+
+def trees_from_boosting(est: Any, n_features: int) -> TreeScorer:
+    """The trees of a fitted HistGradientBoostingClassifier, its own log-odds as the decision."""
+    return _trees_of(est, -1.0, 0.0, n_features)
+
+
+def _trees_of(est: Any, a: float, b: float, n_features: int) -> TreeScorer:
     trees = []
     for (pred,) in est._predictors:
         nodes = pred.nodes
@@ -169,16 +213,33 @@ def _number(value: object) -> float:
     return float(value)
 
 
+def _terms(value: object, n_features: int) -> np.ndarray:
+    """Extra terms of a linear model: [kind, i, knot or j] rows, every index a feature's."""
+    if not isinstance(value, list) or len(value) > 4 * n_features:
+        raise StoredModelError("bad terms")
+    rows = [_floats(t, 3) for t in value]
+    terms = np.array(rows).reshape(-1, 3)
+    for kind, i, c in terms:
+        if kind not in (0, 1) or i != int(i) or not 0 <= i < n_features or \
+                (kind == 1 and (c != int(c) or not 0 <= c < n_features)):
+            raise StoredModelError("term out of range")
+    return terms
+
+
 def scorer_from_dict(d: object, n_features: int) -> Scorer:
     if not isinstance(d, dict):
         raise StoredModelError("not an object")
     kind = d.get("kind")
     if kind == "linear":
-        scale = _floats(d.get("scale"), n_features)
+        terms = _terms(d.get("terms", []), n_features)
+        width = n_features + len(terms)
+        scale = _floats(d.get("scale"), width)
         if (scale <= 0).any():
             raise StoredModelError("scale must be positive")
-        return LinearScorer(_floats(d.get("mean"), n_features), scale, _floats(d.get("coef"), n_features),
-                            _number(d.get("intercept")), _number(d.get("a")), _number(d.get("b")))
+        return LinearScorer(_floats(d.get("mean"), width), scale, _floats(d.get("coef"), width),
+                            _number(d.get("intercept")), _number(d.get("a")), _number(d.get("b")), terms)
+    if kind == "rules":
+        return RulesScorer(_number(d.get("a")), _number(d.get("b")))
     if kind == "trees":
         raw = d.get("trees")
         if not isinstance(raw, list) or not raw:

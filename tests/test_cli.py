@@ -21,9 +21,26 @@ def test_demo_fills_the_database(tmp_path: Path) -> None:
     result = run("--db", url, "demo", "--trainees", "200", "--seed", "3")
     assert result.returncode == 0, result.stderr
     assert "学员 200 人" in result.stdout
+    assert "太少" in result.stdout and "规则评分" in result.stdout  # 200 trainees: too little to learn from
     again = run("--db", url, "demo", "--trainees", "200")
     assert again.returncode == 1
     assert "已有学员" in again.stderr and "Traceback" not in again.stderr
+
+
+def test_the_default_demo_ends_with_the_learned_matcher_at_work(tmp_path: Path) -> None:
+    """`demo` trains on the history it made: the learned model beats the rule-based score and is
+    active, and the sentence says which family was chosen on which figures."""
+    url = f"sqlite:///{tmp_path / 'd.sqlite3'}"
+    result = run("--db", url, "demo")
+    assert result.returncode == 0, result.stderr
+    assert "已启用" in result.stdout and "选用" in result.stdout and "对数损失" in result.stdout
+    from db.engine import open_database
+    from db.services import matching as matching_service
+    database = open_database(url)
+    try:
+        assert matching_service.active_model(database).learned
+    finally:
+        database.dispose()
 
 
 def test_file_of_another_program_exits_2_with_one_sentence(tmp_path: Path) -> None:

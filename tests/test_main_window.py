@@ -37,6 +37,8 @@ def test_empty_database_offers_demo_data_and_loads_it(qtbot, database, monkeypat
     window.offer_demo_if_empty()
     assert asked and "演示" in asked[0]
     qtbot.waitUntil(lambda: "学员 3,000 人" in window.count_label.text(), timeout=30000)
+    from db.services import matching as matching_service
+    assert matching_service.active_model(database).learned  # the demo ends with the learned matcher on
 
 
 def test_non_empty_database_does_not_ask(qtbot, demo_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]

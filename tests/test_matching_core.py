@@ -307,14 +307,23 @@ def test_shortlist_into_batch(demo_db) -> None:
 
 def test_cli_train_and_rank_json(demo_db, capsys) -> None:
     url = demo_db.url
+    code = _open_code(demo_db)
+    # before any model: P(skilled) is null, and each row says why in a plain sentence
+    assert main.main(["--db", url, "rank", "--vacancy", code, "--top", "3", "--json"]) == 0
+    cold = capsys.readouterr()
+    rows = json.loads(cold.out)
+    assert all(r["skilled_score"] is None and "规则评分不估计转职业工概率" in r["skilled_note"] for r in rows)
+    assert "五分之四" in cold.err or not ms.rank_vacancy(demo_db, code, top=100, actor=SYSTEM).fairness
+    assert main.main(["--db", url, "rank", "--vacancy", code, "--top", "3"]) == 0
+    assert "转职业工概率空白" in capsys.readouterr().out
     assert main.main(["--db", url, "train"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["learned"]["auc"] > out["heuristic"]["auc"]
-    code = _open_code(demo_db)
     assert main.main(["--db", url, "rank", "--vacancy", code, "--top", "5", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert len(rows) == 5
     assert set(rows[0]) >= {"id_number", "name", "score", "priority", "reasons"}
+    assert all(r["skilled_score"] is not None and "skilled_note" not in r for r in rows)  # the learned model says
     assert 0 <= rows[0]["score"] <= 1 and isinstance(rows[0]["reasons"], list)
     assert main.main(["--db", url, "rank", "--trainee", rows[0]["id_number"], "--json"]) == 0
     vac_rows = json.loads(capsys.readouterr().out)

@@ -19,6 +19,7 @@ def test_matching_page_ranks_shortlists_trains_and_reports(demo_db, qtbot, qtmod
     qtbot.addWidget(page)
     page.resize(1200, 760)
     page.show()
+    qtbot.waitUntil(lambda: page.ready, timeout=20000)
     assert "规则评分" in page.model_label.text()
     assert page.vacancy_box.count() > 0 and page.batch_box.count() >= 1
 
@@ -52,6 +53,7 @@ def test_matching_page_ranks_shortlists_trains_and_reports(demo_db, qtbot, qtmod
     qtbot.mouseClick(page.train_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: hasattr(page, "training_box"), timeout=60000)
     box = page.training_box.text()
+    qtbot.waitUntil(lambda: page.ready, timeout=20000)  # the page reads the model in use again
     assert "分辨谁会稳岗" in box and "AUC" not in box and "Brier" not in box and "NDCG" not in box
     if page.last_training["activated"]:
         assert "学习模型 第" in page.model_label.text()
@@ -90,6 +92,7 @@ def test_matching_page_bad_input_shows_one_sentence(demo_db, qtbot, monkeypatch)
     monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text, *a, **k: errors.append(text))
     page = MatchingPage(demo_db, SYSTEM)
     qtbot.addWidget(page)
+    qtbot.waitUntil(lambda: page.ready, timeout=20000)
     page.trainee_edit.setText("110101199003071234")
     qtbot.mouseClick(page.rank_trainee_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: bool(errors), timeout=20000)
@@ -177,3 +180,63 @@ def test_a_trainees_vacancies_found_by_name_and_added_to_a_batch(demo_db, qtbot,
     assert window.stack.currentWidget() is page and page.tabs.currentIndex() == 1
     qtbot.waitUntil(lambda: page.vac_model.rowCount() > 0, timeout=20000)
     assert page.trainee_info.text().startswith(name + " ")
+
+
+def test_the_page_says_it_is_preparing_then_offers_the_ranking(demo_db, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Opening 匹配 at county scale takes seconds: the page shows 正在准备… at once, the vacancy list
+    fills in the background, and only then may a vacancy be ranked (a trainee may be ranked at once)."""
+    page = MatchingPage(demo_db, SYSTEM)
+    qtbot.addWidget(page)
+    page.show()
+    assert page.model_label.text().startswith("正在准备…") and not page.ready
+    assert not page.rank_vacancy_button.isEnabled() and page.rank_trainee_button.isEnabled()
+    assert page.vacancy_box.count() == 0
+    page.grab().save("/tmp/matching_preparing.png")
+    qtbot.waitUntil(lambda: page.ready, timeout=20000)
+    assert page.model_label.text().startswith("评分方式：") and page.vacancy_box.count() > 0
+    assert page.rank_vacancy_button.isEnabled()
+
+
+def test_the_fairness_warning_and_the_skilled_note_stand_above_the_ranking(demo_db, qtbot) -> None:  # type: ignore[no-untyped-def]
+    """The four-fifths warning is the fairness report's rule on this vacancy's top 10, shown above the
+    ranking; a blank P(skilled) says why, until a trained model fills it."""
+    from db.services import matching as ms
+    from db.services.batches import open_vacancies
+
+    codes = list(open_vacancies(demo_db)["code"])
+    flagged = next(c for c in codes if ms.rank_vacancy(demo_db, c, top=100, actor=SYSTEM).fairness)
+    window_width = 1280 - 200  # the page beside the navigation of a 1280 px window
+    page = MatchingPage(demo_db, SYSTEM)
+    qtbot.addWidget(page)
+    page.resize(window_width, 760)
+    page.show()
+    qtbot.waitUntil(lambda: page.ready, timeout=20000)
+    page.vacancy_box.setCurrentIndex(page.vacancy_box.findData(flagged))
+    qtbot.mouseClick(page.rank_vacancy_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.ranked_model.rowCount() > 0, timeout=20000)
+    warning = page.fairness_label
+    assert warning.isVisible() and "五分之四" in warning.text()
+    assert warning.mapTo(page, warning.rect().topLeft()).y() < page.ranked_view.mapTo(page, page.ranked_view.rect().topLeft()).y()
+    # the same rule as 模型报告 → 公平性报告 on this vacancy: every group named there is flagged in the report
+    vacancy_id = int(page.ranked_model.row(0)["vacancy_id"])
+    report = ms.fairness_report(demo_db, SYSTEM, vacancy_ids=[vacancy_id])
+    for g in report[report["flagged"] & (report["eligible_share"] * 10 >= 1)]["group"]:
+        assert f"{g}（" in warning.text()
+    for g in report[~report["flagged"]]["group"]:
+        assert f"、{g}（" not in warning.text() and f"：{g}（" not in warning.text()
+    note = page.skilled_note_label
+    assert note.isVisible() and "规则评分不估计转职业工概率" in note.text()
+    # every column up to 排序分 is on screen at 1280 px
+    keys = [k for k, _ in page.RANK_COLUMNS]
+    header = page.ranked_view.horizontalHeader()
+    right = header.sectionViewportPosition(keys.index("weight")) + header.sectionSize(keys.index("weight"))
+    assert right <= page.ranked_view.viewport().width()
+    page.grab().save("/tmp/matching_fairness_warning.png")
+
+    qtbot.mouseClick(page.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: hasattr(page, "training_box"), timeout=60000)
+    page.training_box.close()
+    assert page.last_training["activated"]
+    qtbot.waitUntil(lambda: page.ready and not page.skilled_note_label.isVisible()
+                    and page.ranked_model.row(0)["skilled_score"] == page.ranked_model.row(0)["skilled_score"],
+                    timeout=30000)  # re-ranked with the learned model: P(skilled) filled, no note

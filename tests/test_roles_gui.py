@@ -192,6 +192,7 @@ def test_each_role_sees_and_may_what_its_role_allows(qtbot, demo_db, accounts, r
         assert _click_and_catch(qtbot, employers.buttons["add_employer"]) == []
 
     matching = _click_nav(qtbot, window, "matching")
+    qtbot.waitUntil(lambda: matching.ready, timeout=20000)  # the page reads its data in the background
     for button in (matching.train_button, matching.rank_vacancy_button, matching.rank_trainee_button,
                    matching.shortlist_button):
         _check(button, bureau, ONLY_BUREAU)

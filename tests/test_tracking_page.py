@@ -129,6 +129,19 @@ def test_plan_pin_keep_and_confirm(qtbot, qtmodeltester, page: TrackingPage) -> 
     page.grab().save("/tmp/tracking_batches.png")
 
 
+def test_the_plan_shows_the_rank_score_without_scrolling_in_a_1280_px_window(qtbot, page: TrackingPage) -> None:  # type: ignore[no-untyped-def]
+    page.resize(1280 - 190, 760)  # the page beside the navigation list of a 1280 px window
+    _plan(qtbot, page)
+    header = page.plan_view.horizontalHeader()
+    labels = [page.plan_model.headerData(c, Qt.Orientation.Horizontal) for c in range(page.plan_model.columnCount())]
+    for label in ("稳岗概率", "转职业工概率", "优先系数", "排序分"):
+        col = labels.index(label)
+        assert header.sectionViewportPosition(col) + header.sectionSize(col) <= page.plan_view.viewport().width(), label
+    weights = [page.plan_model.data(page.plan_model.index(r, labels.index("排序分"))) for r in range(3)]
+    assert all(w and float(w) > 0 for w in weights)
+    page.grab().save("/tmp/plan_table_1090.png")
+
+
 def test_reject_needs_a_reason(qtbot, page: TrackingPage, demo_db) -> None:  # type: ignore[no-untyped-def]
     _plan(qtbot, page)
     qtbot.mouseClick(page.accept_plan_btn, Qt.MouseButton.LeftButton)
@@ -351,4 +364,5 @@ def test_empty_pages_say_what_to_do_first(qtbot, database) -> None:  # type: ign
     assert tracking.plan_summary.text().startswith("还没有派遣批次。第一步：点击左下方“新建批次…”")
     matching = MatchingPage(database, SYSTEM)
     qtbot.addWidget(matching)
+    qtbot.waitUntil(lambda: matching.ready, timeout=20000)
     assert matching.vacancy_info.text().startswith("还没有在招岗位")

@@ -252,7 +252,9 @@ class MainWindow(QMainWindow):
 
     def load_demo(self, n: int) -> None:
         def work(ctx: TaskContext) -> dict[str, int]:
-            return demo.load_demo(self.database, trainees=n, progress=ctx.progress)
+            counts = demo.load_demo(self.database, trainees=n, progress=ctx.progress)
+            demo.train_on_demo(self.database, self.actor)  # the matching page then shows the learned model
+            return counts
 
         def done(counts: object) -> None:
             announce(self.database, changes_of(counts), self)

@@ -29,7 +29,8 @@ from db.services import settings as bureau_settings
 from db.services.placements import propose
 from matching import rank as ranking
 from matching.data import MatchData
-from matching.model import HEURISTIC, MatchModel, ThinHistory, compare
+from matching.metrics import four_fifths
+from matching.model import HEURISTIC, MatchModel, ThinHistory, choice_words, compare
 from matching.model import train as fit_model
 
 Progress = Callable[[int, str], None]
@@ -175,6 +176,7 @@ def train(database: Database, actor: Actor, progress: Progress | None = None,
     else:
         message = tr(f"新模型（第{version}版）未优于{_against(comparison)}，已保存但未启用。",
                      f"The new model (v{version}) does not beat {_against_en(comparison)}; stored, not activated.")
+    message += " " + choice_words(result.metrics)
     return {"version": version, "activated": activated, "message": message, "metrics": metrics,
             "comparison": metrics["comparison"]}  # type: ignore[index]
 
@@ -204,6 +206,46 @@ class RankResult:
     model: ModelStatus
     subject: dict = field(default_factory=dict)  # the vacancy or trainee ranked for
     message: str | None = None                   # e.g. "no eligible trainee"
+    skilled_note: str | None = None              # why P(skilled) is blank, when it is
+    fairness: list[str] = field(default_factory=list)  # four-fifths warnings on this ranking's top 10
+
+
+def skilled_note(status: ModelStatus) -> str | None:
+    """Why the ranking has no P(skilled), in one plain sentence (None when it has one)."""
+    if status.model.has_skilled:
+        return None
+    if not status.learned:
+        return tr("转职业工概率空白：规则评分不估计转职业工概率，需要训练出优于规则评分的学习模型并启用后才会显示。",
+                  "P(skilled) is blank: the rule-based score does not estimate it; it appears once a learned model "
+                  "that beats the rules is trained and switched on.")
+    return tr("转职业工概率空白：当前学习模型训练时，到岗已满12个月的记录不足（至少150条，转与未转各20条），无法估计。",
+              "P(skilled) is blank: when the model in use was trained, too few placements had run 12 months (at "
+              "least 150, with 20 of each outcome) to estimate it.")
+
+
+FAIR_TOP = 10  # the report's "top-10 recommendations"
+
+
+def ranking_fairness(data: MatchData, ranked: pd.DataFrame, excluded: pd.DataFrame, top: int = FAIR_TOP) -> list[str]:
+    """The fairness report's four-fifths rule on one vacancy's ranking: each group (gender, ethnicity,
+    household type) whose share of the top ``top`` is below four-fifths of its share of the eligible
+    pool, as "group (pool share → top share)". A group expected to fill less than one place of the
+    top (pool share × top < 1) cannot be judged on one vacancy and is left to the report. Cheap:
+    shares of columns already in memory."""
+    if len(ranked) < top:
+        return []  # everyone eligible is in the top: no one is left out
+    t = data.trainees
+    pool_rows = ~t["trainee_id"].isin(excluded["trainee_id"]) if len(excluded) else np.ones(len(t), bool)
+    pool = t[pool_rows]
+    top_rows = t.set_index("trainee_id").reindex(ranked["trainee_id"].head(top))
+    out = []
+    for attr in FAIRNESS_ATTRIBUTES:
+        for g, eligible, top_share, flagged in four_fifths(pool[attr].fillna("").to_numpy(),
+                                                           top_rows[attr].fillna("").to_numpy()):
+            if flagged and eligible * top >= 1:
+                out.append(tr(f"{_group_label(attr, g)}（符合条件者中 {eligible:.0%}，前{top}名中 {top_share:.0%}）",
+                              f"{_group_label(attr, g)} ({eligible:.0%} of the eligible, {top_share:.0%} of the top {top})"))
+    return out
 
 
 def rank_vacancy(database: Database, code: str, top: int | None = 10, *, actor: Actor,
@@ -217,8 +259,11 @@ def rank_vacancy(database: Database, code: str, top: int | None = 10, *, actor: 
     if data.vacancies.empty:
         raise UserError(f"找不到岗位编号“{code}”", f"No vacancy with the code '{code}'")
     status = active_model(database)
-    ranked, excluded = ranking.rank_vacancy(data, status.model, 0, top=top, priority_weights=weights,
-                                            skilled_weight=sw)
+    # the fairness check always looks at the top 10, whatever number is shown
+    ranked, excluded = ranking.rank_vacancy(data, status.model, 0, top=None if top is None else max(top, FAIR_TOP),
+                                            priority_weights=weights, skilled_weight=sw)
+    fairness = ranking_fairness(data, ranked, excluded, FAIR_TOP)
+    ranked = ranked if top is None else ranked.head(top)
     subject = data.vacancies.iloc[0].to_dict()
     subject["employer_retention"] = float(data.V["emp_rate"][0])
     subject["employer_history"] = int(data.V["emp_n"][0])
@@ -226,7 +271,16 @@ def rank_vacancy(database: Database, code: str, top: int | None = 10, *, actor: 
     if ranked.empty:
         message = tr(f"岗位 {code} 暂无符合条件的学员（排除 {len(excluded)} 人，原因见“不符合条件”列表）。",
                      f"No trainee is eligible for {code} ({len(excluded)} excluded; see the excluded list for why).")
-    return RankResult(ranked, excluded, status, subject, message)
+    return RankResult(ranked, excluded, status, subject, message, skilled_note(status), fairness)
+
+
+def fairness_sentence(groups: list[str]) -> str:
+    """The warning above a ranking, from ranking_fairness's groups."""
+    return tr("⚠ 公平性提示：以下群体在前10名中的占比低于其在符合条件者中占比的五分之四：" + "、".join(groups)
+              + "。性别、民族、户类型不是模型特征，原因见“模型报告 → 公平性报告”。",
+              "⚠ Fairness: these groups' share of the top 10 is below four-fifths of their share of the eligible: "
+              + "; ".join(groups) + ". Gender, ethnicity and household type are not model features; see "
+              "'Model report → Fairness report' for the factors.")
 
 
 def rank_trainee(database: Database, id_number: str, top: int | None = 10, *, actor: Actor,
@@ -257,7 +311,7 @@ def rank_trainee(database: Database, id_number: str, top: int | None = 10, *, ac
     elif ranked.empty:
         message = tr(f"该学员暂不符合任何在招岗位的条件（{len(excluded)} 个岗位，原因见列表）。",
                      f"The trainee is not eligible for any open vacancy ({len(excluded)}; see the list for why).")
-    return RankResult(ranked, excluded, status, subject, message)
+    return RankResult(ranked, excluded, status, subject, message, skilled_note(status))
 
 
 def candidate_scores(database: Database, vacancy_ids: list[int], *, actor: Actor,
@@ -299,7 +353,6 @@ FAIRNESS_ATTRIBUTES = {"gender": ("性别", "Gender"), "ethnicity": ("民族", "
                        "household_type": ("户类型", "Household type")}
 
 
-FOUR_FIFTHS = 0.8
 FACTOR_LABELS = {"level": ("证书等级", "certificate level"), "wage": ("工资与期望", "pay against expectation"),
                  "region": ("意向地区", "preferred region"), "board_lodging": ("食宿与离家距离", "board, lodging and distance"),
                  "mandarin": ("普通话", "Mandarin"), "hours": ("培训课时", "training hours"), "age": ("年龄", "age"),
@@ -331,11 +384,9 @@ def fairness_report(database: Database, actor: Actor, *, vacancy_ids: list[int] 
         pool = t[attr].reindex(cands["trainee_id"]).fillna("").to_numpy()
         rec = t[attr].reindex(top_rows["trainee_id"]).fillna("").to_numpy()
         pl = t[attr].reindex(placed).dropna().to_numpy()
-        groups = sorted(set(pool) | set(rec) | set(pl))
-        for g in groups:
-            eligible = float((pool == g).mean()) if len(pool) else float("nan")
-            top_share = float((rec == g).mean()) if len(rec) else float("nan")
-            flagged = bool(eligible > 0 and top_share < FOUR_FIFTHS * eligible)
+        shares = {g: (e, t, f) for g, e, t, f in four_fifths(pool, rec)}
+        for g in sorted(set(shares) | set(pl)):
+            eligible, top_share, flagged = shares.get(g, (0.0, 0.0, False))
             rows.append({"attribute": tr(zh, en), "attribute_key": attr, "group": _group_label(attr, g),
                          "group_key": g, "eligible_share": eligible, "top_share": top_share,
                          "placed_share": float((pl == g).mean()) if len(pl) else float("nan"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QTableView, QWidget
 
@@ -56,14 +57,18 @@ class Page(QWidget):
     # A pending debounce (search typed just before the page was hidden) waits until the page is
     # shown again: a hidden page — or one whose window is closing — does not query the database.
     def hideEvent(self, event: object) -> None:  # noqa: N802 - Qt name
-        self._paused_timers = [t for t in self.findChildren(QTimer) if t.isActive()]
+        # Only the page's own timers (debounces): a progress dialog's timer belongs to the dialog and may
+        # be deleted with it before the page is shown again.
+        self._paused_timers = [t for t in self.findChildren(QTimer, options=Qt.FindChildOption.FindDirectChildrenOnly)
+                               if t.isActive()]
         for timer in self._paused_timers:
             timer.stop()
         super().hideEvent(event)  # type: ignore[arg-type]
 
     def showEvent(self, event: object) -> None:  # noqa: N802 - Qt name
         for timer in getattr(self, "_paused_timers", []):
-            timer.start()
+            if shiboken6.isValid(timer):
+                timer.start()
         self._paused_timers = []
         super().showEvent(event)  # type: ignore[arg-type]
         pending, self._pending = self._pending, Changes()

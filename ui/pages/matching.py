@@ -42,7 +42,7 @@ from matching.reasons import employer_record
 from ui.dialogs import show_error
 from ui.frame_model import FrameTableModel
 from ui.pages.base import Page
-from ui.permissions import gate
+from ui.permissions import gate, set_enabled
 from ui.tasks import TaskContext, run_task
 
 
@@ -68,6 +68,20 @@ def _table(model: FrameTableModel, multi: bool = False) -> QTableView:
     view.horizontalHeader().setStretchLastSection(True)
     view.verticalHeader().setDefaultSectionSize(26)
     return view
+
+
+def _note_label(name: str) -> QLabel:
+    label = QLabel()
+    label.setObjectName(name)
+    label.setWordWrap(True)
+    label.setStyleSheet(f"QLabel#{name} {{ color: #555555; }}")
+    label.hide()
+    return label
+
+
+def _show_note(label: QLabel, text: str | None) -> None:
+    label.setText(text or "")
+    label.setVisible(bool(text))
 
 
 class CalibrationPlot(QWidget):
@@ -292,6 +306,16 @@ class MatchingPage(Page):
         order_label.setObjectName("rank_order_note")
         order_label.setWordWrap(True)
         bl.addWidget(order_label)
+        # The four-fifths warning stands above the ranking it concerns (same rule as 公平性报告).
+        self.fairness_label = QLabel()
+        self.fairness_label.setObjectName("fairness_warning")
+        self.fairness_label.setWordWrap(True)
+        self.fairness_label.setStyleSheet("QLabel#fairness_warning { background: #fff4e5; color: #7a4100; "
+                                          "padding: 4px 8px; border-radius: 4px; }")
+        self.fairness_label.hide()
+        bl.addWidget(self.fairness_label)
+        self.skilled_note_label = _note_label("skilled_note")
+        bl.addWidget(self.skilled_note_label)
         bl.addWidget(self.ranked_view)
         split.addWidget(box)
         self.excluded_model = FrameTableModel([("name", tr("姓名", "Name")), ("id_masked", tr("身份证号", "ID number")),
@@ -348,6 +372,8 @@ class MatchingPage(Page):
         self.trainee_info = QLabel()
         self.trainee_info.setWordWrap(True)
         tl.addWidget(self.trainee_info)
+        self.vac_skilled_note_label = _note_label("vac_skilled_note")
+        tl.addWidget(self.vac_skilled_note_label)
         split2 = QSplitter(Qt.Orientation.Vertical)
         self.vac_model = FrameTableModel(self.VAC_COLUMNS, formatters=fm)
         self.vac_view = _table(self.vac_model, multi=True)
@@ -378,14 +404,42 @@ class MatchingPage(Page):
         self.refresh()
 
     # --- data ---------------------------------------------------------------------------------
+    PREPARING = tr("正在准备…（读取评分模型、在招岗位和批次）", "Preparing… (reading the scoring model, open vacancies and batches)")
+
     def refresh(self) -> None:
-        status = ms.active_model(self.database)
-        self.model_label.setText(tr("评分方式：", "Scoring: ") + self.describe_scoring(status))
+        """Read the model in use, the open vacancies and the batches in the background (seconds at county
+        scale); until they arrive the page says it is preparing and ranking waits."""
+        self._generation = getattr(self, "_generation", 0) + 1
+        generation = self._generation
+        self.ready = False
+        self.model_label.setText(self.PREPARING)
+        self.model_label.setStyleSheet("QLabel#model_indicator { padding: 4px 8px; border-radius: 4px; background: #eeeeee; }")
+        for button in self._waiting_buttons():  # ranking a trainee needs none of this: it stays available
+            set_enabled(button, False)
+        database = self.database
+
+        def work(_ctx: TaskContext) -> tuple[ms.ModelStatus, str, pd.DataFrame, pd.DataFrame]:
+            status = ms.active_model(database)
+            return (status, self.describe_scoring(status), batches.open_vacancies(database),
+                    batches.list_batches(database))
+
+        def done(result: tuple[ms.ModelStatus, str, pd.DataFrame, pd.DataFrame]) -> None:
+            if generation == self._generation:  # an older read finishing late changes nothing
+                self._fill(*result)
+
+        def failed(exc: BaseException) -> None:
+            if generation == self._generation:
+                self.model_label.setText(tr("评分方式：读取失败", "Scoring: could not be read"))
+                show_error(self, exc)
+        self.prepare_task = run_task(self, work, on_done=done, on_error=failed, cancellable=False,
+                                     delay_ms=24 * 3600 * 1000, label=self.PREPARING)
+
+    def _fill(self, status: ms.ModelStatus, scoring: str, vac: pd.DataFrame, batch_list: pd.DataFrame) -> None:
+        self.model_label.setText(tr("评分方式：", "Scoring: ") + scoring)
         color = "#e6f4ea" if status.learned else "#fff4e5"
         self.model_label.setStyleSheet(f"QLabel#model_indicator {{ padding: 4px 8px; border-radius: 4px; background: {color}; }}")
         current = self.vacancy_box.currentData()
         self.vacancy_box.clear()
-        vac = batches.open_vacancies(self.database)
         if vac.empty:  # an empty page says what to do first
             self.vacancy_info.setText(tr("还没有在招岗位：请先在“用人单位与岗位”中新增或导入岗位，再回到这里推荐学员。",
                                          "No open vacancy yet: add or import vacancies under 'Employers & vacancies' first."))
@@ -399,10 +453,17 @@ class MatchingPage(Page):
         for box in (self.batch_box, self.trainee_batch_box):
             chosen = box.currentData()
             box.clear()
-            for b in batches.list_batches(self.database).itertuples():
+            for b in batch_list.itertuples():
                 box.addItem(f"{b.name}（{b.departure_date or ''}）", int(b.id))
             if chosen is not None and box.findData(chosen) >= 0:
                 box.setCurrentIndex(box.findData(chosen))
+        for button in self._waiting_buttons():
+            set_enabled(button, True)
+        self.ready = True
+
+    def _waiting_buttons(self) -> tuple[QPushButton, ...]:
+        """What needs the vacancy list or the batches read by refresh()."""
+        return (self.rank_vacancy_button, self.shortlist_button, self.trainee_shortlist_button)
 
     def describe_scoring(self, status: ms.ModelStatus) -> str:
         """The banner: which model scores, and a stored version that was not switched on says so."""
@@ -467,12 +528,12 @@ class MatchingPage(Page):
                                      label=tr("正在排序…", "Ranking…"))
 
     def _failed(self, exc: BaseException) -> None:
-        self.rank_vacancy_button.setEnabled(True)
-        self.rank_trainee_button.setEnabled(True)
+        set_enabled(self.rank_vacancy_button, True)
+        set_enabled(self.rank_trainee_button, True)
         show_error(self, exc)
 
     def _show_vacancy(self, result: ms.RankResult) -> None:
-        self.rank_vacancy_button.setEnabled(True)
+        set_enabled(self.rank_vacancy_button, True)
         self.last_vacancy = result
         self.model_label.setText(tr("评分方式：", "Scoring: ") + self.describe_scoring(result.model))
         v = result.subject
@@ -487,6 +548,10 @@ class MatchingPage(Page):
         self.vacancy_info.setText(info)
         self.ranked_model.set_frame(self._decorate(result.ranked))
         self._show_order(self.ranked_view, self.RANK_COLUMNS)
+        warnings = result.fairness
+        self.fairness_label.setText(ms.fairness_sentence(warnings) if warnings else "")
+        self.fairness_label.setVisible(bool(warnings))
+        _show_note(self.skilled_note_label, result.skilled_note if len(result.ranked) else None)
         self.excluded_model.set_frame(self._decorate(result.excluded))
         self.excluded_label.setText(tr(f"不符合条件（{len(result.excluded)} 人）", f"Excluded ({len(result.excluded)})"))
         for view in (self.ranked_view, self.excluded_view):
@@ -575,7 +640,7 @@ class MatchingPage(Page):
                                      label=tr("正在排序…", "Ranking…"))
 
     def _show_trainee(self, result: ms.RankResult) -> None:
-        self.rank_trainee_button.setEnabled(True)
+        set_enabled(self.rank_trainee_button, True)
         t = result.subject
         lvl = t.get("skill_level")
         level = level_label(int(lvl)) if lvl is not None and lvl == lvl else tr("无", "-")
@@ -586,6 +651,7 @@ class MatchingPage(Page):
         if result.message:
             info += "\n" + result.message
         self.trainee_info.setText(info)
+        _show_note(self.vac_skilled_note_label, result.skilled_note if len(result.ranked) else None)
         self.vac_model.set_frame(result.ranked)
         self._show_order(self.vac_view, self.VAC_COLUMNS)
         self.vac_excluded_model.set_frame(result.excluded)

@@ -115,16 +115,21 @@ class BatchTab(TrackingBase):
         row.addWidget(self.plan_btn)
         vb.addLayout(row)
 
+        # What the clerk decides on comes first (at 1280 px 排序分 must not need a scroll); who and
+        # where follow, the reasons take what is left.
         self.plan_model = FrameTableModel([("pin_label", tr("锁定", "Pinned")), ("name", tr("姓名", "Name")),
-                                           ("id_masked", tr("身份证号", "ID")),
-                                           ("household_label", tr("户类型", "Household")),
-                                           ("vacancy_code", tr("岗位编号", "Vacancy")), ("employer", tr("用人单位", "Employer")),
+                                           ("vacancy_code", tr("岗位编号", "Vacancy")),
                                            ("score", tr("稳岗概率", "P(retained)")),
                                            ("skilled_score", tr("转职业工概率", "P(skilled)")),
                                            ("priority", tr("优先系数", "Priority")),
+                                           ("weight", tr("排序分", "Rank score")),
+                                           ("household_label", tr("户类型", "Household")),
+                                           ("id_masked", tr("身份证号", "ID")),
+                                           ("employer", tr("用人单位", "Employer")),
                                            ("reasons", tr("理由", "Reasons"))], self,
                                           formatters={"score": _pct, "skilled_score": _pct,
-                                                      "priority": lambda v: f"{float(v):.2f}"})
+                                                      "priority": lambda v: f"{float(v):.2f}",
+                                                      "weight": lambda v: f"{float(v):.2f}"})
         self.plan_view = _table(self.plan_model)
         self.plan_view.setObjectName("plan_table")
         self.plan_summary = QLabel(tr("选择批次后点击“生成最优方案”。", "Choose a batch and press 'Plan optimally'."))
@@ -360,7 +365,8 @@ class BatchTab(TrackingBase):
         frame["household_label"] = frame["household_type"].map(household_label)
         frame["pin_label"] = frame["pinned"].map(lambda p: "🔒" if p else "")
         self.plan_model.set_frame(frame)
-        _fit(self.plan_view, 220)
+        _fit(self.plan_view, 150)
+        self.plan_view.setColumnWidth(0, 44)  # the lock mark
         text = tr(f"方案：{len(frame)} 人上 {result.seats} 个名额（候选 {result.candidates} 人）。",
                   f"Plan: {len(frame)} people on {result.seats} seats ({result.candidates} candidates). ")
         text += plan_comparison(result.expected_retained, result.greedy_expected_retained)

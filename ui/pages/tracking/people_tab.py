@@ -323,7 +323,7 @@ class PeopleTab(TrackingBase):
                                        note=v["note"], override=override)
         self._placement_action(tr("再就业安排", "Re-place"),
                                lambda d: (d.choice("vacancy_code", tr("新岗位", "New vacancy"),
-                                                   [(c, f"{c}  {e}（剩余 {n}）") for c, e, n in
+                                                   [(c, f"{c}  {e}" + tr(f"（剩余 {n}）", f" ({n} left)")) for c, e, n in
                                                     zip(options["code"], options["employer"], options["remaining"])]),
                                           d.date("date", tr("确认日期", "Date")), d.line("note", tr("备注", "Note"))),
                                replace, "已安排再就业（新的就业记录已确认）", "re-placed (a new confirmed placement)",

@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from core.i18n import UserError
 from db import audit as _audit  # noqa: F401 - installs the append-only guard of the audit log
+from db import rights
 
 APP_NAME = "LaborBridge"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -214,6 +215,7 @@ def create_db_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "handle_error", _scrub_error)
+    rights.install(engine)
     return engine
 
 

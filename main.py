@@ -163,18 +163,15 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 @command("audit")
 def cmd_audit(args: argparse.Namespace) -> int:
-    """audit verify: exit 0 when every link of the audit chain holds, 1 with the first broken entry."""
+    """audit verify: exit 0 when the chain, its triggers and this PC's anchors agree, else 1 saying what broke."""
     from db.services import audit_search
 
     database = open_db(args)
     report = audit_search.verify(database, actor_from_args(args, database))
     if report.intact:
-        print(tr(f"审计日志完整：{report.entries} 条记录逐条校验通过。",
-                 f"The audit log is intact: {report.entries} entries verified."))
+        print(report.message())
         return 0
-    print(tr(f"审计日志已被改动：第 {report.broken_at} 条记录起校验不符（此前 {report.entries} 条完好）。",
-             f"The audit log was altered: the chain breaks at entry {report.broken_at} "
-             f"({report.entries} entries before it are intact)."), file=sys.stderr)
+    print(report.message(), file=sys.stderr)
     return 1
 
 

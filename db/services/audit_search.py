@@ -14,7 +14,8 @@ from sqlalchemy import Select, func, or_, select
 
 from core.access import Actor, require
 from core.i18n import tr
-from db.audit import ChainReport, verify_chain
+from db import anchors
+from db.audit import ChainReport, verify_all
 from db.engine import Database
 from db.models import AuditLog
 
@@ -110,11 +111,12 @@ def known_actions(database: Database, actor: Actor) -> list[str]:
 
 
 def verify(database: Database, actor: Actor) -> ChainReport:
-    """Recompute every link of the audit chain: intact, or the id of the first entry that was altered,
-    removed or inserted behind the program's back."""
+    """Recompute every link of the audit chain (intact, or the id of the first entry altered, removed or
+    inserted behind the program's back), check its append-only triggers and the anchors this PC holds
+    (a chain that lost its end or was re-hashed)."""
     require(actor, "audit.read")
     with database.engine.connect() as conn:
-        return verify_chain(conn)
+        return verify_all(conn, anchors.held(database.url))
 
 
 # Keys of the JSON details the services write, in words (the audit page shows sentences, not JSON).

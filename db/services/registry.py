@@ -322,12 +322,14 @@ def enrol(database: Database, actor: Actor, cohort_id: int, trainee_ids: Sequenc
 def cohort_members(database: Database, actor: Actor, cohort_id: int) -> list[dict[str, Any]]:
     require(actor, "registry.read")
     with database.session() as session:
-        rows = session.execute(
+        cohort = session.get(Cohort, cohort_id)
+        if cohort is None or not sees_trainee(actor, cohort.school_id):
+            raise UserError("该培训班不存在或无权查看", "No such cohort, or not visible to you", code=1)
+        rows = session.execute(scope_trainees(actor,
             select(TrainingRecord.id, TrainingRecord.graduated_on, Trainee.id.label("trainee_id"), Trainee.name,
                    Trainee.id_number, Trainee.skill_level)
             .join(Trainee, Trainee.id == TrainingRecord.trainee_id)
-            .where(TrainingRecord.cohort_id == cohort_id).order_by(Trainee.name)).all()
-        cohort = session.get(Cohort, cohort_id)
+            .where(TrainingRecord.cohort_id == cohort_id).order_by(Trainee.name))).all()
         certs: dict[int, str] = {}
         if cohort is not None and rows:
             for c in session.execute(select(Certificate.trainee_id, Certificate.number).where(

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from core.access import SYSTEM
 from core.i18n import UserError
-from db.models import Cohort, Placement, PlacementEvent, Trainee, TrainingRecord
+from db.models import Placement, PlacementEvent, School, Trainee
 from db.queries import placements as pq
 from db.queries import registry as rq
 from db.services import followup, registry, stats, users
@@ -37,10 +37,17 @@ def _other_with_history(database, school_id: int) -> int:  # type: ignore[no-unt
                             .where(Trainee.school_id != school_id).limit(1)))
 
 
-def _other_cohort(database, school_id: int) -> int | None:  # type: ignore[no-untyped-def]
+def _cohort_of(database, school_id: int, *, own: bool) -> int:  # type: ignore[no-untyped-def]
+    """A cohort with two members at the school (own) or at another one, made by the bureau."""
     with database.session() as s:
-        return s.scalar(select(Cohort.id).join(TrainingRecord, TrainingRecord.cohort_id == Cohort.id)
-                        .where(Cohort.school_id != school_id).limit(1))
+        where = Trainee.school_id == school_id if own else Trainee.school_id != school_id
+        first = s.execute(select(Trainee.id, School.name).join(School, School.id == Trainee.school_id)
+                          .where(where).order_by(Trainee.id).limit(1)).one()
+        members = list(s.scalars(select(Trainee.id).join(School, School.id == Trainee.school_id)
+                                 .where(School.name == first[1]).order_by(Trainee.id).limit(2)))
+    cohort = registry.create_cohort(database, SYSTEM, school=first[1], name=f"scope-{own}", skill="elderly_care")
+    registry.enrol(database, SYSTEM, cohort, members)
+    return cohort
 
 
 def test_every_read_service_keeps_a_school_to_its_own(demo_db, school, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -72,11 +79,11 @@ def test_every_read_service_keeps_a_school_to_its_own(demo_db, school, tmp_path:
         registry.trainee_detail(demo_db, school, other)
     ids, missing = registry.find_by_id_numbers(demo_db, school, [other_number])
     assert ids == [] and missing == [other_number]
+    _cohort_of(demo_db, school.school_id, own=True)
+    foreign = _cohort_of(demo_db, school.school_id, own=False)
     for cohort in registry.cohorts(demo_db, school):
         members = registry.cohort_members(demo_db, school, cohort["id"])
         seen |= {m["id_number"] for m in members}
-    foreign = _other_cohort(demo_db, school.school_id)
-    assert foreign is not None
     assert registry.cohort_members(demo_db, SYSTEM, foreign)  # it has members …
     with pytest.raises(UserError, match="无权查看"):
         registry.cohort_members(demo_db, school, foreign)  # … a school cannot list them

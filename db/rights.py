@@ -25,8 +25,10 @@ def signed_out_changed() -> SignedOut:
 
 def confirm(conn: Connection, actor: Actor) -> None:
     """Raises SignedOut unless ``actor`` is still an enabled account with the same role and school."""
-    row = conn.execute(select(User.active, User.role, User.school_id).where(User.id == actor.user_id)).first()
-    if row is None or not row.active:
+    row = conn.execute(select(User.active, User.role, User.school_id, User.username)
+                       .where(User.id == actor.user_id)).first()
+    # Another name under the same id: the database was restored to a time before this account.
+    if row is None or not row.active or row.username != actor.username:
         raise signed_out_disabled()
     if row.role != actor.role or (actor.role == "school" and row.school_id != actor.school_id):
         raise signed_out_changed()

@@ -272,7 +272,9 @@ def _write_backup(database: Database, dest: Path, *, use_pg_dump: bool = True) -
             return _sqlite_backup(database, dest)
         return _pg_backup(database, dest, use_pg_dump=use_pg_dump)
     except BaseException as exc:
-        partial.unlink(missing_ok=True)
+        for leftover in (partial, partial.with_name(partial.name + "-journal"), partial.with_name(partial.name + "-wal"),
+                         partial.with_name(partial.name + "-shm")):
+            leftover.unlink(missing_ok=True)  # SQLite's journal of the copy too: nothing left behind
         if isinstance(exc, UserError):
             raise
         if isinstance(exc, sqlite3.Error) and "full" in str(exc).lower():

@@ -22,6 +22,7 @@ from core.fields import (
     FieldError,
     ResidentId,
     check_contact_phone,
+    check_not_future,
     check_uscc,
     clean_text,
     parse_date,
@@ -362,7 +363,7 @@ def graduate(database: Database, actor: Actor, cohort_id: int, trainee_ids: Sequ
     nothing is written unless every one is valid."""
     require(actor, "registry.write")
     try:
-        day = parse_date(graduation_date, "结业日期", "Graduation date")
+        day = check_not_future(parse_date(graduation_date, "结业日期", "Graduation date"), "结业日期", "Graduation date")
     except FieldError as exc:
         raise FormErrors({"graduation_date": str(exc)}) from None
     if day is None:
@@ -384,6 +385,10 @@ def graduate(database: Database, actor: Actor, cohort_id: int, trainee_ids: Sequ
                     errors[key] = tr("职业技能等级证书须填等级（五级…一级）", "A graded certificate needs a level")
             except FieldError as exc:
                 errors[key] = str(exc)
+        try:
+            check_not_future(c.issue_date, "发证日期", "Issue date")
+        except FieldError as exc:
+            errors[key] = str(exc)
         numbers[number] = c.trainee_id
     with database.session() as session:
         cohort = session.get(Cohort, cohort_id)

@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.access import ALL_ROLES, SYSTEM, Actor, require, take_unconfirmed
+from core.fields import free_text
 from core.i18n import UserError, tr
 from core.vocab import ROLE_LABELS
 from db import audit
@@ -120,7 +121,7 @@ def _add_user(session: Session, actor: Actor, username: str, password: str, role
     school_id = _check_role(session, role, school_id)
     if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())) is not None:
         raise UserError(f"用户名“{username}”已被使用。", f"The user name '{username}' is taken.", code=1)
-    user = User(username=username, display_name=(display_name or "").strip()[:64], role=role,
+    user = User(username=username, display_name=free_text(display_name)[:64], role=role,
                 school_id=school_id, password_hash=_hash(password), must_change_password=must_change,
                 failed_logins=0, active=True)
     session.add(user)
@@ -310,7 +311,7 @@ def update_user(database: Database, actor: Actor, user_id: int, *, role: str | N
             raise UserError("不能停用自己的账户。", "You cannot disable your own account.", code=1)
         user.role, user.school_id, user.active = new_role, new_school, new_active
         if display_name is not None:
-            user.display_name = display_name.strip()[:64]
+            user.display_name = free_text(display_name)[:64]
         after = {"role": user.role, "school_id": user.school_id, "display_name": user.display_name,
                  "active": user.active}
         audit.record(session, actor, "update", "user", user.id, before=before, after=after)

@@ -376,10 +376,7 @@ class MatchingPage(Page):
 
     # --- data ---------------------------------------------------------------------------------
     def refresh(self) -> None:
-        status = ms.active_model(self.database)
-        self.model_label.setText(tr("评分方式：", "Scoring: ") + self.describe_scoring(status))
-        color = "#e6f4ea" if status.learned else "#fff4e5"
-        self.model_label.setStyleSheet(f"QLabel#model_indicator {{ padding: 4px 8px; border-radius: 4px; background: {color}; }}")
+        self.show_scoring(ms.active_model(self.database))
         current = self.vacancy_box.currentData()
         self.vacancy_box.clear()
         vac = batches.open_vacancies(self.database)
@@ -400,6 +397,12 @@ class MatchingPage(Page):
                 box.addItem(f"{b.name}（{b.departure_date or ''}）", int(b.id))
             if chosen is not None and box.findData(chosen) >= 0:
                 box.setCurrentIndex(box.findData(chosen))
+
+    def show_scoring(self, status: ms.ModelStatus) -> None:
+        """The banner: green for a learned model in use, amber for the rules (and for a fallback)."""
+        self.model_label.setText(tr("评分方式：", "Scoring: ") + self.describe_scoring(status))
+        color = "#e6f4ea" if status.learned else "#fff4e5"
+        self.model_label.setStyleSheet(f"QLabel#model_indicator {{ padding: 4px 8px; border-radius: 4px; background: {color}; }}")
 
     def describe_scoring(self, status: ms.ModelStatus) -> str:
         """The banner: which model scores, and a stored version that was not switched on says so."""
@@ -471,7 +474,7 @@ class MatchingPage(Page):
     def _show_vacancy(self, result: ms.RankResult) -> None:
         self.rank_vacancy_button.setEnabled(True)
         self.last_vacancy = result
-        self.model_label.setText(tr("评分方式：", "Scoring: ") + self.describe_scoring(result.model))
+        self.show_scoring(result.model)
         v = result.subject
         band = f"{v.get('wage_min')}–{v.get('wage_max')}"
         info = tr(f"{v['code']} {v['title']} · {v['employer_name']}（{v['province']}{v['city']}）· 月薪 {band} · "

@@ -215,3 +215,29 @@ def test_an_unwritable_anchor_file_never_fails_a_write(database, tmp_path: Path,
     actor = users.login(database, "boss", PW).actor  # the sign-in is stored, the anchor is not
     users.logout(database, actor)
     assert _entries(database)[-1][0] > 2
+
+
+def test_a_printed_lists_check_code_stops_matching_once_the_log_is_cut(demo_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The 审计校验码 in every list's footer: the audit chain's head when the list was made, checkable
+    later (audit verify --code) against the database, and no longer matching once the log was cut."""
+    import datetime as dt
+
+    import openpyxl
+
+    from db.services import lists
+
+    _office(demo_db, logins=2)
+    plist = lists.build_list(demo_db, SYSTEM, lists.ListSelection(date_from=dt.date(2020, 1, 1),
+                                                                  date_to=dt.date(2026, 11, 29)))
+    head = _entries(demo_db)[-1]
+    assert plist.check_code == f"{head[0]}-{head[1][:8].upper()}"
+    out = tmp_path / "list.xlsx"
+    lists.write_xlsx(demo_db, SYSTEM, plist, out)
+    book = openpyxl.load_workbook(out)
+    assert plist.check_code in str(book.worksheets[0].oddFooter.right.text)
+    book.close()
+    assert audit_search.printed_code_holds(demo_db, SYSTEM, plist.check_code)
+    _forge(demo_db, cut=[i for i, _ in _entries(demo_db) if i >= head[0]])
+    assert not audit_search.printed_code_holds(demo_db, SYSTEM, plist.check_code)
+    with pytest.raises(Exception, match="审计校验码格式不对"):
+        audit_search.printed_code_holds(demo_db, SYSTEM, "not-a-code")

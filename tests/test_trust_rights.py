@@ -205,3 +205,42 @@ def test_gui_disabled_staff_is_signed_out_on_the_next_click(qtbot, demo_db) -> N
     QTimer.singleShot(30, look)
     assert sign_in(demo_db, notice=window.ended_message) is None
     assert shown == ["您的账户已被管理员停用，已退出登录。"]
+
+
+def test_disabling_while_the_account_works_stops_it_at_once(demo_db) -> None:  # type: ignore[no-untyped-def]
+    """Concurrency: the staff account deletes and restores a trainee over and over in its own thread
+    while the administrator disables it. Every action that started after the disabling committed is
+    refused, and the trainee is as the last allowed action left it."""
+    import threading
+    import time as clock
+
+    who = _accounts(demo_db)
+    staff, admin = who["staff"], who["admin"]
+    tid = _some_trainees(demo_db, 1)[0]
+    done: list[tuple[float, str]] = []
+    refused: list[float] = []
+    stop = threading.Event()
+
+    def work() -> None:
+        step = 0
+        while not stop.is_set():
+            action = "delete" if step % 2 == 0 else "restore"
+            started = clock.monotonic()
+            try:
+                (registry.delete_trainee if action == "delete" else registry.restore_trainee)(demo_db, staff, tid)
+                done.append((started, action))
+                step += 1
+            except SignedOut:
+                refused.append(started)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    clock.sleep(0.3)
+    users.update_user(demo_db, admin, staff.user_id, active=False)
+    disabled_at = clock.monotonic()
+    clock.sleep(0.5)
+    stop.set()
+    worker.join(60)
+    assert done and refused, (len(done), len(refused))
+    assert all(started < disabled_at for started, _ in done)
+    assert _alive(demo_db, tid) == (done[-1][1] == "restore")

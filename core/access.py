@@ -52,6 +52,7 @@ class PermissionDenied(UserError):
 
 class SignedOut(UserError):
     """The account was disabled or its role changed since it signed in: the session ends."""
+    actor: Actor | None = None  # whose session it is (set by db/rights.py)
 
 
 # The actor whose rights the next database transaction of this thread confirms (db/rights.py): an

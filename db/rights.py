@@ -55,8 +55,13 @@ def _on_begin(conn: Connection) -> None:
     try:
         confirm(conn, actor)
     except SignedOut as exc:
+        exc.actor = actor
         for listener in list(_listeners):
-            listener(exc)
+            try:
+                listener(exc)
+            except Exception:  # noqa: BLE001 - a window already gone must not replace the sentence
+                if listener in _listeners:
+                    _listeners.remove(listener)
         raise
 
 

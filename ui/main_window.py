@@ -77,7 +77,8 @@ class MainWindow(QMainWindow):
         self.ended_message: str | None = None
         self.session_ended.connect(self._end_session)
         from db import rights
-        self._stop_listening = rights.on_signed_out(lambda exc: self.session_ended.emit(str(exc)))
+        self._stop_listening = rights.on_signed_out(
+            lambda exc: self.session_ended.emit(str(exc)) if exc.actor == actor else None)
         self.destroyed.connect(lambda *_: self._stop_listening())
         self.setWindowTitle(tr("劳务协作桥 LaborBridge", "LaborBridge"))
         self.resize(1280, 800)

@@ -241,3 +241,34 @@ def test_a_printed_lists_check_code_stops_matching_once_the_log_is_cut(demo_db, 
     assert not audit_search.printed_code_holds(demo_db, SYSTEM, plist.check_code)
     with pytest.raises(Exception, match="审计校验码格式不对"):
         audit_search.printed_code_holds(demo_db, SYSTEM, "not-a-code")
+
+
+def test_cli_audit_verify_code(db_url: str) -> None:
+    """`audit verify --code`: 0 for a printed list's code that holds, 1 once the log was cut, 2 for a
+    code in the wrong form; one sentence each."""
+    database = open_database(db_url)
+    try:
+        _office(database, logins=2)
+        head = _entries(database)[-1]
+        code = audit.check_code(*head)
+    finally:
+        database.dispose()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LABORBRIDGE_PASSWORD")}
+    env["LABORBRIDGE_PASSWORD"] = PW
+
+    def verify(value: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, str(REPO / "main.py"), "--db", db_url, "--user", "boss", "audit",
+                               "verify", "--code", value], capture_output=True, text=True, env=env, cwd=REPO,
+                              stdin=subprocess.DEVNULL, timeout=180)
+
+    ok = verify(code)
+    assert ok.returncode == 0 and "相符" in ok.stdout, ok.stderr
+    bad = verify("12-XYZ")
+    assert bad.returncode == 2 and "格式不对" in bad.stderr and "Traceback" not in bad.stderr
+    database = open_database(db_url)
+    try:
+        _forge(database, cut=[i for i, _ in _entries(database) if i >= head[0]])
+    finally:
+        database.dispose()
+    cut = verify(code)
+    assert cut.returncode == 1 and "不符" in cut.stderr and len(cut.stderr.strip().splitlines()) == 1

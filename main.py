@@ -166,18 +166,25 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
 @command("audit")
 def cmd_audit(args: argparse.Namespace) -> int:
-    """audit verify: exit 0 when every link of the audit chain holds, 1 with the first broken entry."""
+    """audit verify: exit 0 when the chain, its triggers and this PC's anchors agree, else 1 saying what broke."""
     from db.services import audit_search
 
     database = open_db(args)
-    report = audit_search.verify(database, actor_from_args(args, database))
+    actor = actor_from_args(args, database)
+    if args.code:
+        if audit_search.printed_code_holds(database, actor, args.code):
+            print(tr(f"审计校验码 {args.code} 与本数据库的审计日志相符。",
+                     f"The audit check code {args.code} matches this database's audit log."))
+            return 0
+        print(tr(f"审计校验码 {args.code} 与本数据库的审计日志不符：打印之后日志被删改过，或名单不是出自本数据库。",
+                 f"The audit check code {args.code} does not match this database's audit log: the log was cut or "
+                 "rewritten after the list was printed, or the list comes from another database."), file=sys.stderr)
+        return 1
+    report = audit_search.verify(database, actor)
     if report.intact:
-        print(tr(f"审计日志完整：{report.entries} 条记录逐条校验通过。",
-                 f"The audit log is intact: {report.entries} entries verified."))
+        print(report.message())
         return 0
-    print(tr(f"审计日志已被改动：第 {report.broken_at} 条记录起校验不符（此前 {report.entries} 条完好）。",
-             f"The audit log was altered: the chain breaks at entry {report.broken_at} "
-             f"({report.entries} entries before it are intact)."), file=sys.stderr)
+    print(report.message(), file=sys.stderr)
     return 1
 
 
@@ -783,6 +790,8 @@ def build_parser() -> Parser:
 
     p = sub.add_parser("audit", help=tr("审计日志", "the audit log"))
     p.add_argument("action", choices=["verify"])
+    p.add_argument("--code", help=tr("核对名单页脚的审计校验码（如 1234-3FA9C2D1）",
+                                     "check the audit check code in a list's footer (e.g. 1234-3FA9C2D1)"))
 
     p = sub.add_parser("users", help=tr("用户管理", "user accounts"))
     p.add_argument("action", choices=["list", "create-admin", "passwd"])

@@ -3,6 +3,7 @@ here, so a hidden button is never the only guard. (Users, passwords and login: d
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from core.i18n import UserError
@@ -54,10 +55,30 @@ class PermissionDenied(UserError):
     pass
 
 
+class SignedOut(UserError):
+    """The account was disabled or its role changed since it signed in: the session ends."""
+    actor: Actor | None = None  # whose session it is (set by db/rights.py)
+
+
+# The actor whose rights the next database transaction of this thread confirms (db/rights.py): an
+# account disabled or demoted since it signed in is stopped on its next action, not at its next login.
+_unconfirmed: ContextVar[Actor | None] = ContextVar("unconfirmed_actor", default=None)
+
+
 def require(actor: Actor, permission: str) -> None:
     if not actor.can(permission):
         raise PermissionDenied(f"当前用户（{actor.username}）没有此操作的权限。",
                                f"The current user ({actor.username}) is not allowed to do this.", code=1)
+    if actor.user_id is not None:
+        _unconfirmed.set(actor)
+
+
+def take_unconfirmed() -> Actor | None:
+    """The actor a service just checked in memory, still to be confirmed against the database (once)."""
+    actor = _unconfirmed.get()
+    if actor is not None:
+        _unconfirmed.set(None)
+    return actor
 
 
 def roles_with(permission: str) -> list[str]:

@@ -38,8 +38,19 @@ def clean_text(value: object) -> str:
     return _cell_text(value, nfkc=True)
 
 
+# Invisible formatting characters: bidi embeddings, overrides and isolates (U+202E turns "Li" into "iL"
+# on screen and on paper), zero-width spaces and joiners, the word joiner family, the BOM, the soft
+# hyphen. Never part of a name, an ID or anything an office types; removed from every input.
+_INVISIBLE = re.compile("[\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def strip_invisible(text: str) -> str:
+    return _INVISIBLE.sub("", text)
+
+
 def _cell_text(value: object, *, nfkc: bool) -> str:
-    """A cell as text: empty for None/NaN, 12.0 as "12", line breaks, tabs and runs of spaces folded."""
+    """A cell as text: empty for None/NaN, 12.0 as "12", line breaks, tabs and runs of spaces folded,
+    invisible formatting characters (bidi controls, zero-width characters) removed."""
     if value is None:
         return ""
     if isinstance(value, float):
@@ -50,6 +61,7 @@ def _cell_text(value: object, *, nfkc: bool) -> str:
     text = unicodedata.normalize("NFKC", str(value)) if nfkc else str(value)
     if "  " not in text and text.isprintable():  # fast path: no line breaks, tabs or odd spaces
         return text.strip()
+    text = strip_invisible(text)
     if nfkc:
         text = text.replace("\u3000", " ")
     text = text.replace("\r", " ").replace("\n", " ").replace("\t", " ")
@@ -274,6 +286,16 @@ def parse_date(value: object, what: str = "日期", what_en: str = "date") -> dt
             return dt.date(int(m[1]), int(m[2]), 1)
     raise FieldError(tr(f"{what}无法识别：“{text}”（可写作 2024-03-05、2024/3/5、2024.3.5、20240305 或 2024年3月5日）",
                         f"Unrecognised {what_en}: '{text}' (write e.g. 2024-03-05)"))
+
+
+def check_not_future(day: dt.date | None, what: str, what_en: str, today: dt.date | None = None) -> dt.date | None:
+    """A date that must already have passed (graduation, a certificate's issue): later than today is an
+    error, not a typing slip to keep (2099 for 2009)."""
+    today = today or dt.date.today()
+    if day is not None and day > today:
+        raise FieldError(tr(f"{what} {day:%Y-%m-%d} 晚于今天（{today:%Y-%m-%d}），应为已经过去的日期",
+                            f"The {what_en} {day:%Y-%m-%d} is later than today ({today:%Y-%m-%d}); it must be a past date"))
+    return day
 
 
 def parse_number(value: object, what: str, what_en: str, *, minimum: float | None = None,

@@ -15,11 +15,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, insert, inspect, select, text
+from sqlalchemy import Connection, Engine, insert, inspect, select, text
 from sqlalchemy.orm import Session
 
 from core.access import Actor, PermissionDenied
 from core.fields import mask_id, mask_phone
+from core.i18n import tr
 from db.models import AuditLog, utcnow
 
 _MASKERS = {"id_number": mask_id, "phone": mask_phone}
@@ -105,6 +106,27 @@ def _chain_new_entries(session: Session, _context: object, _instances: object) -
     for obj in new:
         obj.at = obj.at or _now()
         head = obj.chain_hash = link(head, {k: getattr(obj, k) for k in CHAINED})
+    session.info["audit_new"] = new
+
+
+def _remember_head(session: Session, _context: object) -> None:
+    new = session.info.pop("audit_new", None)
+    if new:  # ids are known once flushed; the anchor is written when the transaction commits
+        newest = max(new, key=lambda obj: obj.id)
+        session.info["audit_head"] = (newest.id, newest.chain_hash)
+
+
+def _anchor_committed(session: Session) -> None:
+    from db import anchors
+    head = session.info.pop("audit_head", None)
+    bind = session.bind
+    if head is not None and isinstance(bind, Engine) and anchors.watched(bind):
+        anchors.note(str(bind.url), *head)
+
+
+def _forget_head(session: Session, _previous: object = None) -> None:
+    session.info.pop("audit_new", None)
+    session.info.pop("audit_head", None)
 
 
 @dataclass(frozen=True)
@@ -112,15 +134,29 @@ class ChainReport:
     entries: int              # entries checked (all of them when intact)
     broken_at: int | None     # id of the first entry whose hash does not follow from the chain
     head: str | None          # hash of the newest entry (when intact)
+    head_id: int | None = None                 # id of the newest entry (when intact)
+    problems: tuple[str, ...] = ()             # what else is wrong: lost end, missing triggers, anchors
 
     @property
     def intact(self) -> bool:
-        return self.broken_at is None
+        return self.broken_at is None and not self.problems
+
+    def message(self) -> str:
+        """The verdict in one or a few sentences, for the CLI and the audit page."""
+        if self.broken_at is not None:
+            return tr(f"审计日志已被改动：第 {self.broken_at} 条记录起校验不符（此前 {self.entries:,} 条完好）。",
+                      f"The audit log was altered: the chain breaks at entry {self.broken_at} "
+                      f"({self.entries:,} entries before it are intact).")
+        if self.problems:
+            return tr("审计日志不可信：", "The audit log cannot be trusted: ") + " ".join(self.problems)
+        return tr(f"审计日志完整：{self.entries:,} 条记录逐条校验通过。",
+                  f"The audit log is intact: {self.entries:,} entries verified.")
 
 
 def verify_chain(conn: Connection) -> ChainReport:
     """Walk the whole log in id order and recompute every link."""
     previous: str | None = None
+    previous_id: int | None = None
     n = 0
     cols = [AuditLog.id, *(getattr(AuditLog, k) for k in CHAINED), AuditLog.chain_hash]
     result = conn.execute(select(*cols).order_by(AuditLog.id),
@@ -130,8 +166,53 @@ def verify_chain(conn: Connection) -> ChainReport:
             result.close()
             return ChainReport(n, int(row["id"]), None)
         previous = row["chain_hash"]
+        previous_id = int(row["id"])
         n += 1
-    return ChainReport(n, None, previous)
+    return ChainReport(n, None, previous, previous_id)
+
+
+def hash_at(conn: Connection, entry_id: int) -> str | None:
+    return conn.scalar(select(AuditLog.chain_hash).where(AuditLog.id == entry_id))
+
+
+def check_anchors(conn: Connection, report: ChainReport, anchors: Iterable[tuple[int, str]]) -> list[str]:
+    """Where the live chain disagrees with anchors kept outside the database: (entry id, hash) pairs.
+    An anchor beyond the newest entry means the chain lost its end; another hash, a rewritten chain."""
+    out: list[str] = []
+    newest = report.head_id or 0
+    for entry_id, expected in sorted(set(anchors), reverse=True):
+        if entry_id > newest:
+            out.append(tr(f"日志末尾的记录被删除（本机记录的第 {entry_id} 条已不存在，现在最后一条是第 {newest} 条）。",
+                          f"Entries at the end were removed (entry {entry_id}, recorded on this PC, is gone; the "
+                          f"newest is now {newest})."))
+            break
+        if hash_at(conn, entry_id) != expected:
+            out.append(tr(f"第 {entry_id} 条记录与本机保存的校验码不符，日志被重写过。",
+                          f"Entry {entry_id} does not match the check code this PC kept: the log was rewritten."))
+            break
+    return out
+
+
+def verify_all(conn: Connection, anchors: Iterable[tuple[int, str]] = ()) -> ChainReport:
+    """The chain, its append-only triggers and the anchors this PC holds."""
+    report = verify_chain(conn)
+    if not report.intact:
+        return report
+    problems: list[str] = []
+    missing = missing_triggers(conn)
+    if missing:
+        problems.append(tr(f"审计日志的防改触发器缺失（{'、'.join(missing)}），日志可被直接删改。",
+                           f"The audit log's append-only triggers are missing ({', '.join(missing)}): it can be "
+                           "edited directly."))
+    problems += check_anchors(conn, report, anchors)
+    if problems:
+        return ChainReport(report.entries, None, report.head, report.head_id, tuple(problems))
+    return report
+
+
+def check_code(entry_id: int | None, head: str | None) -> str:
+    """The short 审计校验码 printed in a list's footer: the newest entry's id and its hash's first digits."""
+    return f"{entry_id or 0}-{(head or '')[:8].upper() or '0'}"
 
 
 # --- append-only: triggers in the database, and a guard in the ORM -----------------------------------
@@ -158,6 +239,42 @@ def trigger_ddl(dialect: str) -> list[str]:
     return []
 
 
+def missing_triggers(conn: Connection) -> list[str]:
+    """The append-only triggers the database lacks (none on a backend without them)."""
+    dialect = conn.dialect.name
+    wanted: tuple[str, ...]
+    if dialect == "sqlite":
+        wanted = ("audit_log_no_update", "audit_log_no_delete")
+        have = set(conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'audit_log'").scalars())
+    elif dialect == "postgresql":
+        wanted = TRIGGERS
+        have = set(conn.execute(text(
+            "SELECT t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE c.relname = 'audit_log' AND NOT t.tgisinternal AND t.tgenabled <> 'D'")).scalars())
+    else:
+        return []
+    return [name for name in wanted if name not in have]
+
+
+def reinstall_triggers(conn: Connection) -> list[str]:
+    """Put back missing append-only triggers (all of them, afresh); returns the names that were missing."""
+    missing = missing_triggers(conn)
+    if missing:
+        for statement in drop_trigger_ddl(conn.dialect.name) + trigger_ddl(conn.dialect.name):
+            conn.exec_driver_sql(statement)
+    return missing
+
+
+def reinstate_on_open(conn: Connection) -> list[str]:
+    """At every start: missing append-only triggers are put back, and that is itself an audit entry."""
+    missing = reinstall_triggers(conn)
+    if missing:
+        append(conn, [{"username": "system", "action": "audit_triggers_reinstalled", "entity": "audit_log",
+                       "detail": ", ".join(missing)}])
+    return missing
+
+
 def drop_trigger_ddl(dialect: str) -> list[str]:
     if dialect == "sqlite":
         return ["DROP TRIGGER IF EXISTS audit_log_no_update", "DROP TRIGGER IF EXISTS audit_log_no_delete"]
@@ -177,6 +294,9 @@ def _install_append_only_audit() -> None:
     event.listen(AuditLog, "before_update", refuse)
     event.listen(AuditLog, "before_delete", refuse)
     event.listen(Session, "before_flush", _chain_new_entries)
+    event.listen(Session, "after_flush", _remember_head)
+    event.listen(Session, "after_commit", _anchor_committed)
+    event.listen(Session, "after_soft_rollback", _forget_head)
 
     @event.listens_for(Session, "do_orm_execute")
     def _no_bulk_rewrite(state) -> None:  # type: ignore[no-untyped-def]

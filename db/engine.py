@@ -23,7 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from core.i18n import UserError, tr
-from db import audit as _audit  # noqa: F401 - installs the append-only guard of the audit log
+from db import anchors, rights
+from db import audit as _audit  # also installs the append-only guard of the audit log
 
 APP_NAME = "LaborBridge"
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -228,6 +229,8 @@ def create_db_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     event.listen(engine, "handle_error", _scrub_error)
+    rights.install(engine)
+    anchors.watch(engine)
     return engine
 
 
@@ -381,6 +384,9 @@ def open_database(url: str | None = None, *, migrate: bool = True) -> Database:
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         if migrate and current != head_revision():
             upgrade_schema(engine)
+        if migrate:
+            with engine.begin() as conn:
+                _audit.reinstate_on_open(conn)  # someone who dropped them finds them back, and logged
     except BaseException:
         engine.dispose()
         raise

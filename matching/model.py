@@ -134,6 +134,20 @@ class MatchModel:
 HEURISTIC = MatchModel()
 
 
+def scores_usable(model: MatchModel, X: np.ndarray) -> bool:
+    """Whether ``model`` gives a probability (finite, 0–1) for every row of ``X``: a stored model is
+    checked on real rows before use, as one that passes on a row of zeros can still give NaN."""
+    if len(X) == 0 or model.retention is None:
+        return True
+    try:
+        with np.errstate(all="ignore"):
+            p = model.predict(X)
+            q = model.predict_skilled(X) if model.has_skilled else np.zeros(len(X))
+    except (ValueError, TypeError, IndexError, FloatingPointError, MemoryError):
+        return False
+    return bool(np.isfinite(p).all() and ((p >= 0) & (p <= 1)).all() and np.isfinite(q).all())
+
+
 # --- training rows ------------------------------------------------------------------------------
 
 @dataclass

@@ -21,6 +21,7 @@ from matching.heuristic import INTERCEPT, SCALE, points_by_group
 
 STORE_FORMAT = "laborbridge-model"
 STORE_VERSION = 2
+MAX_BLOB_BYTES = 64 * 1024 * 1024  # a 5,000-tree model is a few MB
 _NODE_FIELDS = ("feature", "threshold", "left", "right", "leaf", "value", "missing_left")
 
 
@@ -280,9 +281,11 @@ def loads(blob: bytes) -> dict[str, Any]:
     if not raw.lstrip().startswith(b"{"):
         # A pickle (the first release's format) or anything else: never unpickled.
         raise StoredModelError("older" if raw[:1] == b"\x80" else "corrupt")
+    if len(raw) > MAX_BLOB_BYTES:  # far beyond any model we fit: refused before it is parsed
+        raise StoredModelError("corrupt")
     try:
         payload = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: nested thousands deep
         raise StoredModelError("corrupt") from None
     if not isinstance(payload, dict) or payload.get("format") != STORE_FORMAT:
         raise StoredModelError("corrupt")

@@ -91,7 +91,7 @@ def test_create_batch_rules(demo_db) -> None:  # type: ignore[no-untyped-def]
     row = frame[frame["id"] == bid].iloc[0]
     assert row["departure_date"] == dt.date(2026, 3, 5) and row["escort"] == "马主任" and row["vacancies"] == 0
     with pytest.raises(UserError, match="权限"):
-        batches.create_batch(demo_db, Actor(5, "school1", "school", 1), name="二批")
+        batches.create_batch(demo_db, Actor(None, "school1", "school", 1), name="二批")
 
 
 def test_plan_save_confirm_and_never_overbook(batch) -> None:  # type: ignore[no-untyped-def]

@@ -94,7 +94,7 @@ def test_sample_round_trip(database, tmp_path: Path) -> None:  # type: ignore[no
 
 
 def test_export_is_audited_and_school_scoped(demo_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    school = Actor(9, "school2", "school", school_id=2)
+    school = Actor(None, "school2", "school", school_id=2)
     n = export_roster(demo_db, "trainees", tmp_path / "mine.csv", school)
     with demo_db.session() as s:
         expected = s.query(Trainee).filter(Trainee.school_id == 2, Trainee.deleted_at.is_(None)).count()
@@ -105,7 +105,7 @@ def test_export_is_audited_and_school_scoped(demo_db, tmp_path: Path) -> None:  
 
 def test_export_refusals(demo_db, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(PermissionDenied):
-        export_roster(demo_db, "trainees", tmp_path / "x.xlsx", Actor(3, "officer", "officer"))
+        export_roster(demo_db, "trainees", tmp_path / "x.xlsx", Actor(None, "officer", "officer"))
     with pytest.raises(UserError) as info:
         export_roster(demo_db, "trainees", tmp_path / "x.pdf", SYSTEM)
     assert ".xlsx" in str(info.value)

@@ -311,7 +311,7 @@ def test_gbk_csv_with_mangled_id(database, tmp_path) -> None:  # type: ignore[no
 
 
 def test_school_account_cannot_import_vacancies(database) -> None:  # type: ignore[no-untyped-def]
-    school = Actor(5, "school1", "school", school_id=1)
+    school = Actor(None, "school1", "school", school_id=1)
     with pytest.raises(PermissionDenied):
         import_roster(database, "vacancies", SAMPLES / "vacancies_east.xlsx", school)
     assert count(database, Vacancy) == 0
@@ -416,7 +416,7 @@ def test_school_account_rows_naming_another_school_are_rejected(database, tmp_pa
     trainee away. Now each such row is rejected in the report and nothing outside its school changes."""
     schools = _two_schools(database, tmp_path)
     before = snapshot(database)
-    me = Actor(50, "jia", "school", school_id=schools["甲校"])
+    me = Actor(None, "jia", "school", school_id=schools["甲校"])
     new_1, new_2, new_3 = make_id("63212619920101001"), make_id("63212619920101002"), make_id("63212619920101003")
     path = tmp_path / "mine.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
@@ -457,7 +457,7 @@ def test_school_account_cannot_enrol_into_another_schools_cohort(database, tmp_p
         s.flush()
         cohort_id = cohort.id
     before = snapshot(database)
-    me = Actor(50, "jia", "school", school_id=schools["甲校"])
+    me = Actor(None, "jia", "school", school_id=schools["甲校"])
     path = tmp_path / "mine.csv"
     with path.open("w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows([["姓名", "身份证号", "手机号"], ["甲一", ID_A, "13911112222"]])

@@ -268,7 +268,7 @@ def test_candidate_scores_contract_and_priority_kept_apart(demo_db) -> None:
     assert (c2.loc[c2["household_type"] == "monitored", "priority"] == 0.5).all()
     assert ms.candidate_scores(demo_db, [], today=TODAY, actor=SYSTEM).empty
     with pytest.raises(UserError):
-        ms.candidate_scores(demo_db, list(ids), actor=Actor(5, "teacher", "school", 1))
+        ms.candidate_scores(demo_db, list(ids), actor=Actor(None, "teacher", "school", 1))
 
 
 def test_fairness_report_shares(demo_db) -> None:

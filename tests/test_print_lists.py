@@ -23,9 +23,9 @@ from db.services.lists import LIST_COLUMNS, ListSelection, build_list, check_col
 
 REPO = Path(__file__).resolve().parent.parent
 LONG_NAME = "阿卜杜热合曼·买买提托合提·艾力江·吐尔逊巴依·克热木·阿布都热依木江·麦麦提"  # 40+ characters
-OFFICER = Actor(901, "officer1", "officer")
-STAFF = Actor(902, "staff1", "staff")
-SCHOOL = Actor(903, "school1", "school", school_id=1)
+OFFICER = Actor(None, "officer1", "officer")
+STAFF = Actor(None, "staff1", "staff")
+SCHOOL = Actor(None, "school1", "school", school_id=1)
 BATCH_ID = 1  # the demo's upcoming batch
 
 

@@ -100,7 +100,7 @@ def test_soft_delete_and_undo(demo_db) -> None:  # type: ignore[no-untyped-def]
 
 def test_school_staff_scope(database) -> None:  # type: ignore[no-untyped-def]
     tid = registry.save_trainee(database, SYSTEM, person())
-    other = Actor(7, "school9", "school", school_id=99)
+    other = Actor(None, "school9", "school", school_id=99)
     with pytest.raises(UserError):
         registry.save_trainee(database, other, person(expected_wage="1"), tid)
     assert rows(database, count_of(trainee_query(other, TraineeFilter())))[0][0] == 0
@@ -258,6 +258,6 @@ def test_find_trainees_by_name_initials_id_or_phone_within_the_users_scope(demo_
             assert t.id in [h.id for h in hits], text
         hit = trainee_hit(s, SYSTEM, t.id)
         assert hit is not None and hit.label().startswith(f"{t.name}  {t.id_number[:6]}") and t.id_number not in hit.label()
-        other = Actor(7, "school9", "school", school_id=(t.school_id or 0) + 1000)
+        other = Actor(None, "school9", "school", school_id=(t.school_id or 0) + 1000)
         assert find_trainees(s, other, t.id_number) == [] and trainee_hit(s, other, t.id) is None
         assert find_trainees(s, SYSTEM, "   ") == [] and len(find_trainees(s, SYSTEM, t.name[0], limit=3)) <= 3

@@ -65,24 +65,29 @@ def run_gui(db_url: str | None) -> int:
     from ui.login_dialog import sign_in
     from ui.main_window import MainWindow
 
-    actor = sign_in(database)  # first administrator, or login + forced password change
-    if actor is None:
-        database.dispose()
-        return 0
-    window = MainWindow(database, actor)
-    window.show()
-    from ui.bureau_dialog import ask_bureau_once
-    ask_bureau_once(window, database, actor)  # once per database: the heading of every list
-    window.offer_demo_if_empty()
-    _warm_matching_frames(window, database, actor)
-    daily = _schedule_daily_backup(window, database)
-    code = app.exec()
-    daily.stop()
-    leave(window, database, actor)
-    return code
+    notice: str | None = None
+    while True:
+        # first administrator, or login + forced password change
+        actor = sign_in(database, notice=notice)
+        if actor is None:
+            database.dispose()
+            return 0
+        window = MainWindow(database, actor)
+        window.show()
+        from ui.bureau_dialog import ask_bureau_once
+        ask_bureau_once(window, database, actor)  # once per database: the heading of every list
+        window.offer_demo_if_empty()
+        _warm_matching_frames(window, database, actor)
+        daily = _schedule_daily_backup(window, database)
+        code = app.exec()
+        daily.stop()
+        notice = window.ended_message  # the account was disabled or demoted: back to the login
+        leave(window, database, actor, final=notice is None)
+        if notice is None:
+            return code
 
 
-def leave(window: QWidget, database: Database, actor: Actor) -> None:
+def leave(window: QWidget, database: Database, actor: Actor, *, final: bool = True) -> None:
     """After the main window closed: stop background work, sign out, make the exit backup (which then
     holds the sign-out entry), then delete the window.
 
@@ -101,10 +106,12 @@ def leave(window: QWidget, database: Database, actor: Actor) -> None:
         logout(database, actor)
     except Exception:  # noqa: BLE001 - leaving must never fail over an audit entry
         pass
-    _backup_on_exit(database)
+    if final:
+        _backup_on_exit(database)
     window.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
-    database.dispose()
+    if final:
+        database.dispose()
 
 
 def _warm_matching_frames(window, database, actor) -> None:  # type: ignore[no-untyped-def]

@@ -36,6 +36,9 @@ def install_error_hook() -> None:
 
 
 def show_error(parent: QWidget | None, exc: BaseException | str) -> None:
+    from core.access import SignedOut
+    if isinstance(exc, SignedOut):
+        return  # the main window closes and the login dialog says it (ui/main_window.py, ui/app.py)
     text = exc if isinstance(exc, str) else error_text(exc)
     QMessageBox.warning(parent, "LaborBridge", text)
 

@@ -173,8 +173,9 @@ class ChangePasswordDialog(_Form):
         self.accept()
 
 
-def sign_in(database: Database, parent: QWidget | None = None) -> Actor | None:
-    """The start flow: first administrator, or login (+ forced password change). None = quit."""
+def sign_in(database: Database, parent: QWidget | None = None, notice: str | None = None) -> Actor | None:
+    """The start flow: first administrator, or login (+ forced password change). None = quit.
+    ``notice``: why the previous session ended, shown in the login dialog."""
     if not users.has_users(database):
         first = FirstAdminDialog(database, parent)
         if first.exec() == QDialog.DialogCode.Accepted and first.actor is not None:
@@ -185,6 +186,8 @@ def sign_in(database: Database, parent: QWidget | None = None) -> Actor | None:
                                    "(Admin menu)."))
         return SYSTEM
     dialog = LoginDialog(database, parent)
+    if notice:
+        dialog.show_error(notice)
     dialog.username.setFocus(Qt.FocusReason.OtherFocusReason)
     if dialog.exec() != QDialog.DialogCode.Accepted or dialog.result_login is None:
         return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -69,10 +69,19 @@ def page_factories() -> list[tuple[str, str, Callable[[Database, Actor], Page]]]
 
 
 class MainWindow(QMainWindow):
+    session_ended = Signal(str)  # the account was disabled or demoted (emitted from any thread)
+
     def __init__(self, database: Database, actor: Actor) -> None:
         super().__init__()
         self.database = database
         self.actor = actor  # who signed in (ui/login_dialog.py decides, SYSTEM only for a database with no user)
+        # Set when the session ended because the account lost its rights: ui/app.py then signs in again.
+        self.ended_message: str | None = None
+        self.session_ended.connect(self._end_session)
+        from db import rights
+        self._stop_listening = rights.on_signed_out(
+            lambda exc: self.session_ended.emit(str(exc)) if exc.actor == actor else None)
+        self.destroyed.connect(lambda *_: self._stop_listening())
         self.setWindowTitle(tr("劳务协作桥 LaborBridge", "LaborBridge"))
         self.resize(1280, 800)
         self.nav = QListWidget()
@@ -128,6 +137,12 @@ class MainWindow(QMainWindow):
     def _on_changes(self, database: object, _changes: Changes, _origin: object) -> None:
         if database is self.database:
             self.refresh_status()
+
+    def _end_session(self, message: str) -> None:
+        if self.ended_message is None:
+            self.ended_message = message
+            self._stop_listening()
+            self.close()
 
     def _build_menu(self) -> None:
         file_menu = self.menuBar().addMenu(tr("文件(&F)", "&File"))

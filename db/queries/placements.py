@@ -129,7 +129,9 @@ def timeline(database: Database, trainee_id: int, actor: Actor) -> pd.DataFrame:
             .join(Placement, Placement.id == PlacementEvent.placement_id)
             .join(Vacancy, Vacancy.id == Placement.vacancy_id).join(Employer, Employer.id == Vacancy.employer_id)
             .outerjoin(User, User.id == PlacementEvent.user_id)
+            .join(Trainee, Trainee.id == Placement.trainee_id)
             .where(Placement.trainee_id == trainee_id).order_by(PlacementEvent.event_date, PlacementEvent.id))
+    stmt = scope_trainees(actor, stmt)  # a school account reads its own school's workers only
     with database.session() as session:
         rows = session.execute(stmt).all()
     frame = pd.DataFrame(rows, columns=["date", "placement_id", "vacancy_code", "employer", "kind", "status_from",

@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from sqlalchemy import Select, func, or_, select
 
 from core.access import Actor, require
-from core.i18n import tr
+from core.i18n import UserError, tr
 from core.vocab import status_label
-from db.audit import ChainReport, verify_chain
+from db import anchors
+from db.audit import ChainReport, verify_all
 from db.engine import Database
 from db.models import AuditLog
 
@@ -115,11 +116,27 @@ def known_actions(database: Database, actor: Actor) -> list[str]:
 
 
 def verify(database: Database, actor: Actor) -> ChainReport:
-    """Recompute every link of the audit chain: intact, or the id of the first entry that was altered,
-    removed or inserted behind the program's back."""
+    """Recompute every link of the audit chain (intact, or the id of the first entry altered, removed or
+    inserted behind the program's back), check its append-only triggers and the anchors this PC holds
+    (a chain that lost its end or was re-hashed)."""
     require(actor, "audit.read")
     with database.engine.connect() as conn:
-        return verify_chain(conn)
+        return verify_all(conn, anchors.held(database.url))
+
+
+def printed_code_holds(database: Database, actor: Actor, code: str) -> bool:
+    """Whether a 审计校验码 printed on a list (entry id, first digits of its hash) is in this database's
+    audit chain: a list printed before the log was cut or rewritten no longer matches."""
+    require(actor, "audit.read")
+    entry, _, digits = (code or "").strip().upper().partition("-")
+    if not entry.isdigit() or len(digits) < 8:
+        raise UserError(f"审计校验码格式不对：{code}（应为“编号-8位字符”，如 1234-3FA9C2D1）。",
+                        f"Not an audit check code: {code} (write it as number-8 characters, e.g. 1234-3FA9C2D1).",
+                        code=2)
+    with database.engine.connect() as conn:
+        report = verify_all(conn, anchors.held(database.url))
+        found = conn.scalar(select(AuditLog.chain_hash).where(AuditLog.id == int(entry)))
+    return report.broken_at is None and found is not None and found.upper().startswith(digits)
 
 
 # Keys of the JSON details the services write, in words (the audit page shows sentences, not JSON).

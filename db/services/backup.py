@@ -55,7 +55,7 @@ from sqlalchemy.pool import NullPool, StaticPool
 from core.access import Actor, require
 from core.files import cannot_write, os_error_in
 from core.i18n import UserError
-from db import audit
+from db import anchors, audit
 from db.changes import Changes
 from db.engine import (
     Database,
@@ -85,6 +85,7 @@ class BackupInfo:
     revision: str
     tables: dict[str, int] = field(default_factory=dict)
     created: str = ""
+    audit_head: tuple[int, str] | None = None  # the newest audit entry it holds: (id, chain hash)
 
     @property
     def total_rows(self) -> int:
@@ -205,9 +206,16 @@ def _pg_args(url: str) -> tuple[list[str], dict[str, str]]:
     return args + ["-d", str(u.database)], env
 
 
-def _manifest(kind: str, revision: str, counts: dict[str, int], backend: str) -> dict[str, Any]:
+def _audit_head(conn: Connection) -> tuple[int, str] | None:
+    row = conn.execute(select(AuditLog.id, AuditLog.chain_hash).order_by(AuditLog.id.desc()).limit(1)).first()
+    return (int(row[0]), str(row[1])) if row is not None and row[1] else None
+
+
+def _manifest(kind: str, revision: str, counts: dict[str, int], backend: str,
+              audit_head: tuple[int, str] | None = None) -> dict[str, Any]:
     return {"format": FORMAT, "version": FORMAT_VERSION, "kind": kind, "revision": revision, "backend": backend,
-            "created": utcnow().isoformat(timespec="seconds"), "tables": counts}
+            "created": utcnow().isoformat(timespec="seconds"), "tables": counts,
+            "audit_head": list(audit_head) if audit_head else None}
 
 
 def _pg_backup(database: Database, dest: Path, *, use_pg_dump: bool = True) -> BackupInfo:
@@ -221,6 +229,7 @@ def _pg_backup(database: Database, dest: Path, *, use_pg_dump: bool = True) -> B
             snapshot = conn.scalar(text("SELECT pg_export_snapshot()"))
             revision = _revision(conn) or ""
             counts = row_counts(conn)
+            head = _audit_head(conn) if revision not in _PRE_CHAIN else None
             kind = "export"
             with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as zf:
                 if pg_dump:
@@ -235,9 +244,10 @@ def _pg_backup(database: Database, dest: Path, *, use_pg_dump: bool = True) -> B
                             kind = "pg_dump"
                 if kind == "export":  # no pg_dump, or one that refused (e.g. older than the server)
                     _write_export(conn, zf)
-                zf.writestr(MANIFEST, json.dumps(_manifest(kind, revision, counts, "postgresql"), ensure_ascii=False))
+                zf.writestr(MANIFEST, json.dumps(_manifest(kind, revision, counts, "postgresql", head),
+                                                 ensure_ascii=False))
     os.replace(partial, dest)
-    return BackupInfo(dest, kind, revision, counts)
+    return BackupInfo(dest, kind, revision, counts, audit_head=head)
 
 
 def _write_export(conn: Connection, zf: zipfile.ZipFile) -> None:
@@ -267,7 +277,9 @@ def _write_backup(database: Database, dest: Path, *, use_pg_dump: bool = True) -
             return _sqlite_backup(database, dest)
         return _pg_backup(database, dest, use_pg_dump=use_pg_dump)
     except BaseException as exc:
-        partial.unlink(missing_ok=True)
+        for leftover in (partial, partial.with_name(partial.name + "-journal"), partial.with_name(partial.name + "-wal"),
+                         partial.with_name(partial.name + "-shm")):
+            leftover.unlink(missing_ok=True)  # SQLite's journal of the copy too: nothing left behind
         if isinstance(exc, UserError):
             raise
         if isinstance(exc, sqlite3.Error) and "full" in str(exc).lower():
@@ -366,6 +378,7 @@ def _inspect_sqlite(path: Path) -> BackupInfo:
             missing = [t.name for t in tables() if t.name not in names]
             counts = {t.name: int(conn.scalar(select(func.count()).select_from(t)) or 0)
                       for t in tables() if t.name in names}
+            head = _audit_head(conn) if "audit_log" in names and revision not in _PRE_CHAIN else None
     except sqlite3.DatabaseError as exc:  # pragma: no cover - covered through SQLAlchemy's wrapper
         raise _not_a_backup(path, str(exc), str(exc)) from None
     except UserError:
@@ -376,7 +389,8 @@ def _inspect_sqlite(path: Path) -> BackupInfo:
         engine.dispose()
     if missing and revision == head_revision():
         raise _not_a_backup(path, "缺少数据表：" + "、".join(missing), "missing tables: " + ", ".join(missing))
-    return BackupInfo(path, "sqlite", revision, counts, dt.datetime.fromtimestamp(path.stat().st_mtime).isoformat())
+    return BackupInfo(path, "sqlite", revision, counts, dt.datetime.fromtimestamp(path.stat().st_mtime).isoformat(),
+                      head)
 
 
 def _check_revision(path: Path, revision: str) -> None:
@@ -412,7 +426,9 @@ def _inspect_zip(path: Path) -> BackupInfo:
     revision = str(manifest.get("revision") or "")
     _check_revision(path, revision)
     counts = {str(k): int(v) for k, v in dict(manifest.get("tables") or {}).items()}
-    return BackupInfo(path, str(kind), revision, counts, str(manifest.get("created") or ""))
+    head = manifest.get("audit_head")
+    anchor = (int(head[0]), str(head[1])) if isinstance(head, list) and len(head) == 2 else None
+    return BackupInfo(path, str(kind), revision, counts, str(manifest.get("created") or ""), anchor)
 
 
 # --- restoring --------------------------------------------------------------------------------------
@@ -478,16 +494,55 @@ def _chain(conn: Connection, revision: str) -> audit.ChainReport:
     return audit.verify_chain(conn)
 
 
-def _chain_problem(restored: audit.ChainReport, live: audit.ChainReport, force: bool) -> str | None:
-    """Why the restored audit log needs the administrator's confirmation (None: it does not); raises
-    ConfirmationNeeded unless ``force``."""
+@dataclass
+class LiveChain:
+    """The live database's chain before a restore, and the anchors this PC holds for it."""
+    report: audit.ChainReport
+    hashes: dict[int, str]
+    anchors: list[tuple[int, str]]
+
+
+def _live(conn: Connection, url: str) -> LiveChain:
+    revision = _revision(conn) or ""
+    report = _chain(conn, revision)
+    hashes: dict[int, str] = {}
+    if revision not in _PRE_CHAIN:
+        stmt = select(AuditLog.id, AuditLog.chain_hash).order_by(AuditLog.id)
+        if report.broken_at is not None:
+            stmt = stmt.where(AuditLog.id < report.broken_at)
+        hashes = {int(i): str(h) for i, h in conn.execute(stmt)}
+    return LiveChain(report, hashes, anchors.held(url))
+
+
+def _agrees(conn: Connection, restored: audit.ChainReport, live: LiveChain) -> bool:
+    """Whether the restored chain is the live one, a continuation of it, or ends at or passes through an
+    entry this PC anchored: a forged or re-hashed chain of the same length agrees with none of these."""
+    if restored.head_id is None or not live.hashes:
+        return True  # nothing to compare: an empty log on either side
+    if live.hashes.get(restored.head_id) == restored.head:
+        return True  # a prefix of the live chain (equal, as it is not shorter)
+    newest_id = max(live.hashes)
+    if newest_id <= restored.head_id and audit.hash_at(conn, newest_id) == live.hashes[newest_id]:
+        return True  # the live chain is a prefix of the restored one
+    return any(entry_id <= restored.head_id and audit.hash_at(conn, entry_id) == head
+               for entry_id, head in live.anchors)
+
+
+def _chain_problem(conn: Connection, revision: str, live: LiveChain, force: bool) -> str | None:
+    """Why the restored audit log (on ``conn``) needs the administrator's confirmation (None: it does
+    not); raises ConfirmationNeeded unless ``force``."""
+    restored = _chain(conn, revision)
     if not restored.intact:
         zh = f"备份中的审计日志已被改动（第 {restored.broken_at} 条记录起校验不符）"
         en = f"the backup's audit log was altered (the chain breaks at entry {restored.broken_at})"
-    elif restored.entries < live.entries:
-        missing = live.entries - restored.entries
+    elif restored.entries < live.report.entries:
+        missing = live.report.entries - restored.entries
         zh = f"备份中的审计日志比当前数据库少 {missing} 条，恢复会抹去这些记录"
         en = f"the backup's audit log has {missing} entries fewer than the live one; restoring erases them"
+    elif revision not in _PRE_CHAIN and not _agrees(conn, restored, live):
+        zh = "备份中的审计日志与当前数据库的不一致（既不是其前段，也不符合本机保存的校验码），可能被删改后重新计算过"
+        en = ("the backup's audit log does not agree with the live one (it neither starts it nor matches a check "
+              "code this PC kept); it may have been edited and re-hashed")
     else:
         return None
     if not force:
@@ -497,7 +552,7 @@ def _chain_problem(restored: audit.ChainReport, live: audit.ChainReport, force: 
     return en
 
 
-def _verify(conn: Connection, info: BackupInfo, live: audit.ChainReport, force: bool,
+def _verify(conn: Connection, info: BackupInfo, live: LiveChain, force: bool,
             *, integrity: bool = False) -> str | None:
     """After a restore, before it counts: integrity, schema table by table, no foreign triggers, every
     table's row count as in the backup, and the audit chain. Returns what the administrator confirmed."""
@@ -517,7 +572,18 @@ def _verify(conn: Connection, info: BackupInfo, live: audit.ChainReport, force: 
     wrong = [f"{name}: {counts.get(name)} ≠ {n}" for name, n in info.tables.items() if counts.get(name) != n]
     if wrong:
         raise _verify_failed("行数不符（" + "；".join(wrong) + "）", "row counts differ (" + "; ".join(wrong) + ")")
-    return _chain_problem(_chain(conn, revision), live, force)
+    forced = _chain_problem(conn, revision, live, force)
+    if revision not in _PRE_CHAIN:
+        _reinstate_triggers(conn)
+    return forced
+
+
+def _reinstate_triggers(conn: Connection) -> None:
+    """A backup without the append-only triggers gets them back (and an audit entry saying so) before it
+    counts as restored."""
+    if audit.missing_triggers(conn):
+        audit.reinstate_on_open(conn)
+        conn.commit()
 
 
 def _verify_failed(zh: str, en: str) -> UserError:
@@ -612,6 +678,10 @@ def restore_backup(database: Database, actor: Actor, path: Path | str, *, force:
         audit.record(session, actor, "restore", "database", None,
                      detail=f"{info.kind}: {info.path.name} ({info.total_rows} rows)"
                      + (f"; confirmed by the administrator: {report.forced}" if report.forced else ""))
+    with database.engine.connect() as conn:  # the chain before the restore is no longer this database's
+        head = conn.execute(select(AuditLog.id, AuditLog.chain_hash).order_by(AuditLog.id.desc()).limit(1)).first()
+    if head is not None:
+        anchors.note(database.url, int(head[0]), str(head[1]), replace=True)
     return report
 
 
@@ -642,7 +712,7 @@ def _copy_in(src: Path, conn: Connection) -> None:
 
 def _restore_sqlite(database: Database, info: BackupInfo, force: bool) -> RestoreReport:
     with _exclusive_sqlite(database) as conn:
-        live = _chain(conn, _revision(conn) or "")
+        live = _live(conn, database.url)
         if info.kind == "sqlite":  # checked on the file first, so a refusal touches nothing
             _check_backup_chain(info, live, force)
         stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
@@ -660,11 +730,11 @@ def _restore_sqlite(database: Database, info: BackupInfo, force: bool) -> Restor
     return RestoreReport(info.kind, info.revision, info.tables, safety.path, forced)
 
 
-def _check_backup_chain(info: BackupInfo, live: audit.ChainReport, force: bool) -> None:
+def _check_backup_chain(info: BackupInfo, live: LiveChain, force: bool) -> None:
     engine = create_engine(f"sqlite:///{info.path}", poolclass=NullPool)
     try:
         with engine.connect() as conn:
-            _chain_problem(_chain(conn, info.revision), live, force)
+            _chain_problem(conn, info.revision, live, force)
     finally:
         engine.dispose()
 
@@ -696,7 +766,7 @@ def _restore_pg_dump(database: Database, info: BackupInfo, force: bool) -> Resto
                         "installed here. Nothing was changed.", code=2)
     _pg_alone(database)
     with database.engine.connect() as conn:
-        live = _chain(conn, _revision(conn) or "")
+        live = _live(conn, database.url)
     safety = _safety_copy(database)
     _run_pg_restore(database, info, pg_restore)
     try:
@@ -764,12 +834,12 @@ def _source_rows(info: BackupInfo):  # type: ignore[no-untyped-def]
 def _restore_rows(database: Database, info: BackupInfo, *, force: bool = False) -> RestoreReport:
     """Row by row in ONE transaction (see _restore_rows_on); works across backends."""
     with database.engine.connect() as conn:
-        live = _chain(conn, _revision(conn) or "")
+        live = _live(conn, database.url)
         report = _restore_rows_on(conn, info, live, force)
     return report
 
 
-def _restore_rows_on(conn: Connection, info: BackupInfo, live: audit.ChainReport, force: bool) -> RestoreReport:
+def _restore_rows_on(conn: Connection, info: BackupInfo, live: LiveChain, force: bool) -> RestoreReport:
     """Delete everything, insert the backup's rows, check counts and the audit chain: one transaction,
     so any failure leaves the data as it was. The schema must be the same revision as the database's."""
     current = _revision(conn) or ""
@@ -804,7 +874,7 @@ def _restore_rows_on(conn: Connection, info: BackupInfo, live: audit.ChainReport
             raise UserError("恢复后的校验未通过：行数不符（" + "；".join(wrong) + "）。数据库未作任何改动。",
                             "The restored data failed verification: row counts differ (" + "; ".join(wrong)
                             + "). Nothing was changed.", code=2)
-        forced = _chain_problem(_chain(conn, current), live, force)
+        forced = _chain_problem(conn, current, live, force)
         conn.commit()
     except BaseException:
         conn.rollback()

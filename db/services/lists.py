@@ -27,9 +27,10 @@ from core.files import write_file
 from core.i18n import UserError, tr
 from core.placement import LISTED
 from core.vocab import HOUSEHOLD_TYPES, LEVEL_NAMES, SKILLS
+from db.audit import check_code as audit_check_code
 from db.audit import record
 from db.engine import Database
-from db.models import Batch, Employer, Placement, Trainee, Vacancy
+from db.models import AuditLog, Batch, Employer, Placement, Trainee, Vacancy
 from db.rules import effective_household_expr, sees_trainee_expr
 from db.services import settings
 
@@ -138,12 +139,17 @@ class PlacementList:
     entity_id: str | None = None
     notes: list[str] = field(default_factory=list)
     # One line per person placed by exception (破例加入), marked ※ in the table: who and why.
+    check_code: str = ""            # 审计校验码: the audit chain's head when the list was made
     footnotes: list[str] = field(default_factory=list)
 
     @property
     def end_text(self) -> str:
         """The totals row as printed: the totals, then the exception footnotes."""
         return "\n".join([self.totals, *self.footnotes])
+
+    @property
+    def check_label(self) -> str:
+        return tr(f"审计校验码 {self.check_code}", f"Audit check code {self.check_code}") if self.check_code else ""
 
     @property
     def headers(self) -> list[str]:
@@ -209,7 +215,12 @@ def build_list(database: Database, actor: Actor, selection: ListSelection, *,
     if selection.date_from and selection.date_to and selection.date_from > selection.date_to:
         raise UserError("期间的开始日期晚于结束日期。", "The period starts after it ends.", code=2)
     with database.session() as session:
-        return _build(session, actor, selection, today or dt.date.today())
+        plist = _build(session, actor, selection, today or dt.date.today())
+        # The audit chain's head when the list was made, on paper: a reviewer can check it later
+        # (audit verify --code) against the database the list came from.
+        head = session.execute(select(AuditLog.id, AuditLog.chain_hash).order_by(AuditLog.id.desc()).limit(1)).first()
+        plist.check_code = audit_check_code(head[0], head[1]) if head is not None else ""
+        return plist
 
 
 def _build(session: Session, actor: Actor, sel: ListSelection, today: dt.date) -> PlacementList:
@@ -491,7 +502,7 @@ def _write_workbook(plist: PlacementList, path: Path) -> None:
         ws.repeat_rows(0, header_row)
         ws.center_horizontally()
         ws.set_margins(left=0.5, right=0.5, top=0.6, bottom=0.7)
-        ws.set_footer(tr("&C第 &P 页 共 &N 页", "&CPage &P of &N"))
+        ws.set_footer(tr("&C第 &P 页 共 &N 页", "&CPage &P of &N") + (f"&R{plist.check_label}" if plist.check_code else ""))
         ws.freeze_panes(header_row + 1, 0)
         ws.print_area(0, 0, sign, last)
     finally:

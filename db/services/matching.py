@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,9 +30,12 @@ from db.services import settings as bureau_settings
 from db.services.placements import propose
 from matching import rank as ranking
 from matching.data import MatchData
+from matching.features import feature_matrix, pair_inputs
 from matching.metrics import four_fifths
-from matching.model import HEURISTIC, MatchModel, ThinHistory, choice_words, compare
+from matching.model import HEURISTIC, MatchModel, ThinHistory, choice_words, compare, scores_usable
 from matching.model import train as fit_model
+
+log = logging.getLogger(__name__)
 
 Progress = Callable[[int, str], None]
 TARGET = "retained_180"
@@ -90,14 +94,42 @@ def active_model(database: Database) -> ModelStatus:
     try:
         model = MatchModel.from_blob(blob)
     except UserError as exc:
-        return ModelStatus(HEURISTIC, tr(f"第{version_id}版模型无法使用（{exc}），已改用规则评分",
-                                         f"model v{version_id} cannot be used ({exc}); using the rule-based score"))
+        return _fallback(version_id, str(exc))
+    except Exception as exc:  # noqa: BLE001 - any stored model that cannot be loaded: the rule-based score
+        return _fallback(version_id, f"{type(exc).__name__}")
     model.version_id, model.created_at = version_id, created
     try:
         model.metrics = json.loads(metrics or "{}")
     except ValueError:
         model.metrics = {}
     return ModelStatus(model)
+
+
+def _fallback(version_id: int | None, why: str) -> ModelStatus:
+    """The rule-based score instead of a stored model, with the banner's sentence and a log entry."""
+    log.warning("matching model v%s not used, the rule-based score is: %s", version_id, why)
+    return ModelStatus(HEURISTIC, tr(f"第{version_id}版模型无法使用（{why}），已改用规则评分",
+                                     f"model v{version_id} cannot be used ({why}); using the rule-based score"))
+
+
+_CHECK_ROWS = 2000  # real pairs a stored model must score before it is used
+
+
+def checked_model(database: Database, data: MatchData) -> ModelStatus:
+    """The active model, tried first on real rows of ``data`` (up to 2,000 pairs spread over its
+    trainees and vacancies): NaN, infinity or a failure there means the rule-based score, a banner and a
+    log entry."""
+    status = active_model(database)
+    n_t, n_v = len(data.T["trainee_id"]), len(data.vacancies)
+    if not status.learned or not n_t or not n_v:
+        return status
+    k = np.arange(min(_CHECK_ROWS, max(n_t, n_v)))
+    t_idx = (k * max(1, n_t // len(k))) % n_t  # spread over the trainees …
+    v_idx = k % n_v                             # … and every vacancy in turn
+    X = feature_matrix(pair_inputs(data, t_idx, v_idx))
+    if not scores_usable(status.model, X):
+        return _fallback(status.model.version_id, tr("对实际数据给出无效分数", "invalid scores on real data"))
+    return status
 
 
 def model_versions(database: Database) -> pd.DataFrame:
@@ -258,7 +290,7 @@ def rank_vacancy(database: Database, code: str, top: int | None = 10, *, actor: 
     data = _load(database, actor, vacancy_codes=[code], today=today)
     if data.vacancies.empty:
         raise UserError(f"找不到岗位编号“{code}”", f"No vacancy with the code '{code}'")
-    status = active_model(database)
+    status = checked_model(database, data)
     # the fairness check always looks at the top 10, whatever number is shown
     ranked, excluded = ranking.rank_vacancy(data, status.model, 0, top=None if top is None else max(top, FAIR_TOP),
                                             priority_weights=weights, skilled_weight=sw)
@@ -298,7 +330,7 @@ def rank_trainee(database: Database, id_number: str, top: int | None = 10, *, ac
     pos = data.trainee_pos([tid])[0]
     if pos < 0:
         raise UserError("当前用户无权查看该学员", "The current user may not see this trainee")
-    status = active_model(database)
+    status = checked_model(database, data)
     ranked, excluded = ranking.rank_trainee(data, status.model, int(pos), top=top, priority_weights=weights,
                                             skilled_weight=sw)
     subject = data.trainees.iloc[pos].to_dict()
@@ -330,7 +362,7 @@ def candidate_scores(database: Database, vacancy_ids: list[int], *, actor: Actor
     require(actor, "matching.run")
     weights, sw = _policy(database, priority_weights, skilled_weight)
     data = _load(database, actor, vacancy_ids=list(vacancy_ids), today=today)
-    status = active_model(database)
+    status = checked_model(database, data)
     return ranking.candidates(data, status.model, list(range(len(data.vacancies))), weights, reasons=reasons,
                               skilled_weight=sw)
 
@@ -343,7 +375,7 @@ def explain_pairs(database: Database, pairs: pd.DataFrame, *, actor: Actor,
         return []
     vacancy_ids = pairs["vacancy_id"].astype("int64").to_numpy()
     data = _load(database, actor, vacancy_ids=sorted(set(vacancy_ids.tolist())), today=today)
-    return ranking.explain(data, active_model(database).model, pairs["trainee_id"].astype("int64").to_numpy(),
+    return ranking.explain(data, checked_model(database, data).model, pairs["trainee_id"].astype("int64").to_numpy(),
                            vacancy_ids)
 
 
@@ -372,7 +404,7 @@ def fairness_report(database: Database, actor: Actor, *, vacancy_ids: list[int] 
     require(actor, "matching.run")
     weights, sw = _policy(database, priority_weights, None)
     data = _load(database, actor, vacancy_ids=vacancy_ids, open_only=vacancy_ids is None, today=today)
-    status = active_model(database)
+    status = checked_model(database, data)
     cands = ranking.candidates(data, status.model, list(range(len(data.vacancies))), weights, reasons=False,
                                skilled_weight=sw)
     t = data.trainees.set_index("trainee_id")

@@ -22,6 +22,7 @@ from core.fields import (
     FieldError,
     ResidentId,
     check_contact_phone,
+    check_not_future,
     check_uscc,
     clean_text,
     parse_date,
@@ -325,12 +326,14 @@ def enrol(database: Database, actor: Actor, cohort_id: int, trainee_ids: Sequenc
 def cohort_members(database: Database, actor: Actor, cohort_id: int) -> list[dict[str, Any]]:
     require(actor, "registry.read")
     with database.session() as session:
-        rows = session.execute(
+        cohort = session.get(Cohort, cohort_id)
+        if cohort is None or not sees_trainee(actor, cohort.school_id):
+            raise UserError("该培训班不存在或无权查看", "No such cohort, or not visible to you", code=1)
+        rows = session.execute(scope_trainees(actor,
             select(TrainingRecord.id, TrainingRecord.graduated_on, Trainee.id.label("trainee_id"), Trainee.name,
                    Trainee.id_number, Trainee.skill_level)
             .join(Trainee, Trainee.id == TrainingRecord.trainee_id)
-            .where(TrainingRecord.cohort_id == cohort_id).order_by(Trainee.name)).all()
-        cohort = session.get(Cohort, cohort_id)
+            .where(TrainingRecord.cohort_id == cohort_id).order_by(Trainee.name))).all()
         certs: dict[int, str] = {}
         if cohort is not None and rows:
             for c in session.execute(select(Certificate.trainee_id, Certificate.number).where(
@@ -363,7 +366,7 @@ def graduate(database: Database, actor: Actor, cohort_id: int, trainee_ids: Sequ
     nothing is written unless every one is valid."""
     require(actor, "registry.write")
     try:
-        day = parse_date(graduation_date, "结业日期", "Graduation date")
+        day = check_not_future(parse_date(graduation_date, "结业日期", "Graduation date"), "结业日期", "Graduation date")
     except FieldError as exc:
         raise FormErrors({"graduation_date": str(exc)}) from None
     if day is None:
@@ -385,6 +388,10 @@ def graduate(database: Database, actor: Actor, cohort_id: int, trainee_ids: Sequ
                     errors[key] = tr("职业技能等级证书须填等级（五级…一级）", "A graded certificate needs a level")
             except FieldError as exc:
                 errors[key] = str(exc)
+        try:
+            check_not_future(c.issue_date, "发证日期", "Issue date")
+        except FieldError as exc:
+            errors[key] = str(exc)
         numbers[number] = c.trainee_id
     with database.session() as session:
         cohort = session.get(Cohort, cohort_id)

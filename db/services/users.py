@@ -18,7 +18,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from core.access import ALL_ROLES, SYSTEM, Actor, require
+from core.access import ALL_ROLES, SYSTEM, Actor, require, take_unconfirmed
+from core.fields import free_text
 from core.i18n import UserError, tr
 from core.vocab import ROLE_LABELS
 from db import audit
@@ -120,7 +121,7 @@ def _add_user(session: Session, actor: Actor, username: str, password: str, role
     school_id = _check_role(session, role, school_id)
     if session.scalar(select(User.id).where(func.lower(User.username) == username.lower())) is not None:
         raise UserError(f"用户名“{username}”已被使用。", f"The user name '{username}' is taken.", code=1)
-    user = User(username=username, display_name=(display_name or "").strip()[:64], role=role,
+    user = User(username=username, display_name=free_text(display_name)[:64], role=role,
                 school_id=school_id, password_hash=_hash(password), must_change_password=must_change,
                 failed_logins=0, active=True)
     session.add(user)
@@ -146,45 +147,52 @@ def create_first_admin(database: Database, username: str, password: str, display
     return actor
 
 
+def _verify(password_hash: str | None, password: str) -> bool:
+    try:
+        return bool(_hasher.verify(password_hash or _DUMMY_HASH, password or ""))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
 def login(database: Database, username: str, password: str) -> LoginResult:
-    """Check a password; counts failures, locks after repeated ones, audits success and failure."""
+    """Check a password; counts failures, locks after repeated ones, audits success and failure.
+
+    A wrong password gets the same sentence after the same work (one Argon2 verification) whether the
+    name is unknown, disabled, locked or fine, so no answer tells which names exist. Only the right
+    password learns that its account is disabled or locked."""
     username = (username or "").strip()
     now = utcnow()
+    take_unconfirmed()  # a new sign-in: nothing of a previous session is still to be confirmed
     with database.session() as session:
         user = session.scalar(select(User).where(func.lower(User.username) == username.lower()))
+        ok = _verify(user.password_hash if user is not None else None, password)
+        failure: UserError = _bad_credentials()
         if user is None:
-            try:
-                _hasher.verify(_DUMMY_HASH, password or "x")
-            except VerificationError:
-                pass
             # Not the typed name: a password typed into the user-name field must not be stored.
             audit.record(session, Actor(None, "", "officer"), "login_failed", "user", None,
                          detail="unknown user")
-            failure: UserError | None = _bad_credentials()
         elif not user.active:
             audit.record(session, _actor(user), "login_failed", "user", user.id, detail="inactive")
-            failure = UserError("该账户已停用，请联系管理员。", "This account is disabled; ask the administrator.",
-                                code=1)
-        elif user.locked_until is not None and user.locked_until > now:
-            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-            audit.record(session, _actor(user), "login_failed", "user", user.id, detail="locked")
-            failure = UserError(f"密码错误次数过多，账户已锁定，请 {minutes} 分钟后再试或联系管理员解锁。",
-                                f"Too many wrong passwords: the account is locked; try again in {minutes} "
-                                "minutes or ask the administrator to unlock it.", code=1)
-        else:
-            try:
-                _hasher.verify(user.password_hash, password or "")
-                ok = True
-            except (VerifyMismatchError, VerificationError, InvalidHashError):
-                ok = False
             if ok:
-                changes: dict[str, object] = {"failed_logins": 0, "locked_until": None}
-                if _hasher.check_needs_rehash(user.password_hash):
-                    changes["password_hash"] = _hash(password)
-                session.execute(update(User).where(User.id == user.id).values(**changes))
-                audit.record(session, _actor(user), "login", "user", user.id)
-                return LoginResult(_actor(user), bool(user.must_change_password), user.display_name or "")
-            # Counted in SQL so two offices failing at once both count.
+                failure = UserError("该账户已停用，请联系管理员。", "This account is disabled; ask the administrator.",
+                                    code=1)
+        elif user.locked_until is not None and user.locked_until > now:
+            audit.record(session, _actor(user), "login_failed", "user", user.id, detail="locked")
+            if ok:
+                minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+                failure = UserError(f"密码错误次数过多，账户已锁定，请 {minutes} 分钟后再试或联系管理员解锁。",
+                                    f"Too many wrong passwords: the account is locked; try again in {minutes} "
+                                    "minutes or ask the administrator to unlock it.", code=1)
+        elif ok:
+            changes: dict[str, object] = {"failed_logins": 0, "locked_until": None}
+            if _hasher.check_needs_rehash(user.password_hash):
+                changes["password_hash"] = _hash(password)
+            session.execute(update(User).where(User.id == user.id).values(**changes))
+            audit.record(session, _actor(user), "login", "user", user.id)
+            return LoginResult(_actor(user), bool(user.must_change_password), user.display_name or "")
+        else:
+            # Counted in SQL so two offices failing at once both count. The lock is not announced to
+            # a wrong password: an unknown name would never be "locked", so that would confirm the name.
             failures = (user.failed_logins or 0) + 1
             values: dict[str, object] = {"failed_logins": User.failed_logins + 1}
             if failures >= LOCK_AFTER_FAILURES:
@@ -193,14 +201,7 @@ def login(database: Database, username: str, password: str) -> LoginResult:
             session.execute(update(User).where(User.id == user.id).values(**values))
             audit.record(session, _actor(user), "login_failed", "user", user.id,
                          detail="locked" if failures >= LOCK_AFTER_FAILURES else "wrong password")
-            if failures >= LOCK_AFTER_FAILURES:
-                failure = UserError(f"密码连续错误 {LOCK_AFTER_FAILURES} 次，账户已锁定 {LOCK_MINUTES} 分钟。",
-                                    f"{LOCK_AFTER_FAILURES} wrong passwords in a row: the account is locked for "
-                                    f"{LOCK_MINUTES} minutes.", code=1)
-            else:
-                failure = _bad_credentials()
     # The failure was committed above (the count must survive); only now is the caller told.
-    assert failure is not None
     raise failure
 
 
@@ -230,6 +231,7 @@ def actor_for(database: Database, username: str | None, password: str | None, *,
 
 
 def logout(database: Database, actor: Actor) -> None:
+    take_unconfirmed()  # signing out is allowed to an account that has just lost its rights
     if actor.user_id is None:
         return
     with database.session() as session:
@@ -309,7 +311,7 @@ def update_user(database: Database, actor: Actor, user_id: int, *, role: str | N
             raise UserError("不能停用自己的账户。", "You cannot disable your own account.", code=1)
         user.role, user.school_id, user.active = new_role, new_school, new_active
         if display_name is not None:
-            user.display_name = display_name.strip()[:64]
+            user.display_name = free_text(display_name)[:64]
         after = {"role": user.role, "school_id": user.school_id, "display_name": user.display_name,
                  "active": user.active}
         audit.record(session, actor, "update", "user", user.id, before=before, after=after)

@@ -197,16 +197,9 @@ class AuditPage(Page):
 
         def done(report: ChainReport) -> None:
             self.verify_button.setEnabled(True)
-            if report.intact:
-                self.verify_label.setStyleSheet("color: #1b5e20;")
-                self.verify_label.setText(tr(f"审计日志完整：{report.entries:,} 条记录逐条校验通过。",
-                                             f"The audit log is intact: {report.entries:,} entries verified."))
-            else:
-                self.verify_label.setStyleSheet("color: #b00020;")
-                self.verify_label.setText(tr(
-                    f"审计日志已被改动：第 {report.broken_at} 条记录起校验不符（此前 {report.entries:,} 条完好）。",
-                    f"The audit log was altered: the chain breaks at entry {report.broken_at} "
-                    f"({report.entries:,} entries before it are intact)."))
+            self.verify_label.setStyleSheet("color: #1b5e20;" if report.intact else "color: #b00020;")
+            self.verify_label.setWordWrap(True)
+            self.verify_label.setText(report.message())
 
         def failed(exc: BaseException) -> None:
             self.verify_button.setEnabled(True)

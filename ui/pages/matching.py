@@ -435,9 +435,7 @@ class MatchingPage(Page):
                                      delay_ms=24 * 3600 * 1000, label=self.PREPARING)
 
     def _fill(self, status: ms.ModelStatus, scoring: str, vac: pd.DataFrame, batch_list: pd.DataFrame) -> None:
-        self.model_label.setText(tr("评分方式：", "Scoring: ") + scoring)
-        color = "#e6f4ea" if status.learned else "#fff4e5"
-        self.model_label.setStyleSheet(f"QLabel#model_indicator {{ padding: 4px 8px; border-radius: 4px; background: {color}; }}")
+        self._set_banner(scoring, status.learned)
         current = self.vacancy_box.currentData()
         self.vacancy_box.clear()
         if vac.empty:  # an empty page says what to do first
@@ -464,6 +462,15 @@ class MatchingPage(Page):
     def _waiting_buttons(self) -> tuple[QPushButton, ...]:
         """What needs the vacancy list or the batches read by refresh()."""
         return (self.rank_vacancy_button, self.shortlist_button, self.trainee_shortlist_button)
+
+    def show_scoring(self, status: ms.ModelStatus) -> None:
+        """The banner: green for a learned model in use, amber for the rules (and for a fallback)."""
+        self._set_banner(self.describe_scoring(status), status.learned)
+
+    def _set_banner(self, scoring: str, learned: bool) -> None:
+        self.model_label.setText(tr("评分方式：", "Scoring: ") + scoring)
+        color = "#e6f4ea" if learned else "#fff4e5"
+        self.model_label.setStyleSheet(f"QLabel#model_indicator {{ padding: 4px 8px; border-radius: 4px; background: {color}; }}")
 
     def describe_scoring(self, status: ms.ModelStatus) -> str:
         """The banner: which model scores, and a stored version that was not switched on says so."""
@@ -535,7 +542,7 @@ class MatchingPage(Page):
     def _show_vacancy(self, result: ms.RankResult) -> None:
         set_enabled(self.rank_vacancy_button, True)
         self.last_vacancy = result
-        self.model_label.setText(tr("评分方式：", "Scoring: ") + self.describe_scoring(result.model))
+        self.show_scoring(result.model)
         v = result.subject
         band = f"{v.get('wage_min')}–{v.get('wage_max')}"
         record = employer_record(v["employer_retention"], v["employer_history"])  # "暂无历史…" with none

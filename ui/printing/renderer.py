@@ -396,9 +396,14 @@ class ListRenderer:
         rect = QRectF(0, page_h - h, page_w, h)
         painter.drawText(rect, int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter),
                          tr(f"第 {page} 页 共 {pages} 页", f"Page {page} of {pages}"))
-        if self.plist.notes:
+        if self.plist.notes or self.plist.check_code:
             painter.setPen(QColor("#555555"))
-            painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter), self.plist.notes[0])
+            if self.plist.notes:
+                painter.drawText(rect, int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter),
+                                 self.plist.notes[0])
+            if self.plist.check_code:
+                painter.drawText(rect, int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter),
+                                 self.plist.check_label)
             painter.setPen(QColor("#000000"))
 
 

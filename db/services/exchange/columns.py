@@ -14,6 +14,7 @@ from core.fields import (
     check_id_number,
     check_mobile,
     check_name,
+    check_not_future,
     check_uscc,
     clean_text,
     free_text,
@@ -227,12 +228,15 @@ def _text(max_len: int, zh: str, en: str, *, free: bool = False) -> Callable[[An
     return parse
 
 
-def _date(zh: str, en: str) -> Callable[[Any], dt.date]:
+def _date(zh: str, en: str, *, past: bool = False) -> Callable[[Any], dt.date]:
+    """``past``: a date of something that has happened (graduation), so not later than today."""
     def parse(value: Any) -> dt.date:
         day = parse_date(value, zh, en)
         assert day is not None
         if not (dt.date(1950, 1, 1) <= day <= dt.date(2100, 12, 31)):
             raise FieldError(tr(f"{zh}超出合理范围：{day:%Y-%m-%d}", f"{en} out of range: {day:%Y-%m-%d}"))
+        if past:
+            check_not_future(day, zh, en)
         return day
     return parse
 
@@ -326,7 +330,7 @@ PARSERS: dict[str, dict[str, tuple[Callable[[Any], Any], bool]]] = {
         "skills": (lambda v: ",".join(parse_skills(v, "技能", "Skill")), True),
         "skill_level": (parse_level, True),
         "school": (_text(100, "培训学校", "School"), True),
-        "graduation_date": (_date("结业日期", "Graduation date"), True),
+        "graduation_date": (_date("结业日期", "Graduation date", past=True), True),
         "training_hours": (_strict_int("培训课时", "Training hours", 0, 5000), True),
         "mandarin": (parse_mandarin, True),
         "preferred_regions": (_regions, True),

@@ -456,6 +456,14 @@ def _read_csv(path: Path) -> list[tuple[int, list[Any]]]:
             rows.append((i + 1, [_csv_cell(c) if c[:1] in ("#", "'") else c for c in row]))
         return rows
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            limit = csv.field_size_limit()
+            raise _unusable(
+                f"文件“{path.name}”第 {reader.line_num:,} 行附近有一个单元格过大（超过 {limit:,} 个字符），不像名册内容，"
+                "未导入。请检查该行（可能是粘贴进去的大段文字），删除后再导入。",
+                f"The file '{path.name}' has an oversized cell (more than {limit:,} characters) near line "
+                f"{reader.line_num:,}; it does not look like roster content and nothing was imported. Check that "
+                "row (perhaps a pasted block of text), remove it and import again.") from None
         raise _corrupt(path, exc) from None
 
 

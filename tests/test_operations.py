@@ -298,8 +298,10 @@ def test_an_import_from_the_empty_page_shows_everywhere_at_once(qtbot, database)
 def test_the_matching_page_offers_a_batch_made_on_the_tracking_page(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
     window = _window(qtbot, demo_db)
     matching = _nav(qtbot, window, "matching")
+    qtbot.waitUntil(lambda: matching.ready, timeout=20000)  # its choices are read in the background
     assert matching.batch_box.findText("2027年第3批广东", Qt.MatchFlag.MatchStartsWith) < 0
     tracking = _nav(qtbot, window, "tracking")
     click(qtbot, tracking, "btn_new_batch", [{"name": "2027年第3批广东"}])
     _nav(qtbot, window, "matching")
+    qtbot.waitUntil(lambda: matching.ready, timeout=20000)
     assert matching.batch_box.findText("2027年第3批广东", Qt.MatchFlag.MatchStartsWith) >= 0

@@ -89,6 +89,7 @@ def test_the_matching_page_shows_the_banner(demo_db, qtbot) -> None:  # type: ig
     qtbot.addWidget(page)
     page.resize(1280, 800)
     page.show()
+    qtbot.waitUntil(lambda: page.ready, timeout=20000)  # the page reads its choices in the background
     page.vacancy_box.setCurrentIndex(page.vacancy_box.findData(code))
     qtbot.mouseClick(page.rank_vacancy_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: page.ranked_model.rowCount() > 0, timeout=30000)

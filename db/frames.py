@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, func, or_, select
 
@@ -39,6 +40,18 @@ def _read(conn: Connection, stmt) -> pd.DataFrame:  # type: ignore[no-untyped-de
     return pd.DataFrame({key: pd.Series(col, dtype=object) for key, col in zip(keys, columns)}).infer_objects()
 
 
+def _raw_rows(conn: Connection, stmt) -> list[tuple]:  # type: ignore[no-untyped-def]
+    """Plain tuples from the driver's own cursor: no Row objects and no per-value conversion, for
+    columns that need none (ids, text)."""
+    sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def trainees_frame(conn: Connection, actor: Actor, ids: list[int] | None = None) -> pd.DataFrame:
     """Active (not deleted) trainees the actor may see, with a ``busy`` flag (already on a job)."""
     t = Trainee.__table__
@@ -59,6 +72,19 @@ def trainees_frame(conn: Connection, actor: Actor, ids: list[int] | None = None)
     for col in ("skills", "preferred_regions"):
         frame[col] = frame[col].fillna("")
     return frame
+
+
+def trainee_identities(conn: Connection, actor: Actor) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Ids, names and ID numbers of the active trainees the actor may see: what a prepared trainee side
+    kept on disk leaves out (db/services/frame_cache.py)."""
+    t = Trainee.__table__
+    stmt = scope_trainees(actor, select(t.c.id, t.c.name, t.c.id_number).where(t.c.deleted_at.is_(None)), t)
+    rows = _raw_rows(conn, stmt)
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object), np.zeros(0, dtype=object)
+    ids, names, numbers = zip(*rows)
+    return (np.fromiter(ids, dtype=np.int64, count=len(ids)), np.array(names, dtype=object),
+            np.array(numbers, dtype=object))
 
 
 def vacancies_frame(conn: Connection, *, ids: list[int] | None = None, codes: list[str] | None = None,
@@ -122,10 +148,11 @@ def table_marks(conn: Connection, table: str) -> tuple[int, int, dt.datetime | N
 def versions(conn: Connection, table: str, *, since: dt.datetime | None = None,
              above_id: int | None = None) -> pd.DataFrame:
     """id, version (and trainee_id for placements) of every row, or of the rows changed at or after
-    ``since`` or added above ``above_id``."""
+    ``since`` or added above ``above_id`` (then with their ``updated_at``)."""
     t = MARKED_TABLES[table]
     cols = [t.c.id, t.c.version] + ([t.c.trainee_id] if table == "placement" else [])
-    stmt = select(*cols)
-    if since is not None or above_id is not None:
+    window = since is not None or above_id is not None
+    stmt = select(*cols, *([t.c.updated_at] if window else []))
+    if window:
         stmt = stmt.where(or_(t.c.updated_at >= since, t.c.id > (above_id or 0)))
     return _read(conn, stmt)

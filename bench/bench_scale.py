@@ -104,6 +104,12 @@ def run(n_trainees: int, workdir: Path) -> dict:
     _figure(out, "rank_cli_first_process", first)
     _figure(out, "rank_cli_second_process", second)
 
+    # The demo's rows were all written minutes ago, so the whole table would sit in the change window
+    # of a patch; their last changes are first spread over the past year, as a bureau's records are.
+    with sqlite3.connect(path) as conn:
+        for table in ("trainee", "placement"):
+            conn.execute(f"UPDATE {table} SET updated_at = "
+                         "strftime('%Y-%m-%d %H:%M:%f', 'now', '-1 day', '-' || (id % 365) || ' days')")
     _timed([*url, "import", "trainees", str(_roster(workdir / "roster_a.csv", {}))], env)
     _timed(rank, env)  # the state now holds the roster's people
     with open(SAMPLE, encoding="gbk", newline="") as f:

@@ -234,3 +234,17 @@ def test_cli_rank_in_new_processes_uses_the_state_and_sees_an_import(tmp_path: P
     fresh = run(*rank)
     assert fresh.returncode == 0 and json.loads(patched.stdout) == json.loads(fresh.stdout)
     assert json.loads(fresh.stdout)
+
+
+def test_a_state_that_cannot_be_written_only_costs_the_next_process_a_read(demo_db) -> None:  # type: ignore[no-untyped-def]
+    frame_cache.clear()
+    blocker = data_dir() / "prepared"
+    blocker.parent.mkdir(parents=True, exist_ok=True)
+    blocker.write_text("not a folder")          # as a full or read-only disk would refuse the write
+    code = str(batches.open_vacancies(demo_db)["code"].iloc[0])
+    first, how = _rank(demo_db, [code])
+    assert how == ["read"] and blocker.read_text() == "not a folder"
+    frame_cache.forget_memory()
+    again, how = _rank(demo_db, [code])
+    assert how == ["read"]
+    _same(first, again)

@@ -110,7 +110,6 @@ class MatchData:
         plan needs when the trainee side was prepared once for the session. ``self`` is left as it was."""
         data = MatchData(self.trainees, vacancies.reset_index(drop=True), self.history, self.today,
                          T=self.T, regions=dict(self.regions), employers=self.employers)
-        data._pref_lists = self._pref_lists
         data._prepare_vacancies()
         return data
 
@@ -147,8 +146,6 @@ class MatchData:
         T["household_kinds"] = np.asarray(kinds, dtype=object)
         data = MatchData(frame, self.vacancies, history, self.today, T=T, regions=fresh.regions,
                          employers=EmployerHistory(history))
-        lists = [self._pref_lists[i] for i in np.flatnonzero(keep)] + fresh._pref_lists
-        data._pref_lists = [lists[i] for i in order]
         data._prepare_vacancies()
         return data
 
@@ -188,10 +185,6 @@ class MatchData:
         T["household_kinds"] = np.asarray(kinds, dtype=object)
         data = MatchData(frame, self.vacancies, history, self.today, T=T, regions=fresh.regions,
                          employers=EmployerHistory(history))
-        lists = list(self._pref_lists)
-        for i, p in enumerate(pos.tolist()):
-            lists[p] = fresh._pref_lists[i]
-        data._pref_lists = lists
         data._prepare_vacancies()
         return data
 
@@ -242,7 +235,6 @@ class MatchData:
         T["has_pref"] = (pref >= 0).any(axis=1)  # type: ignore[assignment]  # axis=1 of a 2-D array: an array
         T.update(trainee_prior_now(self.history if history is None else history, T["trainee_id"]))
         self.T = T
-        self._pref_lists = lists
 
     def _prepare_vacancies(self) -> None:
         v = self.vacancies
@@ -284,4 +276,118 @@ class MatchData:
         return pos
 
     def preferred_regions(self, pos: int) -> list[str]:
-        return self._pref_lists[pos]
+        token_of = {code: token for token, code in self.regions.items()}
+        return [token_of[int(code)] for code in self.T["pref"][pos] if code >= 0]
+
+
+# --- a prepared trainee side as flat arrays (kept on disk by db/services/frame_cache.py) -----------
+# Names and ID numbers are never part of it: the caller attaches them again (attach_identities).
+PRIVATE_COLUMNS = ("name", "id_number")
+
+
+class NotStorable(ValueError):
+    """A frame column of a kind the flat form does not keep (the state is then simply not stored)."""
+
+
+def frame_to_arrays(prefix: str, frame: pd.DataFrame, arrays: dict[str, np.ndarray]) -> list[list[str]]:
+    """Each column of ``frame`` as plain arrays in ``arrays`` (strings as codes + their distinct values);
+    returns the column list ``[name, kind]`` that :func:`frame_from_arrays` needs."""
+    columns: list[list[str]] = []
+    for i, col in enumerate(frame.columns):
+        values = frame[col]
+        key = f"{prefix}{i}"
+        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+            codes, uniques = pd.factorize(values, use_na_sentinel=True)
+            if not all(isinstance(x, str) for x in uniques):
+                raise NotStorable(col)
+            arrays[key] = codes.astype(np.int32)
+            arrays[key + "u"] = np.asarray(uniques, dtype=str) if len(uniques) else np.zeros(0, dtype="U1")
+            columns.append([str(col), "object" if values.dtype == object else "str"])
+        elif values.dtype.kind in "biufM":
+            arrays[key] = values.to_numpy()
+            columns.append([str(col), "num"])
+        else:
+            raise NotStorable(col)
+    return columns
+
+
+def _with_none(uniques: np.ndarray) -> np.ndarray:
+    """Distinct values as objects with None after them, so code -1 picks None."""
+    out = np.empty(len(uniques) + 1, dtype=object)
+    out[:-1] = np.asarray(uniques, dtype=object)
+    out[-1] = None
+    return out
+
+
+def frame_from_arrays(prefix: str, columns: list[list[str]], arrays: dict[str, np.ndarray], n: int) -> pd.DataFrame:
+    out: dict[str, Any] = {}
+    for i, (col, kind) in enumerate(columns):
+        key = f"{prefix}{i}"
+        if kind in ("str", "object"):
+            codes = np.asarray(arrays[key])
+            uniques = _with_none(arrays[key + "u"])
+            values = uniques[codes]
+            out[col] = values if kind == "object" else pd.Series(values, dtype="str")
+        else:
+            out[col] = np.asarray(arrays[key])
+    return pd.DataFrame(out, index=pd.RangeIndex(n), copy=False)
+
+
+def state_arrays(data: MatchData, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """The trainee side of ``data`` (built without vacancies) as arrays, without names or ID numbers;
+    returns the rest (JSON-able) for :func:`from_state`."""
+    T = {k: v for k, v in data.T.items() if k not in PRIVATE_COLUMNS}
+    for k, v in T.items():
+        if v.dtype == object:
+            if k == "household_kinds":
+                arrays["K" + k] = np.asarray(v, dtype=str) if len(v) else np.zeros(0, dtype="U1")
+            else:
+                codes, uniques = pd.factorize(pd.Series(v, dtype=object))
+                if len(uniques) and not all(isinstance(x, str) for x in uniques):
+                    raise NotStorable(k)
+                arrays["C" + k] = codes.astype(np.int32)
+                arrays["C" + k + "u"] = np.asarray(uniques, dtype=str) if len(uniques) else np.zeros(0, dtype="U1")
+        else:
+            arrays["T" + k] = v
+    trainees = data.trainees.drop(columns=[c for c in PRIVATE_COLUMNS if c in data.trainees.columns])
+    return {"today": data.today.isoformat(), "n": len(trainees), "n_history": len(data.history),
+            "regions": data.regions, "order": [str(c) for c in data.trainees.columns],
+            "trainees": frame_to_arrays("t", trainees, arrays),
+            "history": frame_to_arrays("h", data.history, arrays)}
+
+
+def from_state(meta: dict[str, Any], arrays: dict[str, np.ndarray], vacancies: pd.DataFrame) -> MatchData:
+    """The MatchData that :func:`state_arrays` flattened (arrays may be memory-mapped), with
+    ``name`` and ``id_number`` still empty: attach them with :func:`attach_identities`."""
+    n = int(meta["n"])
+    T: dict[str, np.ndarray] = {}
+    for key, arr in arrays.items():
+        if key.startswith("T"):
+            T[key[1:]] = arr
+        elif key == "Khousehold_kinds":
+            T["household_kinds"] = np.asarray(arr, dtype=object)
+        elif key.startswith("C") and not key.endswith("u"):
+            uniques = _with_none(arrays[key + "u"])
+            T[key[1:]] = uniques[np.asarray(arr)]
+    trainees = frame_from_arrays("t", meta["trainees"], arrays, n)
+    history = frame_from_arrays("h", meta["history"], arrays, int(meta["n_history"]))
+    for col in PRIVATE_COLUMNS:
+        T[col] = np.full(n, None, dtype=object)
+        trainees[col] = np.full(n, None, dtype=object)
+    trainees = trainees[meta["order"]]
+    data = MatchData(trainees, vacancies.reset_index(drop=True), history, dt.date.fromisoformat(meta["today"]),
+                     T=T, regions=dict(meta["regions"]), employers=EmployerHistory(history))
+    data._prepare_vacancies()
+    return data
+
+
+def attach_identities(data: MatchData, trainee_ids: np.ndarray, names: np.ndarray, id_numbers: np.ndarray) -> None:
+    """Fill the names and ID numbers of ``data`` (from :func:`from_state`) in place, by trainee id; a
+    trainee missing from ``trainee_ids`` keeps None (the caller patches such rows from the database)."""
+    pos = pd.Index(np.asarray(trainee_ids, dtype=np.int64)).get_indexer(data.T["trainee_id"])
+    found = pos >= 0
+    for col, values in (("name", names), ("id_number", id_numbers)):
+        out = np.full(len(pos), None, dtype=object)
+        out[found] = np.asarray(values, dtype=object)[pos[found]]
+        data.T[col] = out
+        data.trainees[col] = out.copy()

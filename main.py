@@ -340,10 +340,13 @@ def cmd_households(args: argparse.Namespace) -> int:
         elif not args.xlsx:
             from db.services.households.report import KEYS, label
 
-            print("\t".join([tr("乡镇", "Township"), *(label(k) for k in KEYS)]))
+            # by village, the village is a column of its own (the township alone repeats on every line)
+            places = ["township", "village"] if args.by == "village" else ["township"]
+            heads = [tr("乡镇", "Township"), tr("村", "Village")][:len(places)]
+            print("\t".join([*heads, *(label(k) for k in KEYS)]))
             for row in report.table.to_dict("records"):
-                print("\t".join([str(row["township"]), *(str(row[k]) for k in KEYS)]))
-            print("\t".join([tr("合计", "Total"), *(str(report.total[k]) for k in KEYS)]))
+                print("\t".join([*(str(row[p]) for p in places), *(str(row[k]) for k in KEYS)]))
+            print("\t".join([tr("合计", "Total"), *([""] * (len(places) - 1)), *(str(report.total[k]) for k in KEYS)]))
         return 0
     return _households_alerts(args, database, actor)
 
@@ -361,7 +364,9 @@ def _households_alerts(args: argparse.Namespace, database, actor) -> int:  # typ
         print_json([{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
                     for row in alerts.to_dict("records")])
         return 0
-    for row in alerts.to_dict("records"):
+    for record in alerts.to_dict("records"):
+        # a township's alert has no village, household or head: those cells are NaN, not text
+        row = {k: ("" if isinstance(v, float) and v != v or v is None else v) for k, v in record.items()}
         where = "".join(str(x) for x in (row["township"], row["village"]) if x)
         who = f"{row['household_code']} {row['head']}" if row["household_code"] else ""
         print(f"{row['kind_label']}\t{where}\t{who}\t{row['detail']}")
@@ -373,6 +378,7 @@ def _households_alerts(args: argparse.Namespace, database, actor) -> int:  # typ
 def cmd_subsidies(args: argparse.Namespace) -> int:
     """``subsidies due``: placements that reached a subsidy rule's months on the job by the month's end."""
     from core.fields import mask_id
+    from core.households import SUBSIDY_KINDS
     from db.services.households import subsidies
 
     month = _month_arg(args.month) or dt.date.today().replace(day=1)
@@ -392,7 +398,8 @@ def cmd_subsidies(args: argparse.Namespace) -> int:
         print_json({"month": f"{month:%Y-%m}", "due": rows, "total": int(frame["amount"].sum()) if len(frame) else 0})
     else:
         for r in rows:
-            print(f"{r['due_on']}\t{r['name']}\t{r['id_number']}\t{r['employer']}\t{r['kind']}\t{r['amount']}\t"
+            kind = tr(*SUBSIDY_KINDS[r["kind"]]) if r["kind"] in SUBSIDY_KINDS else r["kind"]
+            print(f"{r['due_on']}\t{r['name']}\t{r['id_number']}\t{r['employer']}\t{kind}\t{r['amount']}\t"
                   f"{r['status_label']}")
         print(tr(f"共 {len(rows)} 条", f"{len(rows)} due"), file=sys.stderr)
     return 0

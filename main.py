@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import NoReturn
@@ -817,7 +818,14 @@ def main(argv: list[str] | None = None) -> int:
         from ui.app import run_gui
         return run_gui(startup_database_url(args.db))
     try:
-        return _run(args)
+        code = _run(args)
+        sys.stdout.flush()  # here, not at exit, so a reader that went away is caught below
+        return code
+    except BrokenPipeError:
+        # The reader stopped reading (`… | head`): what was done stays done and there is nobody to tell;
+        # Python's own flush at exit must not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     finally:
         _close_opened()
 
@@ -828,6 +836,8 @@ def _run(args: argparse.Namespace) -> int:
     except UserError as exc:
         print(f"{tr('错误', 'Error')}: {exc}", file=sys.stderr)
         return exc.code
+    except BrokenPipeError:
+        raise  # main() ends quietly: the reader of the output went away, the operation did not fail
     except KeyboardInterrupt:
         print(tr("已中断，未完成的操作已撤销。", "Interrupted; the unfinished operation was rolled back."), file=sys.stderr)
         return 130

@@ -618,8 +618,9 @@ def _batch_add(args: argparse.Namespace, database, actor) -> int:  # type: ignor
                         exc.en.rstrip(".") + ("; to place them by exception, add --override with the reason."
                                               if hint else "."), code=2) from None
     extra = tr("（破例加入，原因已记录）", " (by exception; the reason is recorded)") if args.override else ""
-    print(tr(f"已加入批次“{args.name}”的拟派名单，岗位 {args.vacancy.strip()}{extra}。",
-             f"Proposed for vacancy {args.vacancy.strip()} in the batch '{args.name}'{extra}."))
+    name = _batch_name(database, args.name)
+    print(tr(f"已加入批次“{name}”的拟派名单，岗位 {args.vacancy.strip()}{extra}。",
+             f"Proposed for vacancy {args.vacancy.strip()} in the batch '{name}'{extra}."))
     return 0
 
 
@@ -629,8 +630,17 @@ def _batch_remove(args: argparse.Namespace, database, actor) -> int:  # type: ig
     if not args.trainee:
         raise UserError("用法：batch remove 批次名称 --trainee 身份证号", "Usage: batch remove NAME --trainee ID", code=2)
     batches.remove_proposal(database, actor, args.name, args.trainee)
-    print(tr(f"已从批次“{args.name}”的拟派名单中移出。", f"Removed from the proposals of the batch '{args.name}'."))
+    name = _batch_name(database, args.name)
+    print(tr(f"已从批次“{name}”的拟派名单中移出。", f"Removed from the proposals of the batch '{name}'."))
     return 0
+
+
+def _batch_name(database, given: str) -> str:  # type: ignore[no-untyped-def]
+    """The full name of the batch a unique part of its name found, so the clerk reads which one was changed."""
+    from db.queries.lookup import find_batch
+
+    with database.session() as session:
+        return str(find_batch(session, given).name)
 
 
 _BATCH_ACTIONS = {"list": _batch_list, "new": _batch_new, "show": _batch_show, "add": _batch_add,

@@ -85,6 +85,11 @@ def test_batch_add_refuses_the_ineligible_and_overrides_with_a_reason(demo_db, c
                         capsys=capsys)
     assert rc == 0, err
     assert "破例加入" in out
+    rc, out, err = _cli(demo_db, "remove", "三月", "--trainee", number, capsys=capsys)  # a unique part of the name
+    assert rc == 0 and "“三月批”" in out, err
+    rc, out, err = _cli(demo_db, "add", "三月", "--trainee", number, "--vacancy", code, "--override", REASON,
+                        capsys=capsys)
+    assert rc == 0 and "已加入批次“三月批”" in out, err  # says which batch: the full name, not the part typed
     with demo_db.session() as s:
         p = s.scalar(select(Placement).where(Placement.trainee_id == tid, Placement.status == "proposed"))
         assert p.override_reason == REASON and p.vacancy.code == code

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 from collections.abc import Callable
 from typing import NoReturn
@@ -347,10 +348,13 @@ def cmd_households(args: argparse.Namespace) -> int:
         elif not args.xlsx:
             from db.services.households.report import KEYS, label
 
-            print("\t".join([tr("乡镇", "Township"), *(label(k) for k in KEYS)]))
+            # by village, the village is a column of its own (the township alone repeats on every line)
+            places = ["township", "village"] if args.by == "village" else ["township"]
+            heads = [tr("乡镇", "Township"), tr("村", "Village")][:len(places)]
+            print("\t".join([*heads, *(label(k) for k in KEYS)]))
             for row in report.table.to_dict("records"):
-                print("\t".join([str(row["township"]), *(str(row[k]) for k in KEYS)]))
-            print("\t".join([tr("合计", "Total"), *(str(report.total[k]) for k in KEYS)]))
+                print("\t".join([*(str(row[p]) for p in places), *(str(row[k]) for k in KEYS)]))
+            print("\t".join([tr("合计", "Total"), *([""] * (len(places) - 1)), *(str(report.total[k]) for k in KEYS)]))
         return 0
     return _households_alerts(args, database, actor)
 
@@ -368,7 +372,9 @@ def _households_alerts(args: argparse.Namespace, database, actor) -> int:  # typ
         print_json([{k: (None if isinstance(v, float) and v != v else v) for k, v in row.items()}
                     for row in alerts.to_dict("records")])
         return 0
-    for row in alerts.to_dict("records"):
+    for record in alerts.to_dict("records"):
+        # a township's alert has no village, household or head: those cells are NaN, not text
+        row = {k: ("" if isinstance(v, float) and v != v or v is None else v) for k, v in record.items()}
         where = "".join(str(x) for x in (row["township"], row["village"]) if x)
         who = f"{row['household_code']} {row['head']}" if row["household_code"] else ""
         print(f"{row['kind_label']}\t{where}\t{who}\t{row['detail']}")
@@ -380,6 +386,7 @@ def _households_alerts(args: argparse.Namespace, database, actor) -> int:  # typ
 def cmd_subsidies(args: argparse.Namespace) -> int:
     """``subsidies due``: placements that reached a subsidy rule's months on the job by the month's end."""
     from core.fields import mask_id
+    from core.households import SUBSIDY_KINDS
     from db.services.households import subsidies
 
     month = _month_arg(args.month) or dt.date.today().replace(day=1)
@@ -399,7 +406,8 @@ def cmd_subsidies(args: argparse.Namespace) -> int:
         print_json({"month": f"{month:%Y-%m}", "due": rows, "total": int(frame["amount"].sum()) if len(frame) else 0})
     else:
         for r in rows:
-            print(f"{r['due_on']}\t{r['name']}\t{r['id_number']}\t{r['employer']}\t{r['kind']}\t{r['amount']}\t"
+            kind = tr(*SUBSIDY_KINDS[r["kind"]]) if r["kind"] in SUBSIDY_KINDS else r["kind"]
+            print(f"{r['due_on']}\t{r['name']}\t{r['id_number']}\t{r['employer']}\t{kind}\t{r['amount']}\t"
                   f"{r['status_label']}")
         print(tr(f"共 {len(rows)} 条", f"{len(rows)} due"), file=sys.stderr)
     return 0
@@ -617,8 +625,9 @@ def _batch_add(args: argparse.Namespace, database, actor) -> int:  # type: ignor
                         exc.en.rstrip(".") + ("; to place them by exception, add --override with the reason."
                                               if hint else "."), code=2) from None
     extra = tr("（破例加入，原因已记录）", " (by exception; the reason is recorded)") if args.override else ""
-    print(tr(f"已加入批次“{args.name}”的拟派名单，岗位 {args.vacancy.strip()}{extra}。",
-             f"Proposed for vacancy {args.vacancy.strip()} in the batch '{args.name}'{extra}."))
+    name = _batch_name(database, args.name)
+    print(tr(f"已加入批次“{name}”的拟派名单，岗位 {args.vacancy.strip()}{extra}。",
+             f"Proposed for vacancy {args.vacancy.strip()} in the batch '{name}'{extra}."))
     return 0
 
 
@@ -628,8 +637,17 @@ def _batch_remove(args: argparse.Namespace, database, actor) -> int:  # type: ig
     if not args.trainee:
         raise UserError("用法：batch remove 批次名称 --trainee 身份证号", "Usage: batch remove NAME --trainee ID", code=2)
     batches.remove_proposal(database, actor, args.name, args.trainee)
-    print(tr(f"已从批次“{args.name}”的拟派名单中移出。", f"Removed from the proposals of the batch '{args.name}'."))
+    name = _batch_name(database, args.name)
+    print(tr(f"已从批次“{name}”的拟派名单中移出。", f"Removed from the proposals of the batch '{name}'."))
     return 0
+
+
+def _batch_name(database, given: str) -> str:  # type: ignore[no-untyped-def]
+    """The full name of the batch a unique part of its name found, so the clerk reads which one was changed."""
+    from db.queries.lookup import find_batch
+
+    with database.session() as session:
+        return str(find_batch(session, given).name)
 
 
 _BATCH_ACTIONS = {"list": _batch_list, "new": _batch_new, "show": _batch_show, "add": _batch_add,
@@ -819,7 +837,14 @@ def main(argv: list[str] | None = None) -> int:
         from ui.app import run_gui
         return run_gui(startup_database_url(args.db))
     try:
-        return _run(args)
+        code = _run(args)
+        sys.stdout.flush()  # here, not at exit, so a reader that went away is caught below
+        return code
+    except BrokenPipeError:
+        # The reader stopped reading (`… | head`): what was done stays done and there is nobody to tell;
+        # Python's own flush at exit must not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     finally:
         _close_opened()
 
@@ -830,6 +855,8 @@ def _run(args: argparse.Namespace) -> int:
     except UserError as exc:
         print(f"{tr('错误', 'Error')}: {exc}", file=sys.stderr)
         return exc.code
+    except BrokenPipeError:
+        raise  # main() ends quietly: the reader of the output went away, the operation did not fail
     except KeyboardInterrupt:
         print(tr("已中断，未完成的操作已撤销。", "Interrupted; the unfinished operation was rolled back."), file=sys.stderr)
         return 130

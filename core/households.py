@@ -135,7 +135,8 @@ def parse_month(value: object, what: str = "月份", what_en: str = "month") -> 
             value = str(int(value))
     if isinstance(value, str):
         text = clean_text(value).replace(" ", "")
-        m = re.fullmatch(r"(\d{4})(\d{2})", text)
+        # "202311.0": a number column that went through a CSV writer
+        m = re.fullmatch(r"(\d{4})(\d{2})(?:\.0+)?", text)
         if m:
             if 1 <= int(m[2]) <= 12 and 1950 <= int(m[1]) <= 2100:
                 return dt.date(int(m[1]), int(m[2]), 1)

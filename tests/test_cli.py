@@ -64,3 +64,18 @@ def test_english_on_request(tmp_path: Path) -> None:
     result = run("--lang", "en", "--db", "sqlite:////nonexistent/dir/x.sqlite3", "demo")
     assert result.returncode == 2
     assert "Cannot open the database" in result.stderr
+
+
+def test_a_reader_that_stops_reading_is_no_failure(demo_db) -> None:  # type: ignore[no-untyped-def]
+    """`households alerts | head`: the command did its work; no "操作失败", no traceback, nothing in the log."""
+    url = str(demo_db.engine.url)
+    demo_db.dispose()
+    for args in (["households", "alerts"], ["batch", "list"]):
+        proc = subprocess.Popen([sys.executable, str(REPO / "main.py"), "--db", url, *args], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, cwd=REPO)
+        assert proc.stdout is not None and proc.stderr is not None
+        proc.stdout.close()  # gone before the first line is written
+        err = proc.stderr.read()
+        proc.stderr.close()
+        assert proc.wait(timeout=300) == 1
+        assert "错误" not in err and "Traceback" not in err and "BrokenPipe" not in err, err

@@ -74,7 +74,8 @@ def homes_v1() -> list[Home]:
 # --- rules ---------------------------------------------------------------------------------------
 
 def test_months_in_every_spelling_the_exports_use() -> None:
-    for value in ("202311", 202311, "2023年11月", "2023-11", "2023/11", dt.date(2023, 11, 20), 45245.0):
+    for value in ("202311", 202311, "2023年11月", "2023-11", "2023/11", dt.date(2023, 11, 20), 45245.0,
+                  "202311.0", "2023.11", "2023年11月20日"):
         assert parse_month(value) == dt.date(2023, 11, 1), value
     for bad in ("202313", "11月", "明年"):
         with pytest.raises(FieldError):

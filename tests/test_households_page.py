@@ -125,3 +125,15 @@ def test_import_from_the_page_reports_bad_rows_and_keeps_the_rest(qtbot, databas
     with database.session() as s:
         assert s.query(Household).count() == 3
     assert person_id(1)
+
+
+def test_the_wage_chart_says_nothing_before_a_household_is_chosen(qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
+    """"今年暂无工资记录" under an empty page read as if some household had no wages."""
+    window = _open_window(qtbot, demo_db, ROLE_ACTORS["staff"])
+    page = _click_nav(qtbot, window, "households")
+    assert isinstance(page, HouseholdsPage)
+    assert page.chart.note() == "" and "选择一户" in page.header.text()
+    rect = page.todo.visualRect(page.todo_model.index(0, 1))
+    qtbot.mouseClick(page.todo.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert str(page.todo_model.frame["household_code"].iloc[0]) in page.header.text()
+    assert page.chart.note() == ("" if page.chart.months else "今年暂无工资记录")

@@ -180,3 +180,30 @@ def test_subsidies_due_ledger_and_publicity_list(database, tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     data = json.loads(result.stdout)
     assert data["total"] == 600 and data["due"][0]["status"] == "publicised" and "*" in data["due"][0]["id_number"]
+
+
+def test_text_output_of_the_command_line_reads_as_the_clerk_expects(database, tmp_path: Path) -> None:
+    """Text, not JSON: a township's alert shows no "nan" for the household it has not, the village report
+    names the village, a subsidy its kind in words."""
+    from db.services.households import subsidies
+
+    small_county(database, tmp_path)
+    # 李秀兰 worked in March 2025 only: 威远镇 had 2 in work then and has 1 now, a drop of 50 %
+    import_work(database, write_xlsx(tmp_path / "w2.xlsx", WORK_HEADER, [
+        work_row(person_id(2, female=True), "202503", "202503", employer="南京颐和护理院")]), STAFF)
+    subsidies.set_rule(database, SYSTEM, province="青海", year=2026, kind="travel", scope="outside_province",
+                       months=3, amount=600)
+    url = str(database.engine.url)
+    database.dispose()
+    alerts = run("--db", url, "households", "alerts", "--month", "2026-03")
+    assert alerts.returncode == 0, alerts.stderr
+    drop = next(line for line in alerts.stdout.splitlines() if line.startswith("乡镇务工规模同比下降"))
+    assert drop.split("\t")[1:3] == ["威远镇", ""] and "nan" not in alerts.stdout
+    report = run("--db", url, "households", "report", "--month", "2026-03", "--by", "village")
+    assert report.returncode == 0, report.stderr
+    lines = [line.split("\t") for line in report.stdout.splitlines()]
+    assert lines[0][:3] == ["乡镇", "村", "户数"]
+    assert ["丹麻镇", "卓扎滩村"] == lines[1][:2] and lines[-1][:3] == ["合计", "", "4"]
+    due = run("--db", url, "subsidies", "due", "--month", "2026-04")
+    assert due.returncode == 0, due.stderr
+    assert due.stdout.split("\t")[4] == "跨省务工一次性交通补助" and "travel" not in due.stdout

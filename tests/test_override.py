@@ -76,11 +76,20 @@ def test_batch_add_refuses_the_ineligible_and_overrides_with_a_reason(demo_db, c
         rc, _out, err = _cli(demo_db, "add", "三月批", "--trainee", number, "--vacancy", code, "--override", blank,
                              capsys=capsys)
         assert rc == 2 and "必须填写原因" in err
+    # a reason longer than the list can carry is refused, not silently cut short
+    rc, out, err = _cli(demo_db, "add", "三月批", "--trainee", number, "--vacancy", code, "--override", "证" * 201,
+                        capsys=capsys)
+    assert rc == 2 and out == "" and "最多 200 字" in err and len(err.strip().splitlines()) == 1
     assert _counts(demo_db) == before
     rc, out, err = _cli(demo_db, "add", "三月批", "--trainee", number, "--vacancy", code, "--override", REASON,
                         capsys=capsys)
     assert rc == 0, err
     assert "破例加入" in out
+    rc, out, err = _cli(demo_db, "remove", "三月", "--trainee", number, capsys=capsys)  # a unique part of the name
+    assert rc == 0 and "“三月批”" in out, err
+    rc, out, err = _cli(demo_db, "add", "三月", "--trainee", number, "--vacancy", code, "--override", REASON,
+                        capsys=capsys)
+    assert rc == 0 and "已加入批次“三月批”" in out, err  # says which batch: the full name, not the part typed
     with demo_db.session() as s:
         p = s.scalar(select(Placement).where(Placement.trainee_id == tid, Placement.status == "proposed"))
         assert p.override_reason == REASON and p.vacancy.code == code

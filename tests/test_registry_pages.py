@@ -302,3 +302,29 @@ def test_employers_page_says_why_no_vacancy_is_listed_and_shows_them_after_a_cha
     page.after_change()  # what an import does when it is done
     assert page.selected_employer() is not None
     assert page.vac_title.text().endswith(f"（{page.vac_model.total():,}）") and page.vac_model.total() > 0
+
+
+def test_a_trainee_linked_to_a_household_shows_the_households_type(trainees_page, qtbot, demo_db) -> None:  # type: ignore[no-untyped-def]
+    """The matcher, the lists and the alerts take the household's type for a linked trainee; the
+    trainee page (column and filter) and the tracking list said the hand-typed one instead."""
+    from db.queries.placements import placement_query
+    from db.rules import effective_household_expr
+
+    with demo_db.engine.connect() as conn:
+        tid, name, typed, household = conn.execute(
+            select(Trainee.id, Trainee.name, Trainee.household_type, effective_household_expr())
+            .where(Trainee.household_type != effective_household_expr(), Trainee.deleted_at.is_(None))
+            .order_by(Trainee.id)).first()
+    assert typed != household
+    page, model = trainees_page, trainees_page.model
+    page.search.insert(name)  # Chinese arrives from the input method as committed text
+    qtbot.waitUntil(lambda: page.filter.search == name, timeout=3000)
+    shown = {model.value(r, "id"): model.value(r, "household_type") for r in range(model.rowCount())}
+    assert shown[tid] == household
+    page.household_box.setCurrentIndex(page.household_box.findData(household))
+    assert tid in {model.value(r, "id") for r in range(model.rowCount())}
+    page.household_box.setCurrentIndex(page.household_box.findData(typed))
+    assert tid not in {model.value(r, "id") for r in range(model.rowCount())}
+    with demo_db.engine.connect() as conn:
+        kinds = {row.household_type for row in conn.execute(placement_query(SYSTEM, trainee_id=tid))}
+    assert kinds <= {household}

@@ -19,9 +19,7 @@ from PySide6.QtWidgets import (
 
 from core.access import Actor
 from core.i18n import UserError, tr
-from db.services.placements import NotEligible
-
-REASON_MAX = 200  # placement.override_reason
+from db.services.placements import OVERRIDE_MAX, NotEligible
 
 
 class OverrideDialog(QDialog):
@@ -43,7 +41,7 @@ class OverrideDialog(QDialog):
         layout.addWidget(hint)
         self.reason_edit = QLineEdit()
         self.reason_edit.setObjectName("override_reason")
-        self.reason_edit.setMaxLength(REASON_MAX)
+        self.reason_edit.setMaxLength(OVERRIDE_MAX)
         self.reason_edit.setPlaceholderText(tr("破例原因（必填）", "Reason (required)"))
         layout.addWidget(self.reason_edit)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)

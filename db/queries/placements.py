@@ -16,7 +16,7 @@ from core.vocab import form_label, household_label, status_label
 from db.engine import Database
 from db.models import Batch, Employer, Placement, PlacementEvent, Trainee, User, Vacancy
 from db.queries.lookup import find_batch as _batch
-from db.rules import scope_trainees
+from db.rules import effective_household_expr, scope_trainees
 
 PLACEMENT_COLUMNS = ["id", "trainee_id", "name", "id_number", "township", "household_type", "batch", "vacancy_code",
                      "employer", "title", "status", "start_date", "end_date", "monthly_wage", "employment_form",
@@ -27,7 +27,7 @@ def _placement_select(actor: Actor, *, batch_id: int | None = None, employer_id:
                       township: str | None = None, status: str | None = None, trainee_id: int | None = None,
                       search: str | None = None, placement_id: int | None = None) -> Select[*tuple[Any, ...]]:
     stmt = (select(Placement.id, Placement.trainee_id, Trainee.name, Trainee.id_number, Trainee.township,
-                   Trainee.household_type, Batch.name.label("batch"), Vacancy.code.label("vacancy_code"),
+                   effective_household_expr().label("household_type"), Batch.name.label("batch"), Vacancy.code.label("vacancy_code"),
                    Employer.name.label("employer"), Vacancy.title, Placement.status, Placement.start_date,
                    Placement.end_date, Placement.monthly_wage, Placement.employment_form, Placement.skilled_since,
                    Placement.model_score, Placement.override_reason)

@@ -82,12 +82,19 @@ def refusals(session: Session, pairs: Sequence[tuple[int, int]], *, today: dt.da
     return [verdicts.get((int(t), int(v))) for t, v in pairs]
 
 
+OVERRIDE_MAX = 200  # placement.override_reason
+
+
 def clean_override(actor: Actor, override: str | None) -> str | None:
     """The reason of a 破例加入 as given, or None; it needs the permission and a reason."""
     if override is None:
         return None
     require(actor, "placement.override")
-    reason = _text(override, 200)
+    if len(override.strip()) > OVERRIDE_MAX:  # cut short, the printed reason would say less than the clerk did
+        raise UserError(f"破例加入的原因最多 {OVERRIDE_MAX} 字（收到 {len(override.strip())} 字），请写得简短些。",
+                        f"The reason of an exception has at most {OVERRIDE_MAX} characters "
+                        f"({len(override.strip())} given); shorten it.", code=2)
+    reason = _text(override, OVERRIDE_MAX)
     if not reason:
         raise UserError("破例加入必须填写原因。", "An exception needs a reason.", code=2)
     return reason

@@ -59,10 +59,15 @@ class WageChart(QWidget):
         self.setMinimumHeight(110)
         self.months: list[tuple[dt.date, float]] = []
         self.line = 0
+        self.shown = False  # no household chosen yet: no "no wages" either
 
     def set_data(self, months: list[tuple[dt.date, float]], line: int) -> None:
-        self.months, self.line = months, line
+        self.months, self.line, self.shown = months, line, True
         self.update()
+
+    def note(self) -> str:
+        """The sentence drawn instead of bars, if any."""
+        return tr("今年暂无工资记录", "No wages this year") if self.shown and not self.months else ""
 
     def paintEvent(self, _event: object) -> None:  # noqa: N802 - Qt name
         p = QPainter(self)
@@ -70,7 +75,7 @@ class WageChart(QWidget):
         w, h = self.width(), self.height()
         left, bottom, top = 8, h - 18, 20
         if not self.months:
-            p.drawText(QRectF(0, 0, w, h), Qt.AlignmentFlag.AlignCenter, tr("今年暂无工资记录", "No wages this year"))
+            p.drawText(QRectF(0, 0, w, h), Qt.AlignmentFlag.AlignCenter, self.note())
             return
         running, sums = 0.0, []
         for _m, v in self.months:

@@ -19,7 +19,7 @@ from core.access import Actor
 from core.fields import clean_text
 from core.placement import SEAT_HOLDING
 from db.models import Employer, Placement, School, Trainee, Vacancy
-from db.rules import scope_trainees, seats_left_expr, vacancy_open_expr
+from db.rules import effective_household_expr, scope_trainees, seats_left_expr, vacancy_open_expr
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def trainee_query(actor: Actor, flt: TraineeFilter, sort_key: str | None = None,
     school_name = select(s.c.name).where(s.c.id == t.c.school_id).scalar_subquery()
     cols = {
         "name": t.c.name, "id_number": t.c.id_number, "gender": t.c.gender, "birth_date": t.c.birth_date,
-        "phone": t.c.phone, "township": t.c.township, "household_type": t.c.household_type,
+        "phone": t.c.phone, "township": t.c.township, "household_type": effective_household_expr(t),
         "skills": t.c.skills, "skill_level": t.c.skill_level, "school": school_name,
         "graduation_date": t.c.graduation_date, "expected_wage": t.c.expected_wage,
         "available_from": t.c.available_from, "status": status,
@@ -190,8 +190,8 @@ def _trainee_where(flt: TraineeFilter, placed: ColumnElement[bool]) -> list[Colu
         where.append(or_(t.c.skills == flt.skill, t.c.skills.like(f"{flt.skill},%"), t.c.skills.like(f"%,{flt.skill}")))
     if flt.level is not None:
         where.append(t.c.skill_level.is_(None) if flt.level == 0 else t.c.skill_level == flt.level)
-    if flt.household_type:
-        where.append(t.c.household_type == flt.household_type)
+    if flt.household_type:  # the type priority comes from: a linked trainee's household's
+        where.append(effective_household_expr(t) == flt.household_type)
     if flt.school_id is not None:
         where.append(t.c.school_id == flt.school_id)
     return where

@@ -53,6 +53,7 @@ def test_households_page_as_each_role(qtbot, demo_db, role: str, tmp_path: Path,
     settings.set_value(demo_db, SYSTEM, f"households.line.{__import__('datetime').date.today().year}", 7500)
     page = _click_nav(qtbot, window, "households")
     assert isinstance(page, HouseholdsPage)
+    qtbot.waitUntil(lambda: page.alerts_task is None, timeout=60_000)  # computed off the GUI thread
     assert page.todo_model.rowCount() > 50  # the standing list of monitored households to clear
     code, head, member_id = _monitored_trainee_household(demo_db)
 
@@ -133,7 +134,33 @@ def test_the_wage_chart_says_nothing_before_a_household_is_chosen(qtbot, demo_db
     page = _click_nav(qtbot, window, "households")
     assert isinstance(page, HouseholdsPage)
     assert page.chart.note() == "" and "选择一户" in page.header.text()
+    qtbot.waitUntil(lambda: page.alerts_task is None, timeout=60_000)  # the to-do list is computed in the background
     rect = page.todo.visualRect(page.todo_model.index(0, 1))
     qtbot.mouseClick(page.todo.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert str(page.todo_model.frame["household_code"].iloc[0]) in page.header.text()
     assert page.chart.note() == ("" if page.chart.months else "今年暂无工资记录")
+
+
+def test_alerts_are_computed_off_the_gui_thread_and_a_new_computation_replaces_the_old(qtbot, demo_db,  # type: ignore[no-untyped-def]
+                                                                                    tmp_path: Path) -> None:
+    from db.changes import HOUSEHOLD, Changes
+
+    page = HouseholdsPage(demo_db, ROLE_ACTORS["staff"])
+    qtbot.addWidget(page)
+    page.resize(1280, 760)
+    page.show()
+    # the page is there at once; the to-do list says it is being computed
+    assert not page.todo_status.isHidden() and page.todo_status.text() == "正在计算…"
+    assert "正在计算" in page.tabs.tabText(1)
+    first = page.alerts_task
+    assert first is not None
+    page.grab().save(str(tmp_path / "households_computing.png"))  # the tab reads 待办（预警）正在计算…
+    # another page's write arrives meanwhile: the running computation is cancelled, a new one shows
+    page.announce(Changes.of(HOUSEHOLD))
+    second = page.alerts_task
+    assert second is not None and second is not first and first.cancelled()
+    qtbot.waitUntil(lambda: page.alerts_task is None, timeout=60_000)
+    assert page.todo_status.isHidden()
+    assert page.todo_model.rowCount() > 50
+    assert page.tabs.tabText(1) == f"待办（预警）{page.todo_model.rowCount()}"
+    page.grab().save(str(tmp_path / "households_alerts.png"))

@@ -261,3 +261,20 @@ def test_find_trainees_by_name_initials_id_or_phone_within_the_users_scope(demo_
         other = Actor(None, "school9", "school", school_id=(t.school_id or 0) + 1000)
         assert find_trainees(s, other, t.id_number) == [] and trainee_hit(s, other, t.id) is None
         assert find_trainees(s, SYSTEM, "   ") == [] and len(find_trainees(s, SYSTEM, t.name[0], limit=3)) <= 3
+
+
+def test_household_filter_and_column_use_the_effective_type(demo_db) -> None:  # type: ignore[no-untyped-def]
+    """A trainee linked to a monitored household is 监测户 whatever was typed on their record."""
+    from db.models import Household, HouseholdMember
+
+    with demo_db.session() as s:
+        tid = s.scalar(select(HouseholdMember.trainee_id).join(Household)
+                       .where(HouseholdMember.trainee_id.is_not(None), Household.monitoring_kind.is_not(None),
+                              Household.eliminated.is_(False)).order_by(HouseholdMember.id).limit(1))
+        assert tid is not None
+        s.get(Trainee, tid).household_type = "general"  # typed by hand before the household was imported
+    monitored = {r.id: r for r in rows(demo_db, trainee_query(SYSTEM, TraineeFilter(household_type="monitored")),
+                                       1_000_000)}
+    general = {r.id for r in rows(demo_db, trainee_query(SYSTEM, TraineeFilter(household_type="general")), 1_000_000)}
+    assert tid in monitored and tid not in general
+    assert monitored[tid].household_type == "monitored"  # the column shows what the filter used

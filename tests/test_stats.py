@@ -237,3 +237,23 @@ def test_dates_decode_as_sqlite_reads_them() -> None:
     for odd in ("2024-02-07 00:00", "2024/02/07", "2024-13-07", "2024-01-32", "2024-02-30", "2024-2-7xx",
                 "２０２４-02-07"):
         assert stats._iso_days(odd, 1) is None, odd
+
+
+def test_household_breakdown_counts_the_effective_type(demo_db) -> None:  # type: ignore[no-untyped-def]
+    """A trainee linked to a monitored household counts as 监测户 whatever was typed on their record."""
+    from db.models import Household, HouseholdMember
+
+    def registered() -> dict[str, int]:
+        table = stats.compute(demo_db, today=TODAY, actor=SYSTEM).breakdowns["household_type"]
+        return dict(zip(table["group"], table["registered"]))
+
+    with demo_db.session() as s:
+        linked = s.scalars(select(HouseholdMember.trainee_id).join(Household)
+                           .where(HouseholdMember.trainee_id.is_not(None), Household.monitoring_kind.is_not(None),
+                                  Household.eliminated.is_(False))).all()
+        assert linked
+    before = registered()
+    with demo_db.session() as s:  # typed by hand as 一般户 before the households were imported
+        for trainee in s.scalars(select(Trainee).where(Trainee.id.in_(linked))):
+            trainee.household_type = "general"
+    assert registered() == before  # the typed value does not move them: their household's type counts

@@ -87,8 +87,12 @@ def cancel_all(wait_ms: int = 10000) -> bool:
 def run_task(parent: QWidget | None, fn: Callable[[TaskContext], Any], *,
              on_done: Callable[[Any], object] | None = None,
              on_error: Callable[[BaseException], object] | None = None,
-             label: str = "", cancellable: bool = True, delay_ms: int = 400, busy: bool = False) -> TaskContext:
+             label: str = "", cancellable: bool = True, delay_ms: int = 400, busy: bool = False,
+             dialog: bool = True) -> TaskContext:
     """Run ``fn(ctx)`` in the thread pool; the progress dialog shows only if it takes a while.
+
+    ``dialog=False``: a page's own background read (it shows "正在计算…" itself) never raises a modal
+    dialog over the page the clerk has just opened.
 
     ``busy``: a job that reports no progress (one file written) shows that it works from the first
     moment — a busy cursor over the parent and the label in its window's status bar until it ends."""
@@ -101,22 +105,25 @@ def run_task(parent: QWidget | None, fn: Callable[[TaskContext], Any], *,
     ctx = TaskContext(signals)
     _running.add(signals)
     _contexts.add(ctx)
-    dialog = QProgressDialog(label or tr("正在处理…", "Working…"),
-                             tr("取消", "Cancel") if cancellable else "", 0, 100, parent)
-    dialog.setWindowTitle("LaborBridge")
-    dialog.setWindowModality(Qt.WindowModality.WindowModal)
-    dialog.setMinimumDuration(delay_ms)
-    dialog.setAutoClose(False)
-    dialog.setAutoReset(False)
-    if not cancellable:
-        dialog.setCancelButton(None)
-    dialog.canceled.connect(ctx.cancel)
-    dialog.setValue(0)
+    box = QProgressDialog(label or tr("正在处理…", "Working…"),
+                          tr("取消", "Cancel") if cancellable else "", 0, 100, parent) if dialog else None
+    if box is not None:
+        box.setWindowTitle("LaborBridge")
+        box.setWindowModality(Qt.WindowModality.WindowModal)
+        box.setMinimumDuration(delay_ms)
+        box.setAutoClose(False)
+        box.setAutoReset(False)
+        if not cancellable:
+            box.setCancelButton(None)
+        box.canceled.connect(ctx.cancel)
+        box.setValue(0)
 
     def progress(percent: int, message: str) -> None:
+        if box is None:
+            return
         if message:
-            dialog.setLabelText(message)
-        dialog.setValue(max(0, min(99, percent)))
+            box.setLabelText(message)
+        box.setValue(max(0, min(99, percent)))
 
     def finish() -> None:
         if busy and parent is not None:
@@ -125,10 +132,11 @@ def run_task(parent: QWidget | None, fn: Callable[[TaskContext], Any], *,
                 status.clearMessage()
         _running.discard(signals)
         _contexts.discard(ctx)
-        dialog.canceled.disconnect(ctx.cancel)
-        dialog.reset()
-        dialog.hide()
-        dialog.deleteLater()
+        if box is not None:
+            box.canceled.disconnect(ctx.cancel)
+            box.reset()
+            box.hide()
+            box.deleteLater()
 
     def done(result: object) -> None:
         finish()

@@ -34,13 +34,16 @@ def _frame(conn: Connection, ints: dict[str, Any], texts: dict[str, Any], source
 
 
 def households_frame(conn: Connection, *, full: bool = True) -> pd.DataFrame:
-    """Households; without ``full`` the 户编号 (a distinct text per row, costly to read) is left out."""
+    """Households; without ``full`` only what the monthly figures need (no 户编号, type, risks, income:
+    the 户编号 and risks are a distinct text per row, costly to read)."""
     h = Household.__table__
-    return _frame(conn, {"household_id": h.c.id},
-                  {**({"code": h.c.code} if full else {}), "county": h.c.county, "township": h.c.township, "village": h.c.village,
-                   "monitoring_kind": h.c.monitoring_kind, "household_kind": h.c.household_kind, "risks": h.c.risks},
-                  h, [], numbers={"eliminated": h.c.eliminated, "income_per_capita": h.c.income_per_capita,
-                                  "size": h.c.size},
+    texts = {"county": h.c.county, "township": h.c.township, "village": h.c.village,
+             "monitoring_kind": h.c.monitoring_kind}
+    numbers = {"eliminated": h.c.eliminated}
+    if full:
+        texts = {"code": h.c.code, **texts, "household_kind": h.c.household_kind, "risks": h.c.risks}
+        numbers = {**numbers, "income_per_capita": h.c.income_per_capita, "size": h.c.size}
+    return _frame(conn, {"household_id": h.c.id}, texts, h, [], numbers=numbers,
                   dates={"identified": h.c.identified_month, "eliminated_month": h.c.eliminated_month})
 
 
@@ -55,24 +58,28 @@ def members_frame(conn: Connection, *, full: bool = True) -> pd.DataFrame:
                   texts, m, [])
 
 
-def placements_frame(conn: Connection) -> pd.DataFrame:
-    """Placements that really began (departed, on the job, ended) of trainees linked to a member."""
+def placements_frame(conn: Connection, *, full: bool = True) -> pd.DataFrame:
+    """Placements that really began (departed, on the job, ended) of trainees linked to a member; without
+    ``full`` no employer name or status (texts needed only to list people)."""
     m, p, v, e = HouseholdMember.__table__, Placement.__table__, Vacancy.__table__, Employer.__table__
     source = m.join(p, p.c.trainee_id == m.c.trainee_id).join(v, v.c.id == p.c.vacancy_id) \
         .join(e, e.c.id == v.c.employer_id)
-    return _frame(conn, {"member_id": m.c.id, "placement_id": p.c.id},
-                  {"province": e.c.province, "city": e.c.city, "district": e.c.district, "employer": e.c.name,
-                   "status": p.c.status},
+    texts = {"province": e.c.province, "city": e.c.city, "district": e.c.district}
+    if full:
+        texts = {**texts, "employer": e.c.name, "status": p.c.status}
+    return _frame(conn, {"member_id": m.c.id, "placement_id": p.c.id}, texts,
                   source, [p.c.status.in_(STARTED)], numbers={"wage": p.c.monthly_wage},
                   dates={"start": p.c.start_date, "end": p.c.end_date})
 
 
-def work_frame(conn: Connection) -> pd.DataFrame:
-    """Imported work records of members (a record of someone not in a household is kept, not counted)."""
+def work_frame(conn: Connection, *, full: bool = True) -> pd.DataFrame:
+    """Imported work records of members (a record of someone not in a household is kept, not counted);
+    without ``full`` only where (channel, employer and place are needed only to list people)."""
     m, w = HouseholdMember.__table__, WorkRecord.__table__
-    return _frame(conn, {"member_id": m.c.id, "work_id": w.c.id},
-                  {"destination": w.c.destination, "channel": w.c.channel, "employer": w.c.employer,
-                   "place": w.c.place},
+    texts = {"destination": w.c.destination}
+    if full:
+        texts = {**texts, "channel": w.c.channel, "employer": w.c.employer, "place": w.c.place}
+    return _frame(conn, {"member_id": m.c.id, "work_id": w.c.id}, texts,
                   m.join(w, w.c.id_number == m.c.id_number), [], numbers={"wage": w.c.monthly_income},
                   dates={"start": w.c.start_month, "end": w.c.end_month})
 

@@ -190,7 +190,7 @@ def _trainee_where(flt: TraineeFilter, placed: ColumnElement[bool]) -> list[Colu
         where.append(or_(t.c.skills == flt.skill, t.c.skills.like(f"{flt.skill},%"), t.c.skills.like(f"%,{flt.skill}")))
     if flt.level is not None:
         where.append(t.c.skill_level.is_(None) if flt.level == 0 else t.c.skill_level == flt.level)
-    if flt.household_type:
+    if flt.household_type:  # the type priority comes from: a linked trainee's household's
         where.append(effective_household_expr(t) == flt.household_type)
     if flt.school_id is not None:
         where.append(t.c.school_id == flt.school_id)

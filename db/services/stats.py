@@ -44,7 +44,7 @@ from db import audit
 from db.engine import Database
 from db.frames import mark_queries
 from db.models import Certificate, Employer, Placement, School, Trainee, TrainingRecord, Vacancy
-from db.rules import sees_trainee_expr
+from db.rules import effective_household_expr, sees_trainee_expr
 from matching.survival import grouped_survival_codes, grouped_survival_days, kaplan_meier, survival_at
 
 PLACED = LISTED  # placed: confirmed to go, gone, or back
@@ -401,13 +401,15 @@ def _read_all(database: Database, conn: Connection, actor: Actor) -> _Data:
 
 
 def _read_trainees(conn: Connection, actor: Actor) -> tuple:
-    household = case(*[(Trainee.household_type == _const(h), _const(i)) for i, h in enumerate(_HOUSEHOLDS)],
-                     else_=None)
+    # the type priority comes from (a linked trainee's household's), read once per trainee as text
+    household = effective_household_expr(Trainee.__table__)
     where: list[ColumnElement[bool]] = [Trainee.deleted_at.is_(None)]
     where.append(sees_trainee_expr(actor))
-    (t_id, school_id, hh, prefix), (township, skills) = _fetch(
-        conn, [Trainee.id, Trainee.school_id, household, cast(func.substr(Trainee.id_number, _const(1), _const(2)), Integer)],
-        [Trainee.township, Trainee.skills], Trainee, where, blank_is_null=True)  # a blank as no entry
+    (t_id, school_id, prefix), (township, skills, (hh_codes, hh_labels)) = _fetch(
+        conn, [Trainee.id, Trainee.school_id, cast(func.substr(Trainee.id_number, _const(1), _const(2)), Integer)],
+        [Trainee.township, Trainee.skills, household], Trainee, where, blank_is_null=True)  # a blank as no entry
+    lookup = np.array([_HOUSEHOLDS.index(x) if x in _HOUSEHOLDS else -1 for x in hh_labels] + [-1], dtype=np.int64)
+    hh = lookup[hh_codes] if len(hh_codes) else np.empty(0, np.int64)
     s_id, s_name, s_county = _columns(conn, select(School.id, School.name, School.county))
     school_pos = _positions(np.asarray(s_id, dtype=np.int64), school_id)
     t_attr = {"township": township, "school": _recode(school_pos, s_name),

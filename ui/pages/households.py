@@ -41,7 +41,7 @@ from ui.dialogs import show_error
 from ui.frame_model import FrameTableModel
 from ui.pages.base import Page
 from ui.permissions import gate, set_enabled
-from ui.tasks import run_task
+from ui.tasks import Cancelled, TaskContext, run_task
 
 EVENT_LABELS = {"changed": ("监测信息变化", "Monitoring changed"), "member_in": ("成员新增", "Member added"),
                 "member_out": ("成员迁出", "Member left"), "member_moved_in": ("成员迁入", "Member moved in"),
@@ -119,6 +119,7 @@ class HouseholdsPage(Page):
         super().__init__(database, actor, parent)
         self.household_id: int | None = None
         self.ranked: pd.DataFrame | None = None
+        self.alerts_task: TaskContext | None = None
         root = QVBoxLayout(self)
 
         bar = QHBoxLayout()
@@ -161,7 +162,14 @@ class HouseholdsPage(Page):
                                              ("head", tr("户主", "Head")), ("township", tr("乡镇", "Township")),
                                              ("detail", tr("说明", "Detail"))], "household_todo")
         self.tabs.addTab(self.results, tr("查找结果", "Found"))
-        self.tabs.addTab(self.todo, tr("待办（预警）", "To do (alerts)"))
+        todo_box = QWidget()
+        tv = QVBoxLayout(todo_box)
+        tv.setContentsMargins(0, 0, 0, 0)
+        self.todo_status = QLabel(tr("正在计算…", "Computing…"))
+        self.todo_status.setObjectName("household_todo_status")
+        tv.addWidget(self.todo_status)
+        tv.addWidget(self.todo, 1)
+        self.tabs.addTab(todo_box, tr("待办（预警）", "To do (alerts)"))
         self.results.clicked.connect(lambda idx: self.open_household(int(self.results_model.row(idx.row())["id"])))
         self.todo.clicked.connect(self._open_todo)
         split.addWidget(self.tabs)
@@ -217,7 +225,37 @@ class HouseholdsPage(Page):
     # --- lists ----------------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        alerts = households.compute_alerts(self.database, self.actor)
+        """The to-do list, computed off the GUI thread: one computation per page, a new one cancels the old."""
+        if self.alerts_task is not None:
+            self.alerts_task.cancel()
+        self.tabs.setTabText(1, tr("待办（预警）正在计算…", "To do (alerts) computing…"))
+        self.todo_status.setText(tr("正在计算…", "Computing…"))
+        self.todo_status.show()
+        database, actor = self.database, self.actor
+
+        def work(ctx: TaskContext) -> pd.DataFrame:
+            alerts = households.compute_alerts(database, actor)
+            if ctx.cancelled():
+                raise Cancelled()
+            return alerts
+
+        def failed(exc: BaseException) -> None:
+            if ctx is not self.alerts_task or isinstance(exc, Cancelled):
+                return  # a newer computation took over
+            self.alerts_task = None
+            self.todo_status.setText(tr("待办计算失败", "The to-do list could not be computed"))
+            self.tabs.setTabText(1, tr("待办（预警）", "To do (alerts)"))
+            show_error(self, exc)
+
+        ctx = run_task(self, work, on_done=lambda alerts: self._show_alerts(ctx, alerts), on_error=failed,
+                       dialog=False)
+        self.alerts_task = ctx
+
+    def _show_alerts(self, ctx: TaskContext, alerts: pd.DataFrame) -> None:
+        if ctx is not self.alerts_task:
+            return  # an older computation finishing late: the newer one shows
+        self.alerts_task = None
+        self.todo_status.hide()
         todo = alerts[alerts["kind"].isin(["work_risk_idle", "monitored_idle", "placement_ended", "above_line"])]
         self.todo_model.set_frame(todo.reset_index(drop=True))
         self.tabs.setTabText(1, tr(f"待办（预警）{len(todo)}", f"To do (alerts) {len(todo)}"))

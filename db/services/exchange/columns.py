@@ -409,9 +409,10 @@ PARSERS["household_members"] = {
     "township": (_text(40, "乡", "Township"), True),
     "village": (_text(40, "村", "Village"), True),
     "natural_village": (_text(40, "自然村", "Natural village"), True),
-    "household_code": (_code("户编号", "household code"), False),
+    # every member's row repeats the 户编号; a family's names repeat across an export's many households
+    "household_code": (_code("户编号", "household code"), True),
     "person_code": (_code("人编号", "person code"), False),
-    "name": (check_name, False),
+    "name": (check_name, True),
     "id_type": (_text(20, "证件类型", "ID type"), True),
     "id_number": (check_id_number, False),
     "relation": (_text(20, "与户主关系", "Relation to head"), True),

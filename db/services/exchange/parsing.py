@@ -124,10 +124,25 @@ def parse_rows(kind: str, table: Sequence[tuple[int, list[Any]]], progress: Prog
     headers = [layout.headers[f] for f in fields]
     issues: list[RowIssue] = []
     out: list[ParsedRow] = []
+    # Rows with an error or an empty required cell take the cell-by-cell path below; every other row is
+    # one dict built from its column values (an empty optional cell is None), with no loop per cell.
+    slow: set[int] = set()
+    plain_cols = []
+    for k, parsed_col in enumerate(parsed_cols):
+        slow.update(r for r, v in enumerate(parsed_col) if v.__class__ is not str and (
+            isinstance(v, FieldError) or (v is _EMPTY and required[k])))
+        plain_cols.append([None if v is _EMPTY else v for v in parsed_col])
+    plain_rows = list(zip(*plain_cols)) if plain_cols else [()] * len(data)
     for r, (number, raw) in enumerate(data):
-        values: dict[str, Any] = {}
+        values: dict[str, Any]
         row_issues: list[RowIssue] = []
-        for k, field_name in enumerate(fields):
+        if r not in slow:
+            values = dict(zip(fields, plain_rows[r]))
+            fields_left: list[str] = []
+        else:
+            values = {}
+            fields_left = fields
+        for k, field_name in enumerate(fields_left):
             result = parsed_cols[k][r]
             if result is _EMPTY:
                 values[field_name] = None

@@ -147,10 +147,18 @@ def _jobs(members: pd.DataFrame, homes: pd.DataFrame, placed: pd.DataFrame, work
         start_d=np.concatenate([p_start, w_start]), end_d=np.concatenate([p_end, w_end_d]),
         dest=np.concatenate([p_dest, w_dest]).astype(np.int64),
         bureau=np.concatenate([np.ones(len(placed), bool), np.zeros(len(work), bool)]),
-        employer=np.concatenate([placed["employer"].to_numpy(object), work["employer"].to_numpy(object)]),
+        employer=np.concatenate([_texts(placed, "employer"), _texts(work, "employer")]),
         wage=np.concatenate([placed["wage"].to_numpy(float), work["wage"].to_numpy(float)]),
         channel=np.concatenate([np.full(len(placed), tr("本局安置", "Placed by the bureau"), dtype=object),
-                                work["channel"].fillna(tr("导入务工", "Imported work")).to_numpy(object)]))
+                                work["channel"].fillna(tr("导入务工", "Imported work")).to_numpy(object)
+                                if "channel" in work else np.full(len(work), None, dtype=object)]))
+
+
+def _texts(frame: pd.DataFrame, column: str) -> np.ndarray:
+    """A text column, or None throughout when the lean read (figures only) left it out."""
+    if column in frame:
+        return frame[column].to_numpy(object)
+    return np.full(len(frame), None, dtype=object)
 
 
 def _in_month(jobs: _Jobs, month: dt.date) -> np.ndarray:
@@ -165,7 +173,7 @@ def read(database: Database, *, full: bool = True) -> tuple[pd.DataFrame, pd.Dat
     """Households, members and every job; ``full`` adds 户编号, names and IDs (to list people)."""
     with database.engine.connect() as conn:
         homes, members = households_frame(conn, full=full), members_frame(conn, full=full)
-        placed, work = placements_frame(conn), work_frame(conn)
+        placed, work = placements_frame(conn, full=full), work_frame(conn, full=full)
     return homes, members, _jobs(members, homes, placed, work)
 
 
@@ -227,8 +235,8 @@ def _compute(homes: pd.DataFrame, members: pd.DataFrame, jobs: _Jobs, month: dt.
     served = np.where(active, months - jobs.start_m, -1)
     longest = np.full(n, -1.0)
     np.maximum.at(longest, j_member[active], served[active])
-    labour = members["labour"].to_numpy(object)
-    in_force = np.array([x is None or x in LABOUR_FORCE for x in labour], dtype=bool) if n else np.zeros(0, bool)
+    labour = members["labour"]  # unknown counts as labour force
+    in_force = (labour.isna() | labour.isin(LABOUR_FORCE)).to_numpy(bool) if n else np.zeros(0, bool)
     monitored = monitored_in(homes, month)
     any_work = np.zeros(len(homes), bool)
     any_work[m_home[w_now]] = True

@@ -427,6 +427,10 @@ def choice_words(metrics: dict[str, Any]) -> str:
     others_zh = "，".join(f"{FAMILY_LABELS[k][0]} {v:.3f}" for k, v in losses.items() if k != name)
     others_en = ", ".join(f"{FAMILY_LABELS[k][1]} {v:.3f}" for k, v in losses.items() if k != name)
     n, since = sel.get("validation_rows", 0), sel.get("validated_from", "")
+    weights: dict[str, float] = sel.get("weights") or {}
+    if weights:  # name the blend's parts and their weights
+        zh += "（" + "，".join(f"{FAMILY_LABELS[k][0]} {v:.1f}" for k, v in weights.items()) + "）"
+        en += " (" + ", ".join(f"{FAMILY_LABELS[k][1]} {v:.1f}" for k, v in weights.items()) + ")"
     return tr(f"选用{zh}：在{since}以后开始、已满180天的 {n} 条最近记录上验证，对数损失 {losses[name]:.3f}"
               f"（越小越好；{others_zh}）。",
               f"Chose {en}: on the {n} most recent placements (started from {since}, 180 days passed) its log "

@@ -21,7 +21,18 @@ from matching import assignment, rank, stored
 from matching.data import MatchData
 from matching.features import ELIGIBLE, FEATURES, eligibility
 from matching.history import outcomes, trainee_prior_pointwise
-from matching.model import BLEND, FAMILIES, MatchModel, ThinHistory, _fit, choice_words, targets, time_cut, train, training_set
+from matching.model import (
+    BLEND,
+    FAMILIES,
+    MatchModel,
+    ThinHistory,
+    _fit,
+    choice_words,
+    targets,
+    time_cut,
+    train,
+    training_set,
+)
 from tests.conftest import TODAY
 from tests.worlds import gap_report, make_world
 

@@ -373,11 +373,14 @@ def _choose(X: np.ndarray, y: np.ndarray, w: np.ndarray, gone: np.ndarray, X_val
                 break
     info: dict[str, Any] = {"log_loss": losses, "validation_rows": int(len(y_val)),
                             "validated_from": str(dt.date(1970, 1, 1) + dt.timedelta(days=int(since)))}
+    if chosen == SIMPLER_FIRST[0]:
+        return chosen, fitted[chosen], info  # plain logistic held up as well as anything: kept alone
     weights, blend_rows = _blend_weights(probs, y_val)
     diff = per_row[chosen] - blend_rows
     if (weights > 0).sum() > 1 and diff.mean() > BLEND_MARGIN_SE * diff.std(ddof=1) / np.sqrt(len(diff)):
-        # On a short, drifting history no single family generalises from the past to the recent
-        # slice: the average of the families, weighted to the recent slice, is what held up there.
+        # A richer family won beyond the noise, but alone it is fragile on a short history (trees
+        # on a drifting one: the past disagrees with the recent slice); the average of the families,
+        # weighted to the recent slice, is what held up there.
         losses[BLEND] = float(blend_rows.mean())
         info["weights"] = {k: float(v) for k, v in zip(FAMILIES, weights) if v > 0}
         return BLEND, stored.BlendScorer([fitted[k] for k in info["weights"]], weights[weights > 0]), info

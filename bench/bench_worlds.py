@@ -19,6 +19,8 @@ def run(_n_trainees: int, _workdir: Path) -> dict:
         key = f"worlds_{r['world']}_{r['history']}_{r['seed']}"
         out[key] = {k: (round(v, 3) if isinstance(v, float) else v) for k, v in r.items()
                     if k in ("matcher", "rules", "logistic", "chosen")}
+        # the bar (issue #22): never below the better baseline by more than one point (−0.01)
+        out[key]["margin"] = round(float(r["matcher"]) - max(float(r["rules"]), float(r["logistic"])), 3)  # type: ignore[arg-type, index]
     out["worlds_matcher_minus_best_baseline_min"] = round(min(
         float(r["matcher"]) - max(float(r["rules"]), float(r["logistic"])) for r in rows), 3)  # type: ignore[arg-type]
     return out

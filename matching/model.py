@@ -11,6 +11,7 @@ any particular history was generated.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -235,6 +236,7 @@ FAMILY_LABELS = {
     "spline_logistic": ("带分段项的逻辑回归", "logistic regression with spline terms"),
     "gradient_boosting": ("梯度提升树", "gradient-boosted trees"),
     "rules": ("规则评分（按本县历史校准）", "the rule-based score (calibrated on this county's history)"),
+    "blend": ("几种模型的加权平均", "a weighted average of the models"),
 }
 # Knots (at the training rows' quartiles) for these inputs, and products of these pairs: shapes and
 # interactions a straight line cannot draw (pay × distance from home, employer × certificate level,
@@ -359,6 +361,7 @@ def _choose(X: np.ndarray, y: np.ndarray, w: np.ndarray, gone: np.ndarray, X_val
     model must win by more than the noise of a few hundred outcomes)."""
     losses: dict[str, float] = {}
     per_row: dict[str, np.ndarray] = {}
+    probs: dict[str, np.ndarray] = {}
     fitted: dict[str, Scorer] = {}
     rng = np.random.default_rng(0)
     if len(y) > SELECT_MAX_ROWS:
@@ -370,6 +373,7 @@ def _choose(X: np.ndarray, y: np.ndarray, w: np.ndarray, gone: np.ndarray, X_val
     for name in FAMILIES:
         fitted[name] = _fit(name, X, y, w, gone)
         p = np.clip(fitted[name].predict_proba(X_val)[:, 1], 1e-6, 1 - 1e-6)
+        probs[name] = p
         per_row[name] = -(y_val * np.log(p) + (1 - y_val) * np.log(1 - p))
         losses[name] = float(per_row[name].mean())
     chosen = min(losses, key=lambda k: losses[k])
@@ -381,8 +385,52 @@ def _choose(X: np.ndarray, y: np.ndarray, w: np.ndarray, gone: np.ndarray, X_val
             if diff.mean() <= diff.std(ddof=1) / np.sqrt(len(diff)):
                 chosen = name
                 break
-    return chosen, fitted[chosen], {"log_loss": losses, "validation_rows": int(len(y_val)),
-                                    "validated_from": str(dt.date(1970, 1, 1) + dt.timedelta(days=int(since)))}
+    info: dict[str, Any] = {"log_loss": losses, "validation_rows": int(len(y_val)),
+                            "validated_from": str(dt.date(1970, 1, 1) + dt.timedelta(days=int(since)))}
+    if chosen == SIMPLER_FIRST[0]:
+        return chosen, fitted[chosen], info  # plain logistic held up as well as anything: kept alone
+    weights, blend_rows = _blend_weights(probs, y_val)
+    diff = per_row[chosen] - blend_rows
+    if (weights > 0).sum() > 1 and diff.mean() > BLEND_MARGIN_SE * diff.std(ddof=1) / np.sqrt(len(diff)):
+        # A richer family won beyond the noise, but alone it is fragile on a short history (trees
+        # on a drifting one: the past disagrees with the recent slice); the average of the families,
+        # weighted to the recent slice, is what held up there.
+        losses[BLEND] = float(blend_rows.mean())
+        info["weights"] = {k: float(v) for k, v in zip(FAMILIES, weights) if v > 0}
+        return BLEND, stored.BlendScorer([fitted[k] for k in info["weights"]], weights[weights > 0]), info
+    return chosen, fitted[chosen], info
+
+
+BLEND = "blend"
+BLEND_STEP = 10        # blend weights on a grid of tenths
+BLEND_MARGIN_SE = 0.0  # in standard errors: the blend need only beat the family chosen alone
+
+
+def _blend_weights(probs: dict[str, np.ndarray], y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The weights (tenths, summing to one, in FAMILIES order) whose averaged probabilities have the
+    lowest log loss on the validation rows, and that average's per-row loss."""
+    table = np.column_stack([probs[k] for k in FAMILIES])
+    best, best_rows = np.zeros(len(FAMILIES)), np.full(len(y), np.inf)
+    for combo in itertools.product(range(BLEND_STEP + 1), repeat=len(FAMILIES) - 1):
+        last = BLEND_STEP - sum(combo)
+        if last < 0:
+            continue
+        wts = np.array([*combo, last], dtype=float) / BLEND_STEP
+        p = np.clip(table @ wts, 1e-6, 1 - 1e-6)
+        rows = -(y * np.log(p) + (1 - y) * np.log(1 - p))
+        if rows.mean() < best_rows.mean() - 1e-12:
+            best, best_rows = wts, rows
+    return best, best_rows
+
+
+def _final_fit(name: str, selection: dict[str, Any], X: np.ndarray, y: np.ndarray, w: np.ndarray,
+               gone: np.ndarray) -> Scorer:
+    """The chosen family refitted on every row known today (a blend: each of its families, with the
+    weights found on the validation rows)."""
+    if name != BLEND:
+        return _fit(name, X, y, w, gone)
+    weights: dict[str, float] = selection["weights"]
+    return stored.BlendScorer([_fit(k, X, y, w, gone) for k in weights], np.array(list(weights.values())))
 
 
 def choice_words(metrics: dict[str, Any]) -> str:
@@ -396,6 +444,10 @@ def choice_words(metrics: dict[str, Any]) -> str:
     others_zh = "，".join(f"{FAMILY_LABELS[k][0]} {v:.3f}" for k, v in losses.items() if k != name)
     others_en = ", ".join(f"{FAMILY_LABELS[k][1]} {v:.3f}" for k, v in losses.items() if k != name)
     n, since = sel.get("validation_rows", 0), sel.get("validated_from", "")
+    weights: dict[str, float] = sel.get("weights") or {}
+    if weights:  # name the blend's parts and their weights
+        zh += "（" + "，".join(f"{FAMILY_LABELS[k][0]} {v:.1f}" for k, v in weights.items()) + "）"
+        en += " (" + ", ".join(f"{FAMILY_LABELS[k][1]} {v:.1f}" for k, v in weights.items()) + ")"
     return tr(f"选用{zh}：在{since}以后开始、已满180天的 {n} 条最近记录上验证，对数损失 {losses[name]:.3f}"
               f"（越小越好；{others_zh}）。",
               f"Chose {en}: on the {n} most recent placements (started from {since}, 180 days passed) its log "
@@ -484,7 +536,7 @@ def _train(data: MatchData, report: Progress) -> TrainResult:
     has_s = ~np.isnan(ys)
     X_final = ts.X(data, start)
     # the points say nothing about skilled work; on a long history the plain logistic model is quick
-    skilled_name = "logistic" if name == "rules" or has_s.sum() > SELECT_MAX_ROWS else name
+    skilled_name = "logistic" if name in ("rules", BLEND) or has_s.sum() > SELECT_MAX_ROWS else name
     if has_s.sum() >= MIN_LABELLED and min(ys[has_s].sum(), has_s.sum() - ys[has_s].sum()) >= MIN_PER_CLASS:
         s_cut = time_cut(start[has_s])
         s_train, s_test = has_s & (start + SKILL_DAYS <= s_cut), has_s & (start >= s_cut)
@@ -498,7 +550,7 @@ def _train(data: MatchData, report: Progress) -> TrainResult:
     report(80, "final")
     today = data.today
     rows_all, y_all, w_all, gone_all = targets(ts.h, float(day_of(today)))
-    final = _fit(name, X_final[rows_all], y_all, w_all, gone_all)
+    final = _final_fit(name, selection, X_final[rows_all], y_all, w_all, gone_all)
     explainer = _explainer(X_final[labelled], y_closed)
     metrics = {
         "target": "retained_180", "algorithm": name, "selection": selection,

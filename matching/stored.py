@@ -134,6 +134,27 @@ class TreeScorer:
                            for k in _NODE_FIELDS} for t in self.trees]}
 
 
+class BlendScorer:
+    """A weighted average of other scorers' probabilities (model averaging): each part is one of
+    the kinds above, never another blend."""
+
+    def __init__(self, parts: list[Scorer], weights: np.ndarray) -> None:
+        self.parts, self.weights = parts, weights / weights.sum()
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        p = np.zeros(len(X))
+        for part, wt in zip(self.parts, self.weights):
+            p += wt * part.predict_proba(X)[:, 1]
+        return np.column_stack([1.0 - p, p])
+
+    def decision(self, X: np.ndarray) -> np.ndarray:
+        p = np.clip(self.predict_proba(X)[:, 1], 1e-12, 1 - 1e-12)
+        return np.asarray(np.log(p / (1 - p)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "blend", "weights": self.weights.tolist(), "parts": [p.to_dict() for p in self.parts]}
+
+
 def _fast_predictors(trees: list[dict[str, np.ndarray]], n_features: int) -> tuple[list[Any], np.ndarray, np.ndarray] | None:
     """scikit-learn's compiled tree walker, fed with our node arrays (numbers only); None if unavailable."""
     try:
@@ -265,6 +286,16 @@ def scorer_from_dict(d: object, n_features: int) -> Scorer:
             tree["right"] = np.where(inner, tree["right"], 0)
             trees.append(tree)
         return TreeScorer(_number(d.get("baseline")), trees, _number(d.get("a")), _number(d.get("b")), n_features)
+    if kind == "blend":
+        raw_parts = d.get("parts")
+        if not isinstance(raw_parts, list) or not raw_parts or len(raw_parts) > 8:
+            raise StoredModelError("bad blend")
+        weights = _floats(d.get("weights"), len(raw_parts))
+        if (weights < 0).any() or weights.sum() <= 0:
+            raise StoredModelError("bad blend weights")
+        if any(not isinstance(p, dict) or p.get("kind") == "blend" for p in raw_parts):
+            raise StoredModelError("nested blend")  # one level only: nothing recursive to walk
+        return BlendScorer([scorer_from_dict(p, n_features) for p in raw_parts], weights)
     raise StoredModelError("unknown model kind")
 
 

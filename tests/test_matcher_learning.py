@@ -21,9 +21,20 @@ from matching import assignment, rank, stored
 from matching.data import MatchData
 from matching.features import ELIGIBLE, FEATURES, eligibility
 from matching.history import outcomes, trainee_prior_pointwise
-from matching.model import FAMILIES, MatchModel, ThinHistory, _fit, choice_words, targets, time_cut, train, training_set
+from matching.model import (
+    BLEND,
+    FAMILIES,
+    MatchModel,
+    ThinHistory,
+    _fit,
+    choice_words,
+    targets,
+    time_cut,
+    train,
+    training_set,
+)
 from tests.conftest import TODAY
-from tests.worlds import gap_report, make_world
+from tests.worlds import UNSEEN, gap_report, make_world
 
 NO_PRIORITY = {"monitored": 0.0, "poverty_exited": 0.0, "general": 0.0}
 
@@ -148,7 +159,7 @@ def test_the_stored_model_is_json_numbers_and_scores_the_same() -> None:
     result = train(w.data)
     blob = result.model.to_blob()
     payload = json.loads(blob.decode("utf-8"))  # plain JSON: numbers, lists, names
-    assert payload["features"] == FEATURES and payload["retention"]["kind"] in ("linear", "trees", "rules")
+    assert payload["features"] == FEATURES and payload["retention"]["kind"] in ("linear", "trees", "rules", "blend")
     restored = MatchModel.from_blob(blob)
     np.testing.assert_allclose(restored.predict(result.X_test), result.model.predict(result.X_test))
 
@@ -175,6 +186,36 @@ def test_every_family_is_stored_as_json_numbers_spline_terms_included(family: st
         assert len(payload["retention"]["coef"]) == len(FEATURES) + len(terms)
     restored = MatchModel.from_blob(model.to_blob())
     np.testing.assert_allclose(restored.predict(X), model.predict(X))
+
+
+def test_a_blend_is_stored_as_its_parts_and_weights_and_scores_the_same() -> None:
+    """The average of several families (chosen on short drifting histories) is kept as each part's
+    numbers and the weights; it scores between its parts."""
+    X, y = _closed_rows()
+    parts = [_fit(f, X, y) for f in ("logistic", "gradient_boosting", "rules")]
+    model = MatchModel("learned", stored.BlendScorer(parts, np.array([0.5, 0.3, 0.2])), algorithm=BLEND)
+    payload = json.loads(model.to_blob().decode("utf-8"))
+    assert payload["retention"]["kind"] == "blend" and len(payload["retention"]["parts"]) == 3
+    restored = MatchModel.from_blob(model.to_blob())
+    np.testing.assert_allclose(restored.predict(X), model.predict(X))
+    each = np.column_stack([p.predict_proba(X)[:, 1] for p in parts])
+    assert (model.predict(X) >= each.min(axis=1) - 1e-9).all() and (model.predict(X) <= each.max(axis=1) + 1e-9).all()
+
+
+def test_a_damaged_blend_is_refused_as_corrupt() -> None:
+    n = len(FEATURES)
+    rules = {"kind": "rules", "a": -1.0, "b": 0.0}
+    assert isinstance(stored.scorer_from_dict({"kind": "blend", "weights": [1.0], "parts": [rules]}, n),
+                      stored.BlendScorer)
+    for bad in ({"kind": "blend", "weights": [1.0, 1.0], "parts": [rules]},           # weights ≠ parts
+                {"kind": "blend", "weights": [-1.0], "parts": [rules]},               # negative weight
+                {"kind": "blend", "weights": [0.0], "parts": [rules]},                # nothing to average
+                {"kind": "blend", "weights": [], "parts": []},
+                {"kind": "blend", "weights": [1.0], "parts": "x"},
+                {"kind": "blend", "weights": [1.0],                                   # a blend inside a blend
+                 "parts": [{"kind": "blend", "weights": [1.0], "parts": [rules]}]}):
+        with pytest.raises(stored.StoredModelError):
+            stored.scorer_from_dict(bad, n)
 
 
 def test_a_spline_term_pointing_outside_the_features_is_refused_as_corrupt() -> None:
@@ -225,12 +266,12 @@ def test_young_placements_count_censored_and_nothing_after_the_day_is_read() -> 
 
 # --- worlds the model was not built for ----------------------------------------------------------
 
-@pytest.mark.parametrize("world", [("threshold", 1000, 1), ("interaction", 2000, 1), ("drift", 1500, 1)],
-                         ids=lambda x: f"{x[0]}-{x[1]}")
+@pytest.mark.parametrize("world", UNSEEN,
+                         ids=lambda x: f"{x[0]}-{x[1]}-{x[2]}")
 def test_on_worlds_it_was_not_built_for_the_matcher_keeps_up_with_the_better_baseline(world) -> None:  # type: ignore[no-untyped-def]
     """Steps, interactions and drifting employers over small histories: the plan closes at least as much
     of the random→oracle gap as the better of the rule-based score and a plain logistic model, less
-    one point (the whole table: bench/bench_worlds.py)."""
+    one point — every world of bench/bench_worlds.py."""
     (row,) = gap_report((world,))
     best = max(float(row["rules"]), float(row["logistic"]))  # type: ignore[arg-type]
     assert float(row["matcher"]) >= best - 0.01, row  # type: ignore[arg-type]
@@ -240,7 +281,7 @@ def test_the_training_result_names_the_chosen_family_and_its_figures() -> None:
     w = make_world("threshold", seed=1, history=1000, intake=40, open_vacancies=4)
     m = train(w.data).metrics
     sel = m["selection"]
-    assert m["algorithm"] in FAMILIES and set(sel["log_loss"]) == set(FAMILIES)
+    assert m["algorithm"] in (*FAMILIES, BLEND) and set(FAMILIES) <= set(sel["log_loss"])
     assert sel["validation_rows"] == m["test_rows"]
     words = choice_words(m)
     assert "选用" in words and f"{sel['log_loss'][m['algorithm']]:.3f}" in words and "规则评分" in words

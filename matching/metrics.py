@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import brier_score_loss, ndcg_score, roc_auc_score
 
 
 def ndcg_at_k(y: np.ndarray, score: np.ndarray, groups: np.ndarray, k: int = 10) -> tuple[float, int]:
     """Mean NDCG@k over groups (vacancies) that have both a retained and a non-retained placement
     (elsewhere every order is equally good); ties count as their average. Returns (mean, groups used)."""
+    from sklearn.metrics import ndcg_score
+
     order = np.argsort(groups, kind="stable")
     g, y, s = groups[order], y[order], score[order]
     bounds = np.flatnonzero(np.diff(g)) + 1
@@ -34,6 +35,8 @@ def calibration_bins(y: np.ndarray, p: np.ndarray, bins: int = 10) -> list[dict[
 
 
 def evaluate(y: np.ndarray, p: np.ndarray, groups: np.ndarray) -> dict[str, Any]:
+    from sklearn.metrics import brier_score_loss, roc_auc_score
+
     y = np.asarray(y, dtype=float)
     both = 0 < y.sum() < len(y)
     ndcg, n_groups = ndcg_at_k(y, p, groups)

@@ -15,14 +15,10 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.linear_model import LogisticRegression
-from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from core.i18n import UserError, tr
@@ -32,6 +28,9 @@ from matching.features import FEATURES, GROUP_MATRIX, F, feature_matrix, pair_in
 from matching.heuristic import heuristic_score, points_by_group
 from matching.history import RETAIN_DAYS, SKILL_DAYS, day_of, trainee_prior_pointwise
 from matching.metrics import evaluate
+
+if TYPE_CHECKING:  # scikit-learn is imported when training: ranking uses only the stored parameters
+    from sklearn.ensemble import HistGradientBoostingClassifier
 from matching.stored import Scorer
 from matching.survival import kaplan_meier
 
@@ -273,6 +272,8 @@ def _weighted_quantiles(x: np.ndarray, w: np.ndarray, qs: tuple[float, ...]) -> 
 
 
 def _boosting(n: int) -> HistGradientBoostingClassifier:
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     return HistGradientBoostingClassifier(
         learning_rate=0.05, max_iter=200 if n >= 2000 else 120, max_depth=3, max_leaf_nodes=8,
         min_samples_leaf=max(20, n // 100), l2_regularization=1.0, early_stopping=n >= 2000,
@@ -307,6 +308,9 @@ def _fit(name: str, X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
 def _fit_once(name: str, X: np.ndarray, y: np.ndarray, w: np.ndarray | None = None,
               start: stored.LinearScorer | None = None) -> Scorer:
     """Fit one family; what is kept is its parameters (the same that are stored)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+
     w = np.ones(len(y)) if w is None else w
     if name == "rules":
         d = stored.RulesScorer(-1.0, 0.0).decision(X)[:, None]
@@ -456,6 +460,9 @@ def choice_words(metrics: dict[str, Any]) -> str:
 
 def _explainer(X: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     """A linear view of the factors for reasons: standardised logistic coefficients."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
     scaler = StandardScaler().fit(X)
     lr = LogisticRegression(C=0.3, max_iter=2000).fit(scaler.transform(X), y)
     scale = np.where(scaler.scale_ > 0, scaler.scale_, 1.0)
